@@ -1,0 +1,98 @@
+# hookcast: see README.md. `make`, `make test`, `make demo`, `make install`.
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/hookcast
+MANDIR = $(PREFIX)/share/man/man1
+
+CC ?= cc
+MODE ?= release
+BUILD = build/$(MODE)
+
+# Library flags come from pkg-config where the package ships a .pc file,
+# with a plain -l fallback otherwise.
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null || echo $(2))
+
+INI_CFLAGS := $(shell pkg-config --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
+CURL_CFLAGS := $(call pc_cflags,libcurl)
+CORE_LIBS := $(call pc_libs,libcurl,-lcurl) -lcsv $(call pc_libs,iniparser,-liniparser) -lm
+UI_CFLAGS := $(call pc_cflags,ncursesw)
+UI_LIBS := $(call pc_libs,ncursesw,-lncursesw -ltinfo)
+MHD_CFLAGS := $(call pc_cflags,libmicrohttpd)
+MHD_LIBS := $(call pc_libs,libmicrohttpd,-lmicrohttpd)
+CMOCKA_LIBS := $(call pc_libs,cmocka,-lcmocka)
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wno-format-nonliteral -Wvla
+ifeq ($(MODE),asan)
+OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+OPT = -O2 -g
+endif
+CPPFLAGS_ALL = -Iinclude -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
+	$(INI_CFLAGS) $(CURL_CFLAGS) $(UI_CFLAGS) $(MHD_CFLAGS)
+CFLAGS_ALL = -std=c11 $(WARN) $(OPT) $(CFLAGS)
+LDFLAGS_ALL = $(OPT) $(LDFLAGS)
+
+CORE_SRC := $(wildcard src/core/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UI_SRC := $(wildcard src/ui/*.c)
+APP_SRC := src/main.c $(CLI_SRC) $(UI_SRC)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps build test check-build unit demo install uninstall clean
+
+# The front doors install missing Debian packages first, then build in a
+# second make so that pkg-config sees the installed packages.
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@scripts/deps.sh
+
+build: hookcast
+
+hookcast: $(BUILD)/hookcast
+	cp $< $@
+
+$(BUILD)/hookcast: $(CORE_OBJ) $(APP_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS) $(UI_LIBS) $(MHD_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS) $(CMOCKA_LIBS)
+
+# The tests run the sanitizer build: build/asan/hookcast and the unit tests.
+test: deps
+	@$(MAKE) --no-print-directory MODE=asan check-build
+	@tests/run.sh build/asan
+
+check-build: $(BUILD)/hookcast $(UNIT_BIN)
+
+demo: all
+	@examples/demo.sh ./hookcast
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(MANDIR)
+	install -m 0755 hookcast $(DESTDIR)$(BINDIR)/hookcast
+	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/
+	install -m 0644 hookcast.1 $(DESTDIR)$(MANDIR)/hookcast.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hookcast $(DESTDIR)$(MANDIR)/hookcast.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build hookcast
+
+-include $(ALL_OBJ:.o=.d)

@@ -1,0 +1,108 @@
+/*
+ * profile.h: a destination, segment, mappings and delivery settings, kept as
+ * an INI file.
+ *
+ * Contract:
+ * - Values are kept as written: "${NAME}" is never expanded here (request.h
+ *   does that), so a profile can be saved back without leaking a secret.
+ * - profile_load() reports every problem it finds into msgs, each naming the
+ *   file, line, section and key. It returns NULL when any of them is an
+ *   error; warnings (such as a literal secret in a file others can read) do
+ *   not stop it. The caller owns the result and frees it with profile_free().
+ * - profile_save() writes the file atomically with mode 0600: either the old
+ *   file or the new one is there afterwards, whatever happens.
+ *   load -> save -> load gives the same profile, and saving it again gives
+ *   the same bytes.
+ */
+#ifndef HOOKCAST_PROFILE_H
+#define HOOKCAST_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hookcast/util.h"
+
+#define PROFILE_CONCURRENCY_MAX 1024
+#define PROFILE_LINE_MAX 1022 /* the longest line iniparser 4.1 reads */
+
+enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
+
+/* One numbered entry: header1, param2, map3... */
+struct profile_entry {
+	char *name;  /* the INI key, such as "header1" */
+	unsigned line; /* where it was read, 0 if not from a file */
+	char *key;   /* header: "Name: value" whole; static and mapping: the
+		      * query key (the text before the first '=') */
+	char *value; /* header: NULL; static: the value template; mapping: the
+		      * segment column */
+};
+
+struct profile_list {
+	struct profile_entry *items; /* owned */
+	size_t n;
+};
+
+struct profile {
+	char *path; /* the file it was loaded from, or NULL */
+
+	char *url;    /* may hold ${NAME} */
+	char *method; /* POST, PUT, PATCH, DELETE or GET */
+	struct profile_list headers;
+
+	char *segment_file; /* as written, or NULL */
+	char delimiter;     /* 0: detect */
+	size_t field_max;
+
+	struct profile_list statics;
+	struct profile_list mappings;
+
+	long concurrency;
+	double rate; /* requests per second, 0: unlimited */
+	long max_attempts;
+	double timeout; /* seconds per attempt */
+	char *idempotency_header; /* "" disables it */
+	enum profile_empty empty_values;
+
+	char *theme;
+
+	/* Lines of the scalar keys, for messages: "url", "concurrency"... */
+	struct profile_list lines;
+};
+
+/* A profile with every default and no destination. Caller frees. */
+struct profile *profile_new(void);
+void profile_free(struct profile *p);
+
+struct profile *profile_load(const char *path, struct hc_msgs *msgs);
+int profile_save(const struct profile *p, const char *path, char **err);
+
+/*
+ * Check the values that cannot be checked while parsing one key at a time.
+ * profile_load() calls it; the TUI calls it after edits. Returns the number
+ * of errors added.
+ */
+size_t profile_validate(const struct profile *p, struct hc_msgs *msgs);
+
+/*
+ * "FILE:LINE: [section] key" for messages about one key, with ":LINE"
+ * left out when it is not known. Caller frees.
+ */
+char *profile_where(const struct profile *p, const char *section,
+		    const char *key);
+
+/* The segment path resolved against the profile's folder. Caller frees. */
+char *profile_segment_path(const struct profile *p);
+
+/* Append an entry to a list (copies its strings). */
+void profile_list_add(struct profile_list *l, const char *name, unsigned line,
+		      const char *key, const char *value);
+void profile_list_clear(struct profile_list *l);
+
+/* Is this method one hookcast sends? Case-sensitive, upper case. */
+bool profile_method_ok(const char *method);
+
+/* Does this header carry a literal secret (an Authorization, *token*,
+ * *key* or *secret* header whose value has no ${NAME})? */
+bool profile_header_literal_secret(const char *header);
+
+#endif

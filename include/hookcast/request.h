@@ -1,0 +1,72 @@
+/*
+ * request.h: from a profile and a segment row to the exact request.
+ *
+ * A request plan is compiled once from a profile: the base URL is expanded
+ * and validated with libcurl's URL API, the static parameters are encoded,
+ * and the headers are expanded and checked. request_plan_bind() then
+ * resolves each mapping to a segment column. Building a row's URL after
+ * that costs one pass over its mapped values.
+ *
+ * Encoding: every appended key and value is percent-encoded byte by byte
+ * with curl_easy_escape; only A-Z a-z 0-9 - . _ ~ stay as they are. The
+ * base URL, with its own query, is kept exactly as written.
+ *
+ * Secrets: every value that came from ${NAME} is a secret, and so is a
+ * literal Authorization, *token*, *key* or *secret* header value. The
+ * "shown" forms (request_build()'s shown URL, request_header_shown()) keep
+ * ${NAME} in place of the value and *** in place of a literal secret; only
+ * the real forms go on the wire. Error messages never hold a secret.
+ */
+#ifndef HOOKCAST_REQUEST_H
+#define HOOKCAST_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hookcast/profile.h"
+#include "hookcast/segment.h"
+#include "hookcast/util.h"
+
+#define REQUEST_URL_MAX 8192
+
+struct request_plan;
+
+/* Returns NULL when msgs gained an error. Caller frees the plan. The plan
+ * copies what it needs: the profile may be freed first. */
+struct request_plan *request_plan_new(const struct profile *p,
+				      struct hc_msgs *msgs);
+void request_plan_free(struct request_plan *plan);
+
+/* Resolve the mappings against the segment's columns; -1 on an error (a
+ * column the segment lacks). Warnings (a query key sent twice) do not fail. */
+int request_plan_bind(struct request_plan *plan, const struct segment *seg,
+		      struct hc_msgs *msgs);
+
+const char *request_method(const struct request_plan *plan);
+
+/*
+ * Build the URL for a row. url gets the real URL and shown (when not NULL)
+ * the redacted one; both are reset first. Returns 0, or -1 when the row can
+ * never be sent, with why set to the reason (an invalid segment row, a URL
+ * over REQUEST_URL_MAX). The plan must be bound.
+ */
+int request_build(const struct request_plan *plan,
+		  const struct segment_row *row, struct hc_buf *url,
+		  struct hc_buf *shown, struct hc_buf *why);
+
+size_t request_nheaders(const struct request_plan *plan);
+/* "Name: value" as sent, and as it may be shown. */
+const char *request_header(const struct request_plan *plan, size_t i);
+const char *request_header_shown(const struct request_plan *plan, size_t i);
+
+/*
+ * Expand ${NAME} from the environment. When escape is set, literal text
+ * and expanded values are percent-encoded in real, and shown gets the
+ * encoded literal text with ${NAME} kept as written. Returns 0; -1 with
+ * *err set (caller frees) for an undefined variable or a bad "${".
+ * *secret (may be NULL) tells whether a variable was expanded.
+ */
+int request_expand(const char *tmpl, bool escape, struct hc_buf *real,
+		   struct hc_buf *shown, bool *secret, char **err);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * util.h: small helpers shared by every module.
+ *
+ * Memory: xmalloc() and friends abort the process on out-of-memory, which is
+ * the only error hookcast does not recover from. Everything they return is
+ * owned by the caller.
+ *
+ * Status codes: every command's exit status comes from enum hc_status, and
+ * their one-line meanings live in one table (hc_status_text).
+ *
+ * Messages: struct hc_msgs collects the errors and warnings of one operation
+ * (loading a profile, checking a segment) so that a front end can show all of
+ * them, not only the first.
+ */
+#ifndef HOOKCAST_UTIL_H
+#define HOOKCAST_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+enum hc_status {
+	HC_OK = 0,
+	HC_UNDELIVERED = 1, /* a run finished with rows not delivered */
+	HC_CONFIG = 2,      /* usage, profile or configuration error */
+	HC_DATA = 3,        /* segment data error */
+	HC_STATE = 4,       /* cannot write state or history */
+	HC_STOPPED = 5,     /* run stopped early but resumable */
+	HC_INTERRUPTED = 130,
+};
+
+/* The meaning of an exit status, for --help and the man page. */
+const char *hc_status_text(int status);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) HC_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) HC_PRINTF(1, 0);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct hc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void hc_buf_init(struct hc_buf *b);
+void hc_buf_free(struct hc_buf *b);
+void hc_buf_reset(struct hc_buf *b);
+void hc_buf_reserve(struct hc_buf *b, size_t extra);
+void hc_buf_add(struct hc_buf *b, const void *p, size_t n);
+void hc_buf_adds(struct hc_buf *b, const char *s);
+void hc_buf_addc(struct hc_buf *b, char c);
+void hc_buf_printf(struct hc_buf *b, const char *fmt, ...) HC_PRINTF(2, 3);
+/*
+ * Append s[0..n) for a message shown on a terminal: wrapped in double quotes,
+ * with '"', '\\' and control bytes written as C escapes (\t, \xNN), so that
+ * data can never move the cursor or end the quoted text.
+ */
+void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n);
+/* Move the contents out as a C string (caller frees); b is left empty. */
+char *hc_buf_steal(struct hc_buf *b);
+
+enum hc_severity { HC_ERROR, HC_WARNING };
+
+struct hc_msg {
+	enum hc_severity severity;
+	char *text;
+};
+
+struct hc_msgs {
+	struct hc_msg *items; /* owned */
+	size_t n;
+	size_t nerrors;
+};
+
+void hc_msgs_init(struct hc_msgs *m);
+void hc_msgs_free(struct hc_msgs *m);
+void hc_msgs_add(struct hc_msgs *m, enum hc_severity sev, const char *fmt, ...)
+	HC_PRINTF(3, 4);
+void hc_msgs_vadd(struct hc_msgs *m, enum hc_severity sev, const char *fmt,
+		  va_list ap) HC_PRINTF(3, 0);
+/* Move every message of src to the end of dst. */
+void hc_msgs_move(struct hc_msgs *dst, struct hc_msgs *src);
+
+/*
+ * Parse a whole decimal integer in [min, max]. Leading and trailing spaces
+ * are not allowed. Returns 0, or -1 when s is not such a number.
+ */
+int hc_parse_long(const char *s, long min, long max, long *out);
+/* The same for a finite decimal number in [min, max]. */
+int hc_parse_double(const char *s, double min, double max, double *out);
+
+/* The last path component, without copying. */
+const char *hc_basename(const char *path);
+
+#endif

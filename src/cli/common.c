@@ -1,0 +1,125 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cli_command commands[] = {
+	{ "preview",
+	  "preview -p PROFILE [-s SEGMENT] [--row N | --all] [--show-secrets]",
+	  "print the exact request of each row, without sending anything",
+	  cli_preview },
+	{ "check", "check -p PROFILE [-s SEGMENT]",
+	  "validate the profile and the whole segment against the mappings",
+	  cli_check },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cli_command *cli_commands(void)
+{
+	return commands;
+}
+
+const struct cli_command *cli_find(const char *name)
+{
+	for (const struct cli_command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void cli_print_help(const char *name)
+{
+	const struct cli_command *c = cli_find(name);
+	if (c == NULL)
+		return;
+	printf("usage: hookcast %s\n\n%s.\n", c->synopsis, c->summary);
+}
+
+int cli_usage_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("hookcast: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	const struct cli_command *c = cli_find(name);
+	if (c)
+		fprintf(stderr, "usage: hookcast %s\n", c->synopsis);
+	return HC_CONFIG;
+}
+
+void cli_print_msgs(const struct hc_msgs *msgs)
+{
+	for (size_t i = 0; i < msgs->n; i++)
+		fprintf(stderr, "%s%s\n",
+			msgs->items[i].severity == HC_WARNING ? "warning: " : "",
+			msgs->items[i].text);
+}
+
+int cli_job_open(struct cli_job *job, const char *profile_path,
+		 const char *segment_override)
+{
+	memset(job, 0, sizeof *job);
+	struct hc_msgs msgs;
+	hc_msgs_init(&msgs);
+	int status = HC_CONFIG;
+
+	job->profile = profile_load(profile_path, &msgs);
+	if (job->profile == NULL)
+		goto out;
+	job->plan = request_plan_new(job->profile, &msgs);
+	if (job->plan == NULL)
+		goto out;
+	job->segment_path = segment_override
+				    ? xstrdup(segment_override)
+				    : profile_segment_path(job->profile);
+	if (job->segment_path == NULL) {
+		hc_msgs_add(&msgs, HC_ERROR, "%s: [segment] file: no segment: "
+			    "set it in the profile or give -s SEGMENT",
+			    profile_path);
+		goto out;
+	}
+	struct segment_opts opts = {
+		.delimiter = job->profile->delimiter,
+		.field_max = job->profile->field_max,
+	};
+	/* A file that is not there is a setting to fix (2); a file that is
+	 * there but malformed is a data error (3). */
+	if (strcmp(job->segment_path, "-") != 0 &&
+	    access(job->segment_path, R_OK) < 0) {
+		hc_msgs_add(&msgs, HC_ERROR, "%s: cannot open: %s",
+			    job->segment_path, strerror(errno));
+		goto out;
+	}
+	char *err = NULL;
+	job->seg = segment_open(job->segment_path, &opts, &err);
+	if (job->seg == NULL) {
+		status = HC_DATA;
+		hc_msgs_add(&msgs, HC_ERROR, "%s", err);
+		free(err);
+		goto out;
+	}
+	if (request_plan_bind(job->plan, job->seg, &msgs) < 0)
+		goto out;
+	status = HC_OK;
+out:
+	cli_print_msgs(&msgs);
+	hc_msgs_free(&msgs);
+	if (status != HC_OK)
+		cli_job_close(job);
+	return status;
+}
+
+void cli_job_close(struct cli_job *job)
+{
+	segment_free(job->seg);
+	request_plan_free(job->plan);
+	profile_free(job->profile);
+	free(job->segment_path);
+	memset(job, 0, sizeof *job);
+}

@@ -1,0 +1,924 @@
+#include "hookcast/profile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iniparser.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hookcast/segment.h"
+
+#define PROFILE_FILE_MAX ((size_t)1024 * 1024)
+
+/* The schema: every section and key hookcast reads. Numbered keys (header1,
+ * param2, map3) are listed by their prefix with numbered = true. */
+static const struct {
+	const char *section;
+	const char *key;
+	bool numbered;
+} schema[] = {
+	{ "destination", "url", false },
+	{ "destination", "method", false },
+	{ "destination", "header", true },
+	{ "segment", "file", false },
+	{ "segment", "delimiter", false },
+	{ "segment", "field_max", false },
+	{ "static", "param", true },
+	{ "mappings", "map", true },
+	{ "delivery", "concurrency", false },
+	{ "delivery", "rate", false },
+	{ "delivery", "max_attempts", false },
+	{ "delivery", "timeout", false },
+	{ "delivery", "idempotency_header", false },
+	{ "delivery", "empty_values", false },
+	{ "ui", "theme", false },
+};
+#define SCHEMA_N (sizeof schema / sizeof schema[0])
+
+/*
+ * iniparser reports load errors through one global callback, with no
+ * user data, and its default callback prints the offending line (which may
+ * hold a token). Ours keeps only the kind of error and its line number.
+ */
+static struct {
+	char what[64];
+	int line;
+} ini_error;
+
+static int ini_error_cb(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (strstr(fmt, "syntax error") != NULL) {
+		(void)va_arg(ap, const char *);
+		ini_error.line = va_arg(ap, int);
+		snprintf(ini_error.what, sizeof ini_error.what, "syntax error");
+	} else if (strstr(fmt, "too long") != NULL) {
+		(void)va_arg(ap, const char *);
+		ini_error.line = va_arg(ap, int);
+		snprintf(ini_error.what, sizeof ini_error.what,
+			 "line too long");
+	} else if (strstr(fmt, "cannot open") != NULL) {
+		snprintf(ini_error.what, sizeof ini_error.what,
+			 "cannot open the file");
+	} else {
+		snprintf(ini_error.what, sizeof ini_error.what,
+			 "cannot read the file");
+	}
+	va_end(ap);
+	return 0;
+}
+
+void profile_list_add(struct profile_list *l, const char *name, unsigned line,
+		      const char *key, const char *value)
+{
+	l->items = xreallocarray(l->items, l->n + 1, sizeof *l->items);
+	struct profile_entry *e = &l->items[l->n++];
+	e->name = xstrdup(name);
+	e->line = line;
+	e->key = key ? xstrdup(key) : NULL;
+	e->value = value ? xstrdup(value) : NULL;
+}
+
+void profile_list_clear(struct profile_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].key);
+		free(l->items[i].value);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+struct profile *profile_new(void)
+{
+	struct profile *p = xcalloc(1, sizeof *p);
+	p->method = xstrdup("POST");
+	p->field_max = SEGMENT_FIELD_MAX_DEFAULT;
+	p->concurrency = 8;
+	p->rate = 0;
+	p->max_attempts = 5;
+	p->timeout = 30;
+	p->idempotency_header = xstrdup("Idempotency-Key");
+	p->empty_values = PROFILE_EMPTY_KEEP;
+	p->theme = xstrdup("default");
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (p == NULL)
+		return;
+	free(p->path);
+	free(p->url);
+	free(p->method);
+	profile_list_clear(&p->headers);
+	free(p->segment_file);
+	profile_list_clear(&p->statics);
+	profile_list_clear(&p->mappings);
+	free(p->idempotency_header);
+	free(p->theme);
+	profile_list_clear(&p->lines);
+	free(p);
+}
+
+static unsigned line_of(const struct profile *p, const char *section,
+			const char *key)
+{
+	const struct profile_list *lists[] = { &p->headers, &p->statics,
+					       &p->mappings };
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if (strcmp(lists[k]->items[i].name, key) == 0)
+				return lists[k]->items[i].line;
+	char *full = xasprintf("%s:%s", section, key);
+	unsigned line = 0;
+	for (size_t i = 0; i < p->lines.n; i++)
+		if (strcmp(p->lines.items[i].name, full) == 0)
+			line = p->lines.items[i].line;
+	free(full);
+	return line;
+}
+
+char *profile_where(const struct profile *p, const char *section,
+		    const char *key)
+{
+	const char *file = p->path ? p->path : "profile";
+	unsigned line = line_of(p, section, key);
+	if (line > 0)
+		return xasprintf("%s:%u: [%s] %s", file, line, section, key);
+	return xasprintf("%s: [%s] %s", file, section, key);
+}
+
+static void key_error(struct hc_msgs *msgs, const struct profile *p,
+		      const char *section, const char *key, const char *fmt,
+		      ...) HC_PRINTF(5, 6);
+
+static void key_error(struct hc_msgs *msgs, const struct profile *p,
+		      const char *section, const char *key, const char *fmt,
+		      ...)
+{
+	char *where = profile_where(p, section, key);
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	hc_msgs_add(msgs, HC_ERROR, "%s: %s", where, what);
+	free(what);
+	free(where);
+}
+
+/* A value quoted for a message, with control bytes escaped. Caller frees. */
+static char *quoted(const char *s)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	hc_buf_add_quoted(&b, s, strlen(s));
+	return hc_buf_steal(&b);
+}
+
+/* ---- The pre-scan ------------------------------------------------------
+ * iniparser 4.1 silently truncates, joins or drops what it cannot read, and
+ * knows no line numbers. Before handing the file to it we walk the lines
+ * ourselves: to find the traps (see PITFALLS.md) and report them with their
+ * line, and to remember where each key is for later messages. */
+
+struct scan {
+	const char *file;
+	struct hc_msgs *msgs;
+	struct profile_list keys; /* name "section:key", line */
+	char section[128];
+	bool in_section;
+};
+
+static void scan_error(struct scan *s, unsigned line, const char *fmt, ...)
+	HC_PRINTF(3, 4);
+
+static void scan_error(struct scan *s, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	hc_msgs_add(s->msgs, HC_ERROR, "%s:%u: %s", s->file, line, what);
+	free(what);
+}
+
+static bool section_known(const char *name)
+{
+	for (size_t i = 0; i < SCHEMA_N; i++)
+		if (strcmp(schema[i].section, name) == 0)
+			return true;
+	return false;
+}
+
+/* Does the key belong to the section? Sets *num for a numbered key. */
+static bool key_known(const char *section, const char *key, long *num)
+{
+	*num = 0;
+	for (size_t i = 0; i < SCHEMA_N; i++) {
+		if (strcmp(schema[i].section, section) != 0)
+			continue;
+		size_t n = strlen(schema[i].key);
+		if (!schema[i].numbered) {
+			if (strcmp(key, schema[i].key) == 0)
+				return true;
+			continue;
+		}
+		if (strncmp(key, schema[i].key, n) == 0 && key[n] >= '1' &&
+		    key[n] <= '9' &&
+		    hc_parse_long(key + n, 1, 999999, num) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *strip(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+			 s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static void scan_value(struct scan *s, unsigned line, const char *key,
+		       const char *v)
+{
+	if (*v == '"' || *v == '\'') {
+		const char *close = strchr(v + 1, *v);
+		if (close == NULL) {
+			scan_error(s, line, "[%s] %s: the quoted value has no "
+				   "closing %c", s->section, key, *v);
+			return;
+		}
+		const char *rest = close + 1;
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		if (*rest != '\0' && *rest != ';' && *rest != '#')
+			scan_error(s, line, "[%s] %s: text after the closing "
+				   "quote would be dropped; a value cannot "
+				   "hold both ' and \"", s->section, key);
+		return;
+	}
+	for (const char *c = v; *c; c++) {
+		if (*c != ';' && *c != '#')
+			continue;
+		if (c > v && c[-1] != ' ' && c[-1] != '\t')
+			scan_error(s, line, "[%s] %s: the unquoted value would "
+				   "be cut at '%c'; put the value in quotes",
+				   s->section, key, *c);
+		return; /* the rest is a comment */
+	}
+}
+
+static void scan_line(struct scan *s, unsigned line, char *text)
+{
+	char *t = strip(text);
+	if (*t == '\0' || *t == '#' || *t == ';')
+		return;
+	if (*t == '[') {
+		char *close = strchr(t, ']');
+		if (close == NULL) {
+			scan_error(s, line, "a section header needs a closing "
+				   "']'");
+			return;
+		}
+		*close = '\0';
+		char *name = strip(t + 1);
+		for (char *c = name; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (strchr(name, ':') != NULL) {
+			scan_error(s, line, "a section name cannot hold ':' "
+				   "(sections are destination, segment, "
+				   "static, mappings, delivery and ui)");
+			s->in_section = false;
+			return;
+		}
+		if (!section_known(name) || strlen(name) >= sizeof s->section) {
+			char *q = quoted(name);
+			scan_error(s, line, "unknown section %s; sections "
+				   "are destination, segment, static, "
+				   "mappings, delivery and ui", q);
+			free(q);
+			s->in_section = false;
+			return;
+		}
+		snprintf(s->section, sizeof s->section, "%s", name);
+		s->in_section = true;
+		return;
+	}
+	char *eq = strchr(t, '=');
+	if (eq == NULL) {
+		scan_error(s, line, "expected \"key = value\"");
+		return;
+	}
+	*eq = '\0';
+	char *key = strip(t);
+	char *value = strip(eq + 1);
+	for (char *c = key; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (*key == '\0') {
+		scan_error(s, line, "a key name is missing before '='");
+		return;
+	}
+	if (!s->in_section) {
+		scan_error(s, line, "key \"%.64s\" is outside any known "
+			   "section", key);
+		return;
+	}
+	long num;
+	if (!key_known(s->section, key, &num)) {
+		char *q = quoted(key);
+		scan_error(s, line, "[%s] %s: unknown key", s->section, q);
+		free(q);
+		return;
+	}
+	char *full = xasprintf("%s:%s", s->section, key);
+	for (size_t i = 0; i < s->keys.n; i++) {
+		if (strcmp(s->keys.items[i].name, full) == 0) {
+			scan_error(s, line, "[%s] %s is set twice (first on "
+				   "line %u); key names ignore case",
+				   s->section, key, s->keys.items[i].line);
+			free(full);
+			return;
+		}
+	}
+	profile_list_add(&s->keys, full, line, NULL, NULL);
+	free(full);
+	scan_value(s, line, key, value);
+}
+
+static void scan_text(struct scan *s, char *text, size_t len)
+{
+	unsigned line = 1;
+	char *p = text;
+	char *end = text + len;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *stop = nl ? nl : end;
+		size_t n = (size_t)(stop - p);
+		*stop = '\0';
+		if (n > PROFILE_LINE_MAX) {
+			scan_error(s, line, "the line is %zu bytes long; the "
+				   "limit is %d", n, PROFILE_LINE_MAX);
+		} else if (memchr(p, '\0', n) != NULL) {
+			scan_error(s, line, "the line holds a NUL byte");
+		} else {
+			char *t = strip(p);
+			size_t tn = strlen(t);
+			if (tn > 0 && t[tn - 1] == '\\')
+				scan_error(s, line, "the line ends with '\\', "
+					   "which would join it to the next "
+					   "line; put the value in quotes "
+					   "without a final '\\'");
+			else
+				scan_line(s, line, t);
+		}
+		p = stop + 1;
+		line++;
+	}
+}
+
+static char *read_small_file(const char *path, size_t *len, char **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (;;) {
+		hc_buf_reserve(&b, 8192);
+		ssize_t n = read(fd, b.data + b.len, 8192);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err = xasprintf("%s: cannot read: %s", path,
+					 strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			close(fd);
+			*len = b.len;
+			return hc_buf_steal(&b);
+		}
+		b.len += (size_t)n;
+		b.data[b.len] = '\0';
+		if (b.len > PROFILE_FILE_MAX) {
+			*err = xasprintf("%s: the file is over %zu bytes; is "
+					 "it a profile?", path,
+					 PROFILE_FILE_MAX);
+			break;
+		}
+	}
+	close(fd);
+	hc_buf_free(&b);
+	return NULL;
+}
+
+/* ---- Reading values ---------------------------------------------------- */
+
+struct loader {
+	struct profile *p;
+	dictionary *d;
+	struct hc_msgs *msgs;
+	const struct profile_list *keys;
+};
+
+static const char *get(struct loader *l, const char *section, const char *key)
+{
+	char *full = xasprintf("%s:%s", section, key);
+	const char *v = iniparser_getstring(l->d, full, NULL);
+	free(full);
+	return v;
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static void read_long(struct loader *l, const char *section, const char *key,
+		      long min, long max, long *out)
+{
+	const char *v = get(l, section, key);
+	if (v == NULL)
+		return;
+	if (hc_parse_long(v, min, max, out) < 0) {
+		char *q = quoted(v);
+		key_error(l->msgs, l->p, section, key,
+			  "%s is not a whole number (%ld..%ld)", q, min, max);
+		free(q);
+	}
+}
+
+static void read_double(struct loader *l, const char *section,
+			const char *key, double min, double max, double *out)
+{
+	const char *v = get(l, section, key);
+	if (v == NULL)
+		return;
+	if (hc_parse_double(v, min, max, out) < 0) {
+		char *q = quoted(v);
+		key_error(l->msgs, l->p, section, key,
+			  "%s is not a number (%g..%g)", q, min, max);
+		free(q);
+	}
+}
+
+static int cmp_entry_num(const void *a, const void *b)
+{
+	const struct profile_entry *x = a, *y = b;
+	size_t i = strcspn(x->name, "0123456789");
+	size_t j = strcspn(y->name, "0123456789");
+	long nx = strtol(x->name + i, NULL, 10);
+	long ny = strtol(y->name + j, NULL, 10);
+	return (nx > ny) - (nx < ny);
+}
+
+/* Collect header1.., param1.. or map1.. in numeric order. */
+static void read_numbered(struct loader *l, const char *section,
+			  const char *prefix, struct profile_list *out,
+			  bool split)
+{
+	size_t plen = strlen(section);
+	for (size_t i = 0; i < l->keys->n; i++) {
+		const char *full = l->keys->items[i].name;
+		if (strncmp(full, section, plen) != 0 || full[plen] != ':')
+			continue;
+		const char *key = full + plen + 1;
+		if (strncmp(key, prefix, strlen(prefix)) != 0)
+			continue;
+		const char *v = get(l, section, key);
+		unsigned line = l->keys->items[i].line;
+		if (v == NULL)
+			continue;
+		if (!split) {
+			profile_list_add(out, key, line, v, NULL);
+			continue;
+		}
+		const char *eq = strchr(v, '=');
+		if (eq == NULL || eq == v) {
+			profile_list_add(out, key, line, "", "");
+			key_error(l->msgs, l->p, section, key,
+				  eq ? "the query key before '=' is empty"
+				     : "expected \"key=%s\" with an '='",
+				  strcmp(section, "mappings") == 0 ? "column"
+								   : "value");
+			continue;
+		}
+		char *k = xstrndup(v, (size_t)(eq - v));
+		profile_list_add(out, key, line, k, eq + 1);
+		free(k);
+	}
+	if (out->n > 1)
+		qsort(out->items, out->n, sizeof *out->items, cmp_entry_num);
+}
+
+static void read_values(struct loader *l)
+{
+	struct profile *p = l->p;
+	const char *v;
+
+	if ((v = get(l, "destination", "url")) != NULL)
+		set_str(&p->url, v);
+	if ((v = get(l, "destination", "method")) != NULL) {
+		char *m = xstrdup(v);
+		for (char *c = m; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		free(p->method);
+		p->method = m;
+	}
+	read_numbered(l, "destination", "header", &p->headers, false);
+
+	if ((v = get(l, "segment", "file")) != NULL && *v != '\0')
+		set_str(&p->segment_file, v);
+	if ((v = get(l, "segment", "delimiter")) != NULL &&
+	    segment_delimiter_parse(v, &p->delimiter) < 0) {
+		char *q = quoted(v);
+		key_error(l->msgs, p, "segment", "delimiter",
+			  "%s is not one of auto, \",\", \";\", tab, \"|\"", q);
+		free(q);
+	}
+	long n = (long)p->field_max;
+	read_long(l, "segment", "field_max", 1, 1L << 30, &n);
+	p->field_max = (size_t)n;
+
+	read_numbered(l, "static", "param", &p->statics, true);
+	read_numbered(l, "mappings", "map", &p->mappings, true);
+
+	read_long(l, "delivery", "concurrency", 1, PROFILE_CONCURRENCY_MAX,
+		  &p->concurrency);
+	read_double(l, "delivery", "rate", 0, 1e6, &p->rate);
+	read_long(l, "delivery", "max_attempts", 1, 100, &p->max_attempts);
+	read_double(l, "delivery", "timeout", 0.1, 3600, &p->timeout);
+	if ((v = get(l, "delivery", "idempotency_header")) != NULL)
+		set_str(&p->idempotency_header, v);
+	if ((v = get(l, "delivery", "empty_values")) != NULL) {
+		if (strcmp(v, "keep") == 0) {
+			p->empty_values = PROFILE_EMPTY_KEEP;
+		} else if (strcmp(v, "omit") == 0) {
+			p->empty_values = PROFILE_EMPTY_OMIT;
+		} else {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "delivery", "empty_values",
+				  "%s is not keep or omit", q);
+			free(q);
+		}
+	}
+	if ((v = get(l, "ui", "theme")) != NULL)
+		set_str(&p->theme, v);
+}
+
+bool profile_method_ok(const char *method)
+{
+	static const char *const methods[] = { "POST", "PUT", "PATCH",
+					       "DELETE", "GET" };
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(method, methods[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_token_char(unsigned char c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+static bool contains_ci(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (size_t i = 0; i + k <= n; i++)
+		if (strncasecmp(hay + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
+bool profile_header_literal_secret(const char *header)
+{
+	const char *colon = strchr(header, ':');
+	if (colon == NULL)
+		return false;
+	size_t n = (size_t)(colon - header);
+	bool secret_name = (n == 13 && strncasecmp(header, "Authorization",
+						   13) == 0) ||
+			   contains_ci(header, n, "token") ||
+			   contains_ci(header, n, "key") ||
+			   contains_ci(header, n, "secret");
+	if (!secret_name)
+		return false;
+	const char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return *v != '\0' && strstr(v, "${") == NULL;
+}
+
+size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
+{
+	size_t before = msgs->nerrors;
+	if (p->url == NULL || p->url[0] == '\0')
+		key_error(msgs, p, "destination", "url",
+			  "is required: the webhook's base URL");
+	if (!profile_method_ok(p->method)) {
+		char *q = quoted(p->method);
+		key_error(msgs, p, "destination", "method",
+			  "%s is not POST, PUT, PATCH, DELETE or GET", q);
+		free(q);
+	}
+	for (size_t i = 0; i < p->headers.n; i++) {
+		const char *h = p->headers.items[i].key;
+		const char *colon = strchr(h, ':');
+		size_t j = 0;
+		while (colon && h + j < colon && is_token_char((unsigned char)h[j]))
+			j++;
+		if (colon == NULL || colon == h || h + j != colon)
+			key_error(msgs, p, "destination",
+				  p->headers.items[i].name,
+				  "expected \"Name: value\" with a name made "
+				  "of letters, digits and !#$%%&'*+-.^_`|~");
+	}
+	for (size_t i = 0; i < p->mappings.n; i++)
+		if (p->mappings.items[i].value[0] == '\0' &&
+		    p->mappings.items[i].key[0] != '\0')
+			key_error(msgs, p, "mappings", p->mappings.items[i].name,
+				  "the segment column after '=' is empty");
+	const char *ih = p->idempotency_header;
+	for (size_t j = 0; ih[j]; j++) {
+		if (!is_token_char((unsigned char)ih[j]) || j > 64) {
+			key_error(msgs, p, "delivery", "idempotency_header",
+				  "is not a valid header name (letters, "
+				  "digits and -, at most 64)");
+			break;
+		}
+	}
+	if (!name_ok(p->theme, 64))
+		key_error(msgs, p, "ui", "theme",
+			  "a theme name is 1 to 64 letters, digits, '_', "
+			  "'.' or '-'");
+	return msgs->nerrors - before;
+}
+
+static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
+			     int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (st.st_mode & 077) == 0)
+		return;
+	for (size_t i = 0; i < p->headers.n; i++) {
+		if (!profile_header_literal_secret(p->headers.items[i].key))
+			continue;
+		char *where = profile_where(p, "destination",
+					    p->headers.items[i].name);
+		hc_msgs_add(msgs, HC_WARNING,
+			    "%s: holds a literal secret and the file is "
+			    "readable by others (mode %04o); use ${NAME} "
+			    "from the environment, or chmod 600 %s",
+			    where, (unsigned)(st.st_mode & 07777), p->path);
+		free(where);
+	}
+}
+
+struct profile *profile_load(const char *path, struct hc_msgs *msgs)
+{
+	char *err = NULL;
+	size_t len = 0;
+	char *text = read_small_file(path, &len, &err);
+	if (text == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return NULL;
+	}
+	struct scan s = { .file = path, .msgs = msgs };
+	size_t errors_before = msgs->nerrors;
+	scan_text(&s, text, len);
+	free(text);
+	if (msgs->nerrors > errors_before) {
+		profile_list_clear(&s.keys);
+		return NULL;
+	}
+
+	memset(&ini_error, 0, sizeof ini_error);
+	iniparser_set_error_callback(ini_error_cb);
+	dictionary *d = iniparser_load(path);
+	if (d == NULL) {
+		if (ini_error.line > 0)
+			hc_msgs_add(msgs, HC_ERROR, "%s:%d: %s", path,
+				    ini_error.line, ini_error.what);
+		else
+			hc_msgs_add(msgs, HC_ERROR, "%s: %s", path,
+				    ini_error.what[0] ? ini_error.what
+						      : "cannot be read");
+		profile_list_clear(&s.keys);
+		return NULL;
+	}
+
+	struct profile *p = profile_new();
+	p->path = xstrdup(path);
+	p->lines = s.keys; /* moves ownership */
+	struct loader l = { .p = p, .d = d, .msgs = msgs, .keys = &p->lines };
+	read_values(&l);
+	iniparser_freedict(d);
+	profile_validate(p, msgs);
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		warn_permissions(p, msgs, fd);
+		close(fd);
+	}
+	if (msgs->nerrors > errors_before) {
+		profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+char *profile_segment_path(const struct profile *p)
+{
+	if (p->segment_file == NULL)
+		return NULL;
+	if (p->segment_file[0] == '/' || strcmp(p->segment_file, "-") == 0 ||
+	    p->path == NULL || strchr(p->path, '/') == NULL)
+		return xstrdup(p->segment_file);
+	size_t dir = (size_t)(strrchr(p->path, '/') - p->path);
+	return xasprintf("%.*s/%s", (int)dir, p->path, p->segment_file);
+}
+
+/* ---- Saving ------------------------------------------------------------ */
+
+struct writer {
+	struct hc_buf out;
+	char *err;
+};
+
+static void put_value(struct writer *w, const char *key, const char *v)
+{
+	if (w->err)
+		return;
+	if (strpbrk(v, "\r\n") != NULL) {
+		w->err = xasprintf("%s: a value cannot hold a line break", key);
+		return;
+	}
+	bool dq = strchr(v, '"') != NULL, sq = strchr(v, '\'') != NULL;
+	if (dq && sq) {
+		w->err = xasprintf("%s: a value cannot hold both ' and \"",
+				   key);
+		return;
+	}
+	char q = dq ? '\'' : '"';
+	if (strlen(key) + strlen(v) + 5 > PROFILE_LINE_MAX) {
+		w->err = xasprintf("%s: the value is too long to save (the "
+				   "line limit is %d bytes)", key,
+				   PROFILE_LINE_MAX);
+		return;
+	}
+	hc_buf_printf(&w->out, "%s = %c%s%c\n", key, q, v, q);
+}
+
+static void put_list(struct writer *w, const struct profile_list *l,
+		     const char *prefix, bool split)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char *name = xasprintf("%s%zu", prefix, i + 1);
+		char *v = split ? xasprintf("%s=%s", l->items[i].key,
+					    l->items[i].value)
+				: xstrdup(l->items[i].key);
+		put_value(w, name, v);
+		free(v);
+		free(name);
+	}
+}
+
+/* The shortest text that reads back as the same double. */
+static void put_double(struct writer *w, const char *key, double v)
+{
+	char s[64];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	put_value(w, key, s);
+}
+
+static void put_long(struct writer *w, const char *key, long v)
+{
+	char s[32];
+	snprintf(s, sizeof s, "%ld", v);
+	put_value(w, key, s);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Write via a temporary file in the same folder, fsync, rename and fsync
+ * the folder, so that a crash leaves the old file or the new one. */
+static int save_atomic(const char *path, const char *data, size_t len,
+		       char **err)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		*err = xasprintf("%s: cannot create a temporary file: %s",
+				 path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
+		*err = xasprintf("%s: cannot write: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		*err = xasprintf("%s: cannot save: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	char *dir = strrchr(path, '/') ? xstrndup(path, (size_t)(strrchr(path, '/') - path) + 1)
+				       : xstrdup(".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd >= 0) {
+		(void)fsync(dfd); /* best effort: some filesystems refuse */
+		close(dfd);
+	}
+	return 0;
+}
+
+int profile_save(const struct profile *p, const char *path, char **err)
+{
+	struct writer w = { .err = NULL };
+	hc_buf_init(&w.out);
+	hc_buf_adds(&w.out, "; hookcast profile\n\n[destination]\n");
+	put_value(&w, "url", p->url ? p->url : "");
+	put_value(&w, "method", p->method);
+	put_list(&w, &p->headers, "header", false);
+	hc_buf_adds(&w.out, "\n[segment]\n");
+	if (p->segment_file)
+		put_value(&w, "file", p->segment_file);
+	put_value(&w, "delimiter", segment_delimiter_name(p->delimiter));
+	put_long(&w, "field_max", (long)p->field_max);
+	hc_buf_adds(&w.out, "\n[static]\n");
+	put_list(&w, &p->statics, "param", true);
+	hc_buf_adds(&w.out, "\n[mappings]\n");
+	put_list(&w, &p->mappings, "map", true);
+	hc_buf_adds(&w.out, "\n[delivery]\n");
+	put_long(&w, "concurrency", p->concurrency);
+	put_double(&w, "rate", p->rate);
+	put_long(&w, "max_attempts", p->max_attempts);
+	put_double(&w, "timeout", p->timeout);
+	put_value(&w, "idempotency_header", p->idempotency_header);
+	put_value(&w, "empty_values",
+		  p->empty_values == PROFILE_EMPTY_OMIT ? "omit" : "keep");
+	hc_buf_adds(&w.out, "\n[ui]\n");
+	put_value(&w, "theme", p->theme);
+	int rc = 0;
+	if (w.err) {
+		*err = xasprintf("%s: cannot save: %s", path, w.err);
+		free(w.err);
+		rc = -1;
+	} else {
+		rc = save_atomic(path, w.out.data, w.out.len, err);
+	}
+	hc_buf_free(&w.out);
+	return rc;
+}

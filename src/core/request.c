@@ -1,0 +1,495 @@
+#include "hookcast/request.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mapped {
+	char *name;     /* "map1", for messages */
+	char *key;      /* the query key as written */
+	char *column;   /* the segment column */
+	char *key_eq;   /* the encoded query key followed by '=' */
+	long index;     /* the column's index once bound, else -1 */
+};
+
+struct request_plan {
+	char *method;
+	char *where_url; /* "FILE:LINE: [destination] url", for messages */
+	/* The base URL and the static parameters, ready to append to. */
+	struct hc_buf prefix, prefix_shown;
+	char sep; /* what goes before the next parameter: '?', '&' or 0 */
+	struct mapped *maps;
+	size_t nmaps;
+	bool omit_empty;
+	bool bound;
+	char **headers, **headers_shown;
+	size_t nheaders;
+	/* The profile's static keys and where they are, for duplicate checks
+	 * at bind time. */
+	char **static_keys;
+	char **static_names;
+	size_t nstatics;
+	char *profile_path;
+};
+
+static void escape_into(struct hc_buf *b, const char *s, size_t n)
+{
+	/* curl_easy_escape takes an int length; fields are capped far below. */
+	char *e = curl_easy_escape(NULL, s, (int)n);
+	if (e == NULL) {
+		hc_buf_add(b, "", 0);
+		return;
+	}
+	hc_buf_adds(b, e);
+	curl_free(e);
+}
+
+static bool var_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '_';
+}
+
+static bool var_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+int request_expand(const char *tmpl, bool escape, struct hc_buf *real,
+		   struct hc_buf *shown, bool *secret, char **err)
+{
+	const char *p = tmpl;
+	if (secret)
+		*secret = false;
+	while (*p) {
+		const char *d = strstr(p, "${");
+		size_t lit = d ? (size_t)(d - p) : strlen(p);
+		if (escape) {
+			escape_into(real, p, lit);
+			if (shown)
+				escape_into(shown, p, lit);
+		} else {
+			hc_buf_add(real, p, lit);
+			if (shown)
+				hc_buf_add(shown, p, lit);
+		}
+		if (d == NULL)
+			break;
+		const char *name = d + 2;
+		size_t n = 0;
+		if (var_start(name[0]))
+			while (var_char(name[n]))
+				n++;
+		if (n == 0 || name[n] != '}') {
+			*err = xstrdup("\"${\" must start a ${NAME} reference "
+				       "(letters, digits and _, closed by })");
+			return -1;
+		}
+		char *var = xstrndup(name, n);
+		const char *val = getenv(var);
+		if (val == NULL) {
+			*err = xasprintf("${%s} is not set in the environment",
+					 var);
+			free(var);
+			return -1;
+		}
+		free(var);
+		if (escape)
+			escape_into(real, val, strlen(val));
+		else
+			hc_buf_adds(real, val);
+		if (shown)
+			hc_buf_add(shown, d, n + 3);
+		if (secret)
+			*secret = true;
+		p = name + n + 1;
+	}
+	return 0;
+}
+
+static void add_param(struct hc_buf *b, char *sep, const char *key_eq,
+		      const char *enc_value)
+{
+	if (*sep)
+		hc_buf_addc(b, *sep);
+	hc_buf_adds(b, key_eq);
+	hc_buf_adds(b, enc_value);
+	*sep = '&';
+}
+
+/* Check the expanded base URL with libcurl's parser. Messages show the URL
+ * as written (it may hold ${NAME}), never the expanded one. */
+static int check_base_url(struct request_plan *plan, const char *real,
+			  struct hc_msgs *msgs)
+{
+	if (strchr(real, '#') != NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: the URL has a #fragment, "
+			    "which never reaches the server; remove it",
+			    plan->where_url);
+		return -1;
+	}
+	CURLU *u = curl_url();
+	if (u == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: out of memory", plan->where_url);
+		return -1;
+	}
+	int rc = -1;
+	char *scheme = NULL, *host = NULL;
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, real,
+				    CURLU_NON_SUPPORT_SCHEME);
+	if (uc != CURLUE_OK) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: not a valid URL (%s); "
+			    "expected https://host/path?query",
+			    plan->where_url, curl_url_strerror(uc));
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: the scheme must be http or "
+			    "https", plan->where_url);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host[0] == '\0') {
+		hc_msgs_add(msgs, HC_ERROR, "%s: the URL has no host",
+			    plan->where_url);
+		goto out;
+	}
+	/* A scheme written without "//" parses, but is not what was meant. */
+	size_t sl = strlen(scheme);
+	if (strncasecmp(real, scheme, sl) != 0 || strncmp(real + sl, "://", 3) != 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: the URL must start with "
+			    "http:// or https://", plan->where_url);
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static bool reserved_header(const char *h, size_t n)
+{
+	static const char *const names[] = { "Content-Length",
+					     "Transfer-Encoding" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strlen(names[i]) == n && strncasecmp(h, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+static int compile_headers(struct request_plan *plan, const struct profile *p,
+			   struct hc_msgs *msgs)
+{
+	int rc = 0;
+	plan->headers = xcalloc(p->headers.n, sizeof *plan->headers);
+	plan->headers_shown = xcalloc(p->headers.n, sizeof *plan->headers);
+	for (size_t i = 0; i < p->headers.n; i++) {
+		const struct profile_entry *e = &p->headers.items[i];
+		char *where = profile_where(p, "destination", e->name);
+		const char *colon = strchr(e->key, ':');
+		if (colon == NULL) { /* profile_validate reported it */
+			free(where);
+			rc = -1;
+			continue;
+		}
+		size_t nlen = (size_t)(colon - e->key);
+		if (reserved_header(e->key, nlen)) {
+			hc_msgs_add(msgs, HC_ERROR, "%s: %.*s is set by "
+				    "hookcast itself and cannot be a profile "
+				    "header", where, (int)nlen, e->key);
+			free(where);
+			rc = -1;
+			continue;
+		}
+		const char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		struct hc_buf real, shown;
+		hc_buf_init(&real);
+		hc_buf_init(&shown);
+		hc_buf_add(&real, e->key, nlen);
+		hc_buf_adds(&real, ": ");
+		hc_buf_add(&shown, e->key, nlen);
+		hc_buf_adds(&shown, ": ");
+		char *err = NULL;
+		bool secret = false;
+		if (request_expand(v, false, &real, &shown, &secret, &err) < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s: %s", where, err);
+			free(err);
+			rc = -1;
+		} else if (strpbrk(real.data, "\r\n") != NULL) {
+			hc_msgs_add(msgs, HC_ERROR, "%s: the %s holds a line "
+				    "break, which would inject a header",
+				    where, secret ? "value from the environment"
+						  : "value");
+			rc = -1;
+		}
+		if (profile_header_literal_secret(e->key)) {
+			hc_buf_reset(&shown);
+			hc_buf_add(&shown, e->key, nlen);
+			hc_buf_adds(&shown, ": ***");
+		}
+		plan->headers[plan->nheaders] = hc_buf_steal(&real);
+		plan->headers_shown[plan->nheaders] = hc_buf_steal(&shown);
+		plan->nheaders++;
+		free(where);
+	}
+	return rc;
+}
+
+static int compile_url(struct request_plan *plan, const struct profile *p,
+		       struct hc_msgs *msgs)
+{
+	struct hc_buf real;
+	hc_buf_init(&real);
+	char *err = NULL;
+	if (request_expand(p->url ? p->url : "", false, &real, NULL, NULL,
+			   &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: %s", plan->where_url, err);
+		free(err);
+		hc_buf_free(&real);
+		return -1;
+	}
+	if (check_base_url(plan, real.data, msgs) < 0) {
+		hc_buf_free(&real);
+		return -1;
+	}
+	hc_buf_add(&plan->prefix, real.data, real.len);
+	hc_buf_adds(&plan->prefix_shown, p->url);
+	const char *q = strchr(real.data, '?');
+	char last = real.len ? real.data[real.len - 1] : 0;
+	plan->sep = q == NULL ? '?' : (last == '?' || last == '&') ? 0 : '&';
+	hc_buf_free(&real);
+
+	int rc = 0;
+	plan->static_keys = xcalloc(p->statics.n, sizeof *plan->static_keys);
+	plan->static_names = xcalloc(p->statics.n, sizeof *plan->static_names);
+	for (size_t i = 0; i < p->statics.n; i++) {
+		const struct profile_entry *e = &p->statics.items[i];
+		plan->static_keys[i] = xstrdup(e->key);
+		plan->static_names[i] = xstrdup(e->name);
+		plan->nstatics++;
+		struct hc_buf v, vs;
+		hc_buf_init(&v);
+		hc_buf_init(&vs);
+		if (request_expand(e->value, true, &v, &vs, NULL, &err) < 0) {
+			char *where = profile_where(p, "static", e->name);
+			hc_msgs_add(msgs, HC_ERROR, "%s: %s", where, err);
+			free(where);
+			free(err);
+			rc = -1;
+		} else {
+			struct hc_buf k;
+			hc_buf_init(&k);
+			escape_into(&k, e->key, strlen(e->key));
+			hc_buf_addc(&k, '=');
+			char sep = plan->sep;
+			add_param(&plan->prefix, &sep, k.data, v.data);
+			sep = plan->sep;
+			add_param(&plan->prefix_shown, &sep, k.data, vs.data);
+			plan->sep = sep;
+			hc_buf_free(&k);
+		}
+		hc_buf_free(&v);
+		hc_buf_free(&vs);
+	}
+	return rc;
+}
+
+struct request_plan *request_plan_new(const struct profile *p,
+				      struct hc_msgs *msgs)
+{
+	struct request_plan *plan = xcalloc(1, sizeof *plan);
+	plan->method = xstrdup(p->method);
+	plan->where_url = profile_where(p, "destination", "url");
+	plan->omit_empty = p->empty_values == PROFILE_EMPTY_OMIT;
+	plan->profile_path = xstrdup(p->path ? p->path : "profile");
+	hc_buf_init(&plan->prefix);
+	hc_buf_init(&plan->prefix_shown);
+	int rc = 0;
+	if (p->url == NULL || p->url[0] == '\0') {
+		hc_msgs_add(msgs, HC_ERROR, "%s: is required",
+			    plan->where_url);
+		rc = -1;
+	} else if (compile_url(plan, p, msgs) < 0) {
+		rc = -1;
+	}
+	if (compile_headers(plan, p, msgs) < 0)
+		rc = -1;
+
+	plan->maps = xcalloc(p->mappings.n, sizeof *plan->maps);
+	for (size_t i = 0; i < p->mappings.n; i++) {
+		const struct profile_entry *e = &p->mappings.items[i];
+		struct mapped *m = &plan->maps[plan->nmaps++];
+		m->name = profile_where(p, "mappings", e->name);
+		m->key = xstrdup(e->key);
+		m->column = xstrdup(e->value);
+		struct hc_buf k;
+		hc_buf_init(&k);
+		escape_into(&k, e->key, strlen(e->key));
+		hc_buf_addc(&k, '=');
+		m->key_eq = hc_buf_steal(&k);
+		m->index = -1;
+	}
+	if (rc < 0) {
+		request_plan_free(plan);
+		return NULL;
+	}
+	return plan;
+}
+
+void request_plan_free(struct request_plan *plan)
+{
+	if (plan == NULL)
+		return;
+	free(plan->method);
+	free(plan->where_url);
+	hc_buf_free(&plan->prefix);
+	hc_buf_free(&plan->prefix_shown);
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		free(plan->maps[i].name);
+		free(plan->maps[i].key);
+		free(plan->maps[i].column);
+		free(plan->maps[i].key_eq);
+	}
+	free(plan->maps);
+	for (size_t i = 0; i < plan->nheaders; i++) {
+		free(plan->headers[i]);
+		free(plan->headers_shown[i]);
+	}
+	free(plan->headers);
+	free(plan->headers_shown);
+	for (size_t i = 0; i < plan->nstatics; i++) {
+		free(plan->static_keys[i]);
+		free(plan->static_names[i]);
+	}
+	free(plan->static_keys);
+	free(plan->static_names);
+	free(plan->profile_path);
+	free(plan);
+}
+
+static void list_columns(struct hc_buf *b, const struct segment *seg)
+{
+	size_t n = segment_ncolumns(seg);
+	for (size_t i = 0; i < n && i < 12; i++) {
+		const char *c = segment_column(seg, i);
+		if (i > 0)
+			hc_buf_adds(b, ", ");
+		hc_buf_add_quoted(b, c, strlen(c));
+	}
+	if (n > 12)
+		hc_buf_printf(b, " and %zu more", n - 12);
+}
+
+int request_plan_bind(struct request_plan *plan, const struct segment *seg,
+		      struct hc_msgs *msgs)
+{
+	int rc = 0;
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		struct mapped *m = &plan->maps[i];
+		m->index = segment_column_index(seg, m->column);
+		if (m->index >= 0)
+			continue;
+		struct hc_buf b;
+		hc_buf_init(&b);
+		hc_buf_printf(&b, "%s: column ", m->name);
+		hc_buf_add_quoted(&b, m->column, strlen(m->column));
+		hc_buf_printf(&b, " is not in %s; its columns are ",
+			      segment_name(seg));
+		list_columns(&b, seg);
+		hc_msgs_add(msgs, HC_ERROR, "%s", b.data);
+		hc_buf_free(&b);
+		rc = -1;
+	}
+	/* A query key sent twice is legal HTTP, but rarely what was meant. */
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		for (size_t j = 0; j < plan->nstatics; j++)
+			if (strcmp(plan->maps[i].key, plan->static_keys[j]) == 0)
+				hc_msgs_add(msgs, HC_WARNING, "%s: the query "
+					    "key is also static %s, so it is "
+					    "sent twice", plan->maps[i].name,
+					    plan->static_names[j]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(plan->maps[i].key, plan->maps[j].key) == 0)
+				hc_msgs_add(msgs, HC_WARNING, "%s: the query "
+					    "key is also mapped by an earlier "
+					    "mapping, so it is sent twice",
+					    plan->maps[i].name);
+	}
+	plan->bound = rc == 0;
+	return rc;
+}
+
+const char *request_method(const struct request_plan *plan)
+{
+	return plan->method;
+}
+
+int request_build(const struct request_plan *plan,
+		  const struct segment_row *row, struct hc_buf *url,
+		  struct hc_buf *shown, struct hc_buf *why)
+{
+	hc_buf_reset(url);
+	if (shown)
+		hc_buf_reset(shown);
+	hc_buf_reset(why);
+	if (!plan->bound) {
+		hc_buf_adds(why, "the mappings are not bound to a segment");
+		return -1;
+	}
+	if (row->invalid) {
+		hc_buf_adds(why, row->invalid);
+		return -1;
+	}
+	hc_buf_add(url, plan->prefix.data, plan->prefix.len);
+	size_t suffix_at = url->len;
+	char sep = plan->sep;
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		const struct mapped *m = &plan->maps[i];
+		size_t col = (size_t)m->index;
+		if (col >= row->nfields) {
+			hc_buf_printf(why, "has no column %zu", col + 1);
+			return -1;
+		}
+		size_t len = row->lens[col];
+		if (len == 0 && plan->omit_empty)
+			continue;
+		if (sep)
+			hc_buf_addc(url, sep);
+		hc_buf_adds(url, m->key_eq);
+		escape_into(url, row->fields[col], len);
+		sep = '&';
+		if (url->len > REQUEST_URL_MAX)
+			break; /* no need to encode the rest */
+	}
+	if (url->len > REQUEST_URL_MAX) {
+		hc_buf_printf(why, "the URL is over %d bytes; most servers "
+			      "refuse such a URL", REQUEST_URL_MAX);
+		return -1;
+	}
+	if (shown) {
+		hc_buf_add(shown, plan->prefix_shown.data,
+			   plan->prefix_shown.len);
+		hc_buf_add(shown, url->data + suffix_at, url->len - suffix_at);
+	}
+	return 0;
+}
+
+size_t request_nheaders(const struct request_plan *plan)
+{
+	return plan->nheaders;
+}
+
+const char *request_header(const struct request_plan *plan, size_t i)
+{
+	return i < plan->nheaders ? plan->headers[i] : NULL;
+}
+
+const char *request_header_shown(const struct request_plan *plan, size_t i)
+{
+	return i < plan->nheaders ? plan->headers_shown[i] : NULL;
+}

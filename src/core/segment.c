@@ -1,0 +1,612 @@
+#include "hookcast/segment.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hookcast/util.h"
+
+#define READ_BUF_SIZE ((size_t)64 * 1024)
+#define CSV_BLOCK 4096
+
+/*
+ * How the reader keeps positions: libcsv knows neither lines nor offsets, so
+ * we cut the input into physical lines ourselves and feed libcsv one line (or
+ * one buffer-full of a very long line) at a time. A line ends at LF, CRLF or
+ * a lone CR, exactly where libcsv ends an unquoted row, so a record always
+ * starts at the first non-blank line after the previous record ended.
+ */
+struct segment {
+	char *name;
+	int fd;
+	bool own_fd;
+
+	unsigned char *buf;
+	size_t start, end;   /* unread bytes are buf[start..end) */
+	uint64_t buf_offset; /* file offset of buf[0] */
+	bool eof;
+
+	struct csv_parser csv;
+	bool csv_ready;
+	bool fini_done;
+	char delim;
+	bool detected;
+	size_t field_max;
+	bool count_only;
+
+	uint64_t line;      /* physical line being fed, 1-based */
+	bool at_line_start; /* the next piece starts a physical line */
+	bool need_start;    /* the next non-blank line starts a record */
+	uint64_t rec_line, rec_offset;
+	uint64_t field_line; /* line where the current field started */
+
+	char **columns;
+	size_t ncolumns;
+	bool have_header;
+
+	/* The record being assembled. */
+	struct hc_buf data;
+	size_t *offs, *lens;
+	const char **fields;
+	size_t nstored, nseen, fcap;
+	struct hc_buf invalid;
+	bool rec_done;
+	uint64_t rows;
+
+	bool failed;
+	struct segment_fatal fatal;
+	char *fatal_msg;
+};
+
+static int never_space(unsigned char c)
+{
+	(void)c;
+	return 0; /* whitespace is data (RFC 4180) */
+}
+
+static void fail(struct segment *seg, uint64_t line, uint64_t offset,
+		 const char *fmt, ...) HC_PRINTF(4, 5);
+
+static void fail(struct segment *seg, uint64_t line, uint64_t offset,
+		 const char *fmt, ...)
+{
+	if (seg->failed)
+		return;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	hc_buf_printf(&b, "%s:%llu: ", seg->name, (unsigned long long)line);
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	hc_buf_adds(&b, what);
+	free(what);
+	hc_buf_printf(&b, " (byte %llu)", (unsigned long long)offset);
+	seg->failed = true;
+	seg->fatal_msg = hc_buf_steal(&b);
+	seg->fatal.line = line;
+	seg->fatal.offset = offset;
+	seg->fatal.msg = seg->fatal_msg;
+}
+
+/* The display name of column i (0-based), for messages. */
+static void add_column_ref(struct segment *seg, struct hc_buf *b, size_t col)
+{
+	hc_buf_printf(b, "column %zu", col + 1);
+	if (seg->have_header && col < seg->ncolumns) {
+		hc_buf_addc(b, ' ');
+		hc_buf_add_quoted(b, seg->columns[col], strlen(seg->columns[col]));
+	}
+}
+
+static void field_too_long(struct segment *seg)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	add_column_ref(seg, &b, seg->nseen);
+	if (seg->have_header)
+		hc_buf_printf(&b, " of row %llu",
+			      (unsigned long long)seg->rows + 1);
+	else
+		hc_buf_adds(&b, " of the header");
+	fail(seg, seg->line, seg->buf_offset + seg->start,
+	     "%s is longer than %zu bytes; an unbalanced quote at line %llu "
+	     "would do this", b.data, seg->field_max,
+	     (unsigned long long)seg->field_line);
+	hc_buf_free(&b);
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+	struct segment *seg = data;
+	if (seg->failed)
+		return; /* libcsv still emits partial fields after an error */
+	const char *field = s ? s : "";
+	if (len > seg->field_max) {
+		field_too_long(seg);
+		return;
+	}
+	size_t col = seg->nseen++;
+	seg->field_line = seg->line;
+	if (seg->invalid.len == 0 && memchr(field, '\0', len) != NULL) {
+		hc_buf_adds(&seg->invalid, "NUL byte in ");
+		add_column_ref(seg, &seg->invalid, col);
+	}
+	if (seg->count_only && seg->have_header)
+		return;
+	if (seg->have_header && col >= seg->ncolumns)
+		return; /* a ragged row is never sent: keep no extra fields */
+	if (!seg->have_header && col >= SEGMENT_COLUMNS_MAX) {
+		fail(seg, seg->line, seg->buf_offset + seg->start,
+		     "the header has more than %d columns", SEGMENT_COLUMNS_MAX);
+		return;
+	}
+	if (seg->nstored == seg->fcap) {
+		seg->fcap = seg->fcap ? seg->fcap * 2 : 16;
+		seg->offs = xreallocarray(seg->offs, seg->fcap, sizeof *seg->offs);
+		seg->lens = xreallocarray(seg->lens, seg->fcap, sizeof *seg->lens);
+		seg->fields = xreallocarray(seg->fields, seg->fcap,
+					    sizeof *seg->fields);
+	}
+	seg->offs[seg->nstored] = seg->data.len;
+	seg->lens[seg->nstored] = len;
+	seg->nstored++;
+	hc_buf_add(&seg->data, field, len);
+	hc_buf_addc(&seg->data, '\0');
+}
+
+static void on_record(int c, void *data)
+{
+	(void)c;
+	struct segment *seg = data;
+	if (seg->failed)
+		return;
+	seg->rec_done = true;
+	seg->need_start = true;
+}
+
+static void record_reset(struct segment *seg)
+{
+	hc_buf_reset(&seg->data);
+	hc_buf_reset(&seg->invalid);
+	seg->nstored = 0;
+	seg->nseen = 0;
+	seg->rec_done = false;
+}
+
+/* Read more input after compacting the buffer. Returns -1 on a read error. */
+static int refill(struct segment *seg)
+{
+	if (seg->start > 0) {
+		memmove(seg->buf, seg->buf + seg->start, seg->end - seg->start);
+		seg->buf_offset += seg->start;
+		seg->end -= seg->start;
+		seg->start = 0;
+	}
+	while (seg->end < READ_BUF_SIZE) {
+		ssize_t n = read(seg->fd, seg->buf + seg->end,
+				 READ_BUF_SIZE - seg->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(seg, seg->line, seg->buf_offset + seg->end,
+			     "read error: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			seg->eof = true;
+		seg->end += (size_t)n;
+		return 0;
+	}
+	return 0;
+}
+
+static void feed(struct segment *seg, size_t len)
+{
+	const unsigned char *p = seg->buf + seg->start;
+	size_t done = csv_parse(&seg->csv, p, len, on_field, on_record, seg);
+	if (seg->failed)
+		return;
+	if (done < len) {
+		uint64_t off = seg->buf_offset + seg->start + done;
+		int e = csv_error(&seg->csv);
+		if (e == CSV_EPARSE)
+			fail(seg, seg->line, off,
+			     "malformed quoting: a quote inside an unquoted "
+			     "field, or text after a closing quote");
+		else
+			fail(seg, seg->line, off, "cannot parse: %s",
+			     csv_strerror(e));
+		return;
+	}
+	/* The field being built is in libcsv's buffer: stop a runaway one
+	 * (an unbalanced quote folds the rest of the file into it) before it
+	 * grows far past the cap. */
+	if (csv_get_buffer_size(&seg->csv) > seg->field_max + 2 * CSV_BLOCK)
+		field_too_long(seg);
+}
+
+static void finish(struct segment *seg)
+{
+	seg->fini_done = true;
+	if (csv_fini(&seg->csv, on_field, on_record, seg) != 0 &&
+	    !seg->failed) {
+		struct hc_buf b;
+		hc_buf_init(&b);
+		add_column_ref(seg, &b, seg->nseen);
+		fail(seg, seg->line, seg->buf_offset + seg->end,
+		     "unbalanced quote: the quoted field in %s that starts at "
+		     "line %llu never ends",
+		     b.data, (unsigned long long)seg->field_line);
+		hc_buf_free(&b);
+	}
+}
+
+/*
+ * Feed physical lines until a record is complete. Returns 1 with a record
+ * ready, 0 at the end of input, -1 on a fatal error.
+ */
+static int pump(struct segment *seg)
+{
+	while (!seg->rec_done) {
+		if (seg->failed)
+			return -1;
+		size_t avail = seg->end - seg->start;
+		if (avail == 0 && seg->eof) {
+			if (seg->fini_done)
+				return 0;
+			finish(seg);
+			continue;
+		}
+		const unsigned char *p = seg->buf + seg->start;
+		const unsigned char *lf = memchr(p, '\n', avail);
+		const unsigned char *cr = memchr(p, '\r', lf ? (size_t)(lf - p) : avail);
+		size_t len;
+		bool ends_line = true;
+		if (cr != NULL) {
+			if ((size_t)(cr - p) + 1 == avail && !seg->eof) {
+				if (refill(seg) < 0)
+					return -1;
+				continue; /* a CR at the buffer's end: CRLF? */
+			}
+			len = (size_t)(cr - p) + 1;
+			if (len < avail && cr[1] == '\n')
+				len++;
+		} else if (lf != NULL) {
+			len = (size_t)(lf - p) + 1;
+		} else if (seg->eof) {
+			len = avail; /* the last line has no line break */
+			ends_line = false;
+		} else if (seg->start == 0 && seg->end == READ_BUF_SIZE) {
+			len = avail; /* part of a line longer than the buffer */
+			ends_line = false;
+		} else {
+			if (refill(seg) < 0)
+				return -1;
+			continue;
+		}
+		if (seg->at_line_start && seg->need_start && *p != '\n' &&
+		    *p != '\r') {
+			seg->rec_line = seg->line;
+			seg->rec_offset = seg->buf_offset + seg->start;
+			seg->field_line = seg->line;
+			seg->need_start = false;
+		}
+		feed(seg, len);
+		seg->start += len;
+		seg->at_line_start = ends_line;
+		if (ends_line)
+			seg->line++;
+	}
+	return seg->failed ? -1 : 1;
+}
+
+const char *segment_delimiter_name(char delim)
+{
+	switch (delim) {
+	case ',': return ",";
+	case ';': return ";";
+	case '\t': return "tab";
+	case '|': return "|";
+	default: return "auto";
+	}
+}
+
+int segment_delimiter_parse(const char *name, char *delim)
+{
+	static const struct {
+		const char *name;
+		char delim;
+	} table[] = {
+		{ "auto", 0 }, { ",", ',' }, { ";", ';' }, { "tab", '\t' },
+		{ "\t", '\t' }, { "|", '|' },
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcmp(name, table[i].name) == 0) {
+			*delim = table[i].delim;
+			return 0;
+		}
+	return -1;
+}
+
+/* Pick the candidate seen most often outside quotes on the header line. */
+static char detect_delimiter(const unsigned char *p, size_t n)
+{
+	static const char cand[] = { ',', ';', '\t', '|' };
+	size_t count[4] = { 0 };
+	bool quoted = false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && (p[i] == '\n' || p[i] == '\r'))
+			break;
+		else if (!quoted)
+			for (size_t k = 0; k < 4; k++)
+				if (p[i] == (unsigned char)cand[k])
+					count[k]++;
+	}
+	size_t best = 0;
+	for (size_t k = 1; k < 4; k++)
+		if (count[k] > count[best])
+			best = k;
+	return cand[best];
+}
+
+/* Fill the buffer until it holds the header line, is full, or input ends. */
+static int read_first_line(struct segment *seg)
+{
+	while (!seg->eof && seg->end < READ_BUF_SIZE &&
+	       memchr(seg->buf, '\n', seg->end) == NULL &&
+	       memchr(seg->buf, '\r', seg->end) == NULL)
+		if (refill(seg) < 0)
+			return -1;
+	return 0;
+}
+
+static int check_header(struct segment *seg, char **err)
+{
+	if (seg->invalid.len > 0) {
+		*err = xasprintf("%s:%llu: the header has a %s", seg->name,
+				 (unsigned long long)seg->rec_line,
+				 seg->invalid.data);
+		return -1;
+	}
+	seg->ncolumns = seg->nstored;
+	seg->columns = xcalloc(seg->ncolumns, sizeof *seg->columns);
+	for (size_t i = 0; i < seg->ncolumns; i++)
+		seg->columns[i] = xstrndup(seg->data.data + seg->offs[i],
+					   seg->lens[i]);
+	for (size_t i = 0; i < seg->ncolumns; i++) {
+		if (seg->columns[i][0] == '\0') {
+			*err = xasprintf("%s:%llu: column %zu of the header has "
+					 "an empty name", seg->name,
+					 (unsigned long long)seg->rec_line, i + 1);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(seg->columns[i], seg->columns[j]) != 0)
+				continue;
+			struct hc_buf b;
+			hc_buf_init(&b);
+			hc_buf_add_quoted(&b, seg->columns[i],
+					  strlen(seg->columns[i]));
+			*err = xasprintf("%s:%llu: columns %zu and %zu of the "
+					 "header have the same name %s",
+					 seg->name,
+					 (unsigned long long)seg->rec_line,
+					 j + 1, i + 1, b.data);
+			hc_buf_free(&b);
+			return -1;
+		}
+	}
+	seg->have_header = true;
+	return 0;
+}
+
+static struct segment *segment_new(const char *path,
+				   const struct segment_opts *opts,
+				   bool count_only, char **err)
+{
+	struct segment *seg = xcalloc(1, sizeof *seg);
+	bool is_stdin = strcmp(path, "-") == 0;
+	seg->name = xstrdup(is_stdin ? "stdin" : path);
+	seg->field_max = opts && opts->field_max ? opts->field_max
+						 : SEGMENT_FIELD_MAX_DEFAULT;
+	seg->count_only = count_only;
+	seg->line = 1;
+	seg->at_line_start = true;
+	seg->need_start = true;
+	hc_buf_init(&seg->data);
+	hc_buf_init(&seg->invalid);
+	if (is_stdin) {
+		seg->fd = STDIN_FILENO;
+	} else {
+		seg->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (seg->fd < 0) {
+			*err = xasprintf("%s: cannot open: %s", path,
+					 strerror(errno));
+			segment_free(seg);
+			return NULL;
+		}
+		seg->own_fd = true;
+#ifdef POSIX_FADV_SEQUENTIAL
+		(void)posix_fadvise(seg->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	}
+	seg->buf = xmalloc(READ_BUF_SIZE);
+	if (read_first_line(seg) < 0)
+		goto fatal;
+	if (seg->end >= 3 && memcmp(seg->buf, "\xEF\xBB\xBF", 3) == 0)
+		seg->start = 3;
+	if (seg->end == seg->start && seg->eof) {
+		*err = xasprintf("%s: the file is empty: the first line must "
+				 "name the columns", seg->name);
+		segment_free(seg);
+		return NULL;
+	}
+	if (opts && opts->delimiter) {
+		seg->delim = opts->delimiter;
+	} else {
+		seg->delim = detect_delimiter(seg->buf + seg->start,
+					      seg->end - seg->start);
+		seg->detected = true;
+	}
+	if (csv_init(&seg->csv, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+		*err = xasprintf("%s: cannot start the CSV parser", seg->name);
+		segment_free(seg);
+		return NULL;
+	}
+	seg->csv_ready = true;
+	csv_set_delim(&seg->csv, (unsigned char)seg->delim);
+	csv_set_space_func(&seg->csv, never_space);
+	csv_set_blk_size(&seg->csv, CSV_BLOCK);
+
+	int r = pump(seg);
+	if (r < 0)
+		goto fatal;
+	if (r == 0) {
+		*err = xasprintf("%s: the file has no header line: the first "
+				 "line must name the columns", seg->name);
+		segment_free(seg);
+		return NULL;
+	}
+	if (check_header(seg, err) < 0) {
+		segment_free(seg);
+		return NULL;
+	}
+	record_reset(seg);
+	return seg;
+fatal:
+	*err = xstrdup(seg->fatal.msg);
+	segment_free(seg);
+	return NULL;
+}
+
+struct segment *segment_open(const char *path, const struct segment_opts *opts,
+			     char **err)
+{
+	return segment_new(path, opts, false, err);
+}
+
+void segment_free(struct segment *seg)
+{
+	if (seg == NULL)
+		return;
+	if (seg->csv_ready) {
+		if (!seg->fini_done) /* always pair csv_init with csv_fini */
+			csv_fini(&seg->csv, on_field, on_record, seg);
+		csv_free(&seg->csv);
+	}
+	if (seg->own_fd)
+		close(seg->fd);
+	for (size_t i = 0; i < seg->ncolumns; i++)
+		free(seg->columns[i]);
+	free(seg->columns);
+	free(seg->buf);
+	hc_buf_free(&seg->data);
+	hc_buf_free(&seg->invalid);
+	free(seg->offs);
+	free(seg->lens);
+	free(seg->fields);
+	free(seg->fatal_msg);
+	free(seg->name);
+	free(seg);
+}
+
+int segment_next(struct segment *seg, struct segment_row *row)
+{
+	if (seg->failed)
+		return -1;
+	record_reset(seg);
+	int r = pump(seg);
+	if (r <= 0)
+		return r;
+	seg->rows++;
+	if (seg->invalid.len == 0 && seg->nseen != seg->ncolumns)
+		hc_buf_printf(&seg->invalid, "has %zu field%s, expected %zu",
+			      seg->nseen, seg->nseen == 1 ? "" : "s",
+			      seg->ncolumns);
+	for (size_t i = 0; i < seg->nstored; i++)
+		seg->fields[i] = seg->data.data + seg->offs[i];
+	row->row = seg->rows;
+	row->line = seg->rec_line;
+	row->offset = seg->rec_offset;
+	row->nfields = seg->nstored;
+	row->fields = seg->fields;
+	row->lens = seg->lens;
+	row->invalid = seg->invalid.len ? seg->invalid.data : NULL;
+	return 1;
+}
+
+const struct segment_fatal *segment_fatal(const struct segment *seg)
+{
+	return seg->failed ? &seg->fatal : NULL;
+}
+
+const char *segment_name(const struct segment *seg)
+{
+	return seg->name;
+}
+
+char segment_delimiter(const struct segment *seg)
+{
+	return seg->delim;
+}
+
+bool segment_delimiter_detected(const struct segment *seg)
+{
+	return seg->detected;
+}
+
+size_t segment_ncolumns(const struct segment *seg)
+{
+	return seg->ncolumns;
+}
+
+const char *segment_column(const struct segment *seg, size_t i)
+{
+	return i < seg->ncolumns ? seg->columns[i] : NULL;
+}
+
+long segment_column_index(const struct segment *seg, const char *name)
+{
+	for (size_t i = 0; i < seg->ncolumns; i++)
+		if (strcmp(seg->columns[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+uint64_t segment_lines_read(const struct segment *seg)
+{
+	return seg->line - 1;
+}
+
+uint64_t segment_bytes_read(const struct segment *seg)
+{
+	return seg->buf_offset + seg->start;
+}
+
+int segment_count(const char *path, const struct segment_opts *opts,
+		  struct segment_counts *counts, char **err)
+{
+	memset(counts, 0, sizeof *counts);
+	struct segment *seg = segment_new(path, opts, true, err);
+	if (seg == NULL)
+		return -1;
+	struct segment_row row;
+	int r;
+	while ((r = segment_next(seg, &row)) > 0) {
+		counts->rows++;
+		if (row.invalid)
+			counts->invalid++;
+	}
+	counts->lines = segment_lines_read(seg);
+	if (r < 0)
+		*err = xstrdup(seg->fatal.msg);
+	segment_free(seg);
+	return r < 0 ? -1 : 0;
+}

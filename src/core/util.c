@@ -1,0 +1,275 @@
+#include "hookcast/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	int status;
+	const char *text;
+} status_table[] = {
+	{ HC_OK, "ok" },
+	{ HC_UNDELIVERED, "a run finished with rows not delivered" },
+	{ HC_CONFIG, "usage, profile or configuration error" },
+	{ HC_DATA, "segment data error" },
+	{ HC_STATE, "cannot write state or history" },
+	{ HC_STOPPED, "run stopped early but resumable" },
+	{ HC_INTERRUPTED, "interrupted" },
+};
+
+const char *hc_status_text(int status)
+{
+	for (size_t i = 0; i < sizeof status_table / sizeof status_table[0]; i++)
+		if (status_table[i].status == status)
+			return status_table[i].text;
+	return "unknown status";
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "hookcast: out of memory (%zu bytes)\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	return xrealloc(p, n * size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *p = NULL;
+	if (vasprintf(&p, fmt, ap) < 0)
+		oom(0);
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void hc_buf_init(struct hc_buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void hc_buf_free(struct hc_buf *b)
+{
+	free(b->data);
+	hc_buf_init(b);
+}
+
+void hc_buf_reset(struct hc_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void hc_buf_reserve(struct hc_buf *b, size_t extra)
+{
+	if (extra > SIZE_MAX - b->len - 1)
+		oom(SIZE_MAX);
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void hc_buf_add(struct hc_buf *b, const void *p, size_t n)
+{
+	hc_buf_reserve(b, n);
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void hc_buf_adds(struct hc_buf *b, const char *s)
+{
+	hc_buf_add(b, s, strlen(s));
+}
+
+void hc_buf_addc(struct hc_buf *b, char c)
+{
+	hc_buf_add(b, &c, 1);
+}
+
+void hc_buf_printf(struct hc_buf *b, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		va_end(ap2);
+		return;
+	}
+	hc_buf_reserve(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+	va_end(ap2);
+	b->len += (size_t)n;
+}
+
+void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
+{
+	hc_buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			hc_buf_printf(b, "\\%c", c);
+		else if (c == '\t')
+			hc_buf_adds(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			hc_buf_printf(b, "\\x%02x", c);
+		else
+			hc_buf_addc(b, (char)c);
+	}
+	hc_buf_addc(b, '"');
+}
+
+char *hc_buf_steal(struct hc_buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+	hc_buf_init(b);
+	return s;
+}
+
+void hc_msgs_init(struct hc_msgs *m)
+{
+	m->items = NULL;
+	m->n = 0;
+	m->nerrors = 0;
+}
+
+void hc_msgs_free(struct hc_msgs *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->items[i].text);
+	free(m->items);
+	hc_msgs_init(m);
+}
+
+static void msgs_push(struct hc_msgs *m, enum hc_severity sev, char *text)
+{
+	m->items = xreallocarray(m->items, m->n + 1, sizeof *m->items);
+	m->items[m->n].severity = sev;
+	m->items[m->n].text = text;
+	m->n++;
+	if (sev == HC_ERROR)
+		m->nerrors++;
+}
+
+void hc_msgs_vadd(struct hc_msgs *m, enum hc_severity sev, const char *fmt,
+		  va_list ap)
+{
+	msgs_push(m, sev, xvasprintf(fmt, ap));
+}
+
+void hc_msgs_add(struct hc_msgs *m, enum hc_severity sev, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	hc_msgs_vadd(m, sev, fmt, ap);
+	va_end(ap);
+}
+
+void hc_msgs_move(struct hc_msgs *dst, struct hc_msgs *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		msgs_push(dst, src->items[i].severity, src->items[i].text);
+	free(src->items);
+	hc_msgs_init(src);
+}
+
+int hc_parse_long(const char *s, long min, long max, long *out)
+{
+	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Numbers are always read with a '.' decimal point: main() keeps
+ * LC_NUMERIC at "C" whatever the user's locale is. */
+int hc_parse_double(const char *s, double min, double max, double *out)
+{
+	if (s == NULL || *s == '\0' ||
+	    (*s != '-' && *s != '.' && (*s < '0' || *s > '9')))
+		return -1;
+	for (const char *p = s; *p; p++)
+		if (strchr("0123456789.-eE+", *p) == NULL)
+			return -1; /* no "inf", "nan" or hex floats */
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *hc_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}

@@ -1,0 +1,50 @@
+/* hookcast: send one HTTP request per segment row to a webhook. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "hookcast/util.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: hookcast COMMAND [OPTIONS]\n\ncommands:\n");
+	for (const struct cli_command *c = cli_commands(); c->name; c++)
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
+	fprintf(out, "\n`hookcast COMMAND --help` shows a command's options."
+		"\n\nexit status:\n");
+	static const int statuses[] = { HC_OK, HC_UNDELIVERED, HC_CONFIG,
+					HC_DATA, HC_STATE, HC_STOPPED,
+					HC_INTERRUPTED };
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		fprintf(out, "  %3d  %s\n", statuses[i],
+			hc_status_text(statuses[i]));
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C"); /* numbers in profiles use '.' */
+
+	if (argc < 2) {
+		usage(stderr);
+		return HC_CONFIG;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return HC_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("hookcast %s\n", HOOKCAST_VERSION);
+		return HC_OK;
+	}
+	const struct cli_command *c = cli_find(cmd);
+	if (c == NULL) {
+		fprintf(stderr, "hookcast: unknown command \"%s\"\n\n", cmd);
+		usage(stderr);
+		return HC_CONFIG;
+	}
+	return c->run(argc - 1, argv + 1);
+}
