@@ -155,11 +155,13 @@ static int check_base_url(struct request_plan *plan, const char *real,
 			    plan->where_url);
 		goto out;
 	}
-	/* A scheme written without "//" parses, but is not what was meant. */
+	/* libcurl is lenient: "https:host" and "https:///host" parse, but
+	 * are not what was meant. */
 	size_t sl = strlen(scheme);
-	if (strncasecmp(real, scheme, sl) != 0 || strncmp(real + sl, "://", 3) != 0) {
+	if (strncasecmp(real, scheme, sl) != 0 ||
+	    strncmp(real + sl, "://", 3) != 0 || real[sl + 3] == '/') {
 		hc_msgs_add(msgs, HC_ERROR, "%s: the URL must start with "
-			    "http:// or https://", plan->where_url);
+			    "http://HOST or https://HOST", plan->where_url);
 		goto out;
 	}
 	rc = 0;

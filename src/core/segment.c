@@ -85,7 +85,7 @@ static void fail(struct segment *seg, uint64_t line, uint64_t offset,
 	va_end(ap);
 	hc_buf_adds(&b, what);
 	free(what);
-	hc_buf_printf(&b, " (byte %llu)", (unsigned long long)offset);
+	hc_buf_printf(&b, " (byte offset %llu)", (unsigned long long)offset);
 	seg->failed = true;
 	seg->fatal_msg = hc_buf_steal(&b);
 	seg->fatal.line = line;

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Run every test against one build folder and end with "N passed, M failed".
+#   tests/run.sh build/asan
+# Unit tests are cmocka binaries (read as TAP); CLI cases are in tests/cli.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+build=${1:-build/asan}
+export HOOKCAST="$PWD/$build/hookcast"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:print_summary=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+pass=0
+fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Read TAP lines from a suite's output, count them, show the failures.
+tally() { # name rc output-file
+    local name=$1 rc=$2 out=$3 p f
+    p=$(grep -c '^ok ' "$out")
+    f=$(grep -c '^not ok ' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # crashed, or a sanitizer stopped it
+    fi
+    pass=$((pass + p))
+    fail=$((fail + f))
+    if [ "$f" -gt 0 ]; then
+        echo "FAIL: $name ($f failed, exit $rc)"
+        sed 's/^/  | /' "$out" | tail -n 60
+    else
+        echo "ok: $name ($p passed)"
+    fi
+}
+
+for t in "$build"/tests/test_*; do
+    [ -x "$t" ] || continue
+    CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log" 2>&1
+    tally "$(basename "$t")" $? "$log"
+done
+
+for s in tests/cli/*.sh; do
+    [ -x "$s" ] || continue
+    "$s" >"$log" 2>&1
+    tally "$(basename "$s")" $? "$log"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
