@@ -53,8 +53,9 @@ int cli_check(int argc, char **argv)
 	}
 	if (r < 0) {
 		printf("%s\n", segment_fatal(job.seg)->msg);
-		printf("%s: stopped at a fatal error after %llu rows; nothing "
-		       "after it can be trusted\n", name, rows);
+		printf("%s: stopped at a fatal error after %llu row%s; nothing "
+		       "after it can be trusted\n", name, rows,
+		       rows == 1 ? "" : "s");
 		status = HC_DATA;
 	} else {
 		printf("%s: %llu row%s, %llu valid, %llu invalid\n", name,

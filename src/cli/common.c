@@ -92,8 +92,16 @@ int cli_job_open(struct cli_job *job, const char *profile_path,
 	 * there but malformed is a data error (3). */
 	if (strcmp(job->segment_path, "-") != 0 &&
 	    access(job->segment_path, R_OK) < 0) {
-		hc_msgs_add(&msgs, HC_ERROR, "%s: cannot open: %s",
-			    job->segment_path, strerror(errno));
+		if (segment_override) {
+			hc_msgs_add(&msgs, HC_ERROR, "%s: cannot open: %s",
+				    job->segment_path, strerror(errno));
+		} else {
+			char *where = profile_where(job->profile, "segment",
+						    "file");
+			hc_msgs_add(&msgs, HC_ERROR, "%s: %s: cannot open: %s",
+				    where, job->segment_path, strerror(errno));
+			free(where);
+		}
 		goto out;
 	}
 	char *err = NULL;

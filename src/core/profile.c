@@ -474,7 +474,7 @@ static void read_double(struct loader *l, const char *section,
 	if (hc_parse_double(v, min, max, out) < 0) {
 		char *q = quoted(v);
 		key_error(l->msgs, l->p, section, key,
-			  "%s is not a number (%g..%g)", q, min, max);
+			  "%s is not a number (%.10g..%.10g)", q, min, max);
 		free(q);
 	}
 }

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,13 @@ struct request_plan {
 
 static void escape_into(struct hc_buf *b, const char *s, size_t n)
 {
+	if (n == 0)
+		return; /* curl_easy_escape would take 0 as "use strlen" */
 	/* curl_easy_escape takes an int length; fields are capped far below. */
 	char *e = curl_easy_escape(NULL, s, (int)n);
 	if (e == NULL) {
-		hc_buf_add(b, "", 0);
-		return;
+		fprintf(stderr, "hookcast: out of memory\n");
+		abort();
 	}
 	hc_buf_adds(b, e);
 	curl_free(e);

@@ -85,7 +85,7 @@ static void fail(struct segment *seg, uint64_t line, uint64_t offset,
 	va_end(ap);
 	hc_buf_adds(&b, what);
 	free(what);
-	hc_buf_printf(&b, " (byte offset %llu)", (unsigned long long)offset);
+	hc_buf_printf(&b, " (at byte offset %llu)", (unsigned long long)offset);
 	seg->failed = true;
 	seg->fatal_msg = hc_buf_steal(&b);
 	seg->fatal.line = line;
@@ -103,7 +103,9 @@ static void add_column_ref(struct segment *seg, struct hc_buf *b, size_t col)
 	}
 }
 
-static void field_too_long(struct segment *seg)
+/* hint: the field is still open inside quotes, which is what a missing
+ * closing quote looks like. */
+static void field_too_long(struct segment *seg, bool open_quote)
 {
 	struct hc_buf b;
 	hc_buf_init(&b);
@@ -113,10 +115,13 @@ static void field_too_long(struct segment *seg)
 			      (unsigned long long)seg->rows + 1);
 	else
 		hc_buf_adds(&b, " of the header");
-	fail(seg, seg->line, seg->buf_offset + seg->start,
-	     "%s is longer than %zu bytes; an unbalanced quote at line %llu "
-	     "would do this", b.data, seg->field_max,
-	     (unsigned long long)seg->field_line);
+	hc_buf_printf(&b, " is longer than %zu bytes", seg->field_max);
+	if (open_quote)
+		hc_buf_printf(&b, "; it opens with a quote at line %llu that "
+			      "may never close",
+			      (unsigned long long)seg->field_line);
+	fail(seg, open_quote ? seg->field_line : seg->line,
+	     seg->buf_offset + seg->start, "%s", b.data);
 	hc_buf_free(&b);
 }
 
@@ -127,7 +132,7 @@ static void on_field(void *s, size_t len, void *data)
 		return; /* libcsv still emits partial fields after an error */
 	const char *field = s ? s : "";
 	if (len > seg->field_max) {
-		field_too_long(seg);
+		field_too_long(seg, false);
 		return;
 	}
 	size_t col = seg->nseen++;
@@ -227,7 +232,7 @@ static void feed(struct segment *seg, size_t len)
 	 * (an unbalanced quote folds the rest of the file into it) before it
 	 * grows far past the cap. */
 	if (csv_get_buffer_size(&seg->csv) > seg->field_max + 2 * CSV_BLOCK)
-		field_too_long(seg);
+		field_too_long(seg, seg->csv.quoted != 0);
 }
 
 static void finish(struct segment *seg)
@@ -235,13 +240,16 @@ static void finish(struct segment *seg)
 	seg->fini_done = true;
 	if (csv_fini(&seg->csv, on_field, on_record, seg) != 0 &&
 	    !seg->failed) {
+		/* Name the line where the open quote is: that is where the
+		 * user has to look, not the end of the file. */
 		struct hc_buf b;
 		hc_buf_init(&b);
 		add_column_ref(seg, &b, seg->nseen);
-		fail(seg, seg->line, seg->buf_offset + seg->end,
-		     "unbalanced quote: the quoted field in %s that starts at "
-		     "line %llu never ends",
-		     b.data, (unsigned long long)seg->field_line);
+		fail(seg, seg->field_line, seg->buf_offset + seg->end,
+		     "unbalanced quote: the quoted field in %s of row %llu "
+		     "starts on this line and is still open at the end of "
+		     "the file",
+		     b.data, (unsigned long long)seg->rows + 1);
 		hc_buf_free(&b);
 	}
 }

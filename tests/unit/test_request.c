@@ -225,14 +225,17 @@ static void test_env_expansion_and_redaction(void **state)
 	setenv("HC_TEST_TOKEN", "tok&en=1 x", 1);
 	struct profile *p = make_profile("https://h/${HC_TEST_HOOK}?a=1");
 	add_static(p, "token", "pre-${HC_TEST_TOKEN}");
+	add_static(p, "t2", "${HC_TEST_TOKEN}"); /* no literal text around */
 	add_map(p, "e", "c");
 	add_header(p, "Authorization: Bearer ${HC_TEST_TOKEN}");
 	add_header(p, "X-Api-Key: literal-key-value");
 	add_header(p, "X-Plain: hello");
 	char *url, *shown, *why;
 	assert_int_equal(build_first(p, "c\nv\n", &url, &shown, &why), 0);
-	assert_string_equal(url, "https://h/s3cr3t-path?a=1&token=pre-tok%26en%3D1%20x&e=v");
-	assert_string_equal(shown, "https://h/${HC_TEST_HOOK}?a=1&token=pre-${HC_TEST_TOKEN}&e=v");
+	assert_string_equal(url, "https://h/s3cr3t-path?a=1&token=pre-tok%26en%3D1%20x"
+				 "&t2=tok%26en%3D1%20x&e=v");
+	assert_string_equal(shown, "https://h/${HC_TEST_HOOK}?a=1&token=pre-${HC_TEST_TOKEN}"
+				   "&t2=${HC_TEST_TOKEN}&e=v");
 	free(url);
 	free(shown);
 	free(why);

@@ -193,10 +193,11 @@ static void test_unbalanced_quote_fatal(void **state)
 	read_all(t, sizeof t - 1, &c, NULL);
 	assert_int_equal(c.last, -1);
 	assert_int_equal(c.n, 1); /* only the row before it */
-	assert_non_null(strstr(c.fatal, "unbalanced quote"));
-	assert_non_null(strstr(c.fatal, "line 3"));
-	assert_non_null(strstr(c.fatal, "t.csv:"));
-	assert_non_null(strstr(c.fatal, "(byte offset "));
+	assert_non_null(strstr(c.fatal, "t.csv:3: unbalanced quote: the quoted "
+					"field in column 1 \"a\" of row 2"));
+	assert_int_equal(c.fatal_line, 3);
+	assert_int_equal(c.fatal_offset, sizeof t - 1); /* the end */
+	assert_non_null(strstr(c.fatal, "(at byte offset 21)"));
 	collect_free(&c);
 }
 
@@ -211,7 +212,7 @@ static void test_stray_quote_in_unquoted_field(void **state)
 	assert_int_equal(c.fatal_line, 3);
 	assert_int_equal(c.fatal_offset, 11); /* the quote, from 0 */
 	assert_non_null(strstr(c.fatal, "t.csv:3: malformed quoting"));
-	assert_non_null(strstr(c.fatal, "(byte offset 11)"));
+	assert_non_null(strstr(c.fatal, "(at byte offset 11)"));
 	/* Nothing after a fatal error is trusted. */
 	char *err;
 	struct segment *seg = open_text("q.csv", t, sizeof t - 1, NULL, &err);
@@ -409,7 +410,10 @@ static void test_runaway_quote_fails_fast(void **state)
 	struct collected c;
 	read_all(t, k, &c, &seg);
 	assert_int_equal(c.last, -1);
-	assert_non_null(strstr(c.fatal, "an unbalanced quote at line 2"));
+	assert_non_null(strstr(c.fatal, "t.csv:2: column 1 \"a\" of row 1 is "
+					"longer than 65536 bytes; it opens "
+					"with a quote at line 2 that may "
+					"never close"));
 	assert_true(segment_bytes_read(seg) < 512 * 1024);
 	segment_free(seg);
 	collect_free(&c);
