@@ -46,6 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
+.SECONDARY:
 .PHONY: all deps build test check-build unit demo install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a

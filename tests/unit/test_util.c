@@ -1,0 +1,105 @@
+/* Unit tests of the shared helpers: number parsing, buffers, messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hookcast/util.h"
+
+static void test_parse_long(void **state)
+{
+	(void)state;
+	long v = 0;
+	assert_int_equal(hc_parse_long("42", 1, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(hc_parse_long("-3", -5, 5, &v), 0);
+	assert_int_equal(v, -3);
+	static const char *const bad[] = { "", " 4", "4 ", "4x", "0x10", "101",
+					   "0", "+4", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(hc_parse_long(bad[i], 1, 100, &v), -1);
+	assert_int_equal(hc_parse_long(NULL, 1, 100, &v), -1);
+}
+
+static void test_parse_double(void **state)
+{
+	(void)state;
+	double v = 0;
+	assert_int_equal(hc_parse_double("12.5", 0, 100, &v), 0);
+	assert_true(v == 12.5);
+	assert_int_equal(hc_parse_double(".5", 0, 100, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(hc_parse_double("1e2", 0, 100, &v), 0);
+	assert_true(v == 100);
+	static const char *const bad[] = { "", "nan", "inf", "1,5", "0x1p3",
+					   "101", "-1", "1.5 ", "abc" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(hc_parse_double(bad[i], 0, 100, &v), -1);
+}
+
+static void test_buf_and_quoted(void **state)
+{
+	(void)state;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		hc_buf_addc(&b, 'x');
+	assert_int_equal(b.len, 1000);
+	assert_int_equal(strlen(b.data), 1000);
+	hc_buf_reset(&b);
+	hc_buf_printf(&b, "%d-%s", 7, "ok");
+	assert_string_equal(b.data, "7-ok");
+	hc_buf_reset(&b);
+	hc_buf_add_quoted(&b, "a\"b\\c\td\x1b[2J\x7f", 12);
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\td\\x1b[2J\\x7f\"");
+	char *s = hc_buf_steal(&b);
+	assert_null(b.data);
+	free(s);
+	s = hc_buf_steal(&b); /* an empty buffer gives "" */
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void test_msgs(void **state)
+{
+	(void)state;
+	struct hc_msgs a, b;
+	hc_msgs_init(&a);
+	hc_msgs_init(&b);
+	hc_msgs_add(&a, HC_ERROR, "e%d", 1);
+	hc_msgs_add(&b, HC_WARNING, "w");
+	hc_msgs_add(&b, HC_ERROR, "e2");
+	hc_msgs_move(&a, &b);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.nerrors, 2);
+	assert_int_equal(b.n, 0);
+	assert_string_equal(a.items[2].text, "e2");
+	hc_msgs_free(&a);
+	assert_int_equal(a.n, 0);
+}
+
+static void test_status_text(void **state)
+{
+	(void)state;
+	assert_string_equal(hc_status_text(HC_DATA), "segment data error");
+	assert_string_equal(hc_status_text(130), "interrupted");
+	assert_string_equal(hc_status_text(77), "unknown status");
+	assert_string_equal(hc_basename("a/b/c.ini"), "c.ini");
+	assert_string_equal(hc_basename("c.ini"), "c.ini");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_parse_double),
+		cmocka_unit_test(test_buf_and_quoted),
+		cmocka_unit_test(test_msgs),
+		cmocka_unit_test(test_status_text),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
