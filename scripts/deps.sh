@@ -13,7 +13,9 @@ NEEDS="
 /usr/include/cmocka.h:libcmocka-dev
 /usr/include/microhttpd.h:libmicrohttpd-dev
 /usr/include/ncursesw/curses.h:libncurses-dev
+/usr/include/openssl/evp.h:libssl-dev
 pkg-config:pkg-config
+python3:python3
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 

@@ -23,7 +23,6 @@
 #include "hookcast/util.h"
 
 #define PROFILE_CONCURRENCY_MAX 1024
-#define PROFILE_LINE_MAX 1022 /* the longest line iniparser 4.1 reads */
 
 enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
 
@@ -62,6 +61,10 @@ struct profile {
 	double timeout; /* seconds per attempt */
 	char *idempotency_header; /* "" disables it */
 	enum profile_empty empty_values;
+	long breaker_consecutive; /* stop after this many failed rows in a
+				   * row; 0: never */
+	long breaker_initial;     /* stop when the first this many rows all
+				   * failed; 0: never */
 
 	char *theme;
 
@@ -75,6 +78,9 @@ void profile_free(struct profile *p);
 
 struct profile *profile_load(const char *path, struct hc_msgs *msgs);
 int profile_save(const struct profile *p, const char *path, char **err);
+/* Append the profile's sections to an INI writer (for run snapshots). */
+struct ini_writer;
+void profile_write(const struct profile *p, struct ini_writer *w);
 
 /*
  * Check the values that cannot be checked while parsing one key at a time.

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hookcast/ini.h"
 #include "hookcast/segment.h"
 
 #define PROFILE_FILE_MAX ((size_t)1024 * 1024)
@@ -37,6 +38,8 @@ static const struct {
 	{ "delivery", "timeout", false },
 	{ "delivery", "idempotency_header", false },
 	{ "delivery", "empty_values", false },
+	{ "delivery", "breaker_consecutive", false },
+	{ "delivery", "breaker_initial", false },
 	{ "ui", "theme", false },
 };
 #define SCHEMA_N (sizeof schema / sizeof schema[0])
@@ -110,6 +113,8 @@ struct profile *profile_new(void)
 	p->idempotency_header = xstrdup("Idempotency-Key");
 	p->empty_values = PROFILE_EMPTY_KEEP;
 	p->theme = xstrdup("default");
+	p->breaker_consecutive = 50;
+	p->breaker_initial = 20;
 	return p;
 }
 
@@ -369,9 +374,9 @@ static void scan_text(struct scan *s, char *text, size_t len)
 		char *stop = nl ? nl : end;
 		size_t n = (size_t)(stop - p);
 		*stop = '\0';
-		if (n > PROFILE_LINE_MAX) {
+		if (n > INI_LINE_MAX) {
 			scan_error(s, line, "the line is %zu bytes long; the "
-				   "limit is %d", n, PROFILE_LINE_MAX);
+				   "limit is %d", n, INI_LINE_MAX);
 		} else if (memchr(p, '\0', n) != NULL) {
 			scan_error(s, line, "the line holds a NUL byte");
 		} else {
@@ -579,6 +584,10 @@ static void read_values(struct loader *l)
 			free(q);
 		}
 	}
+	read_long(l, "delivery", "breaker_consecutive", 0, 1000000,
+		  &p->breaker_consecutive);
+	read_long(l, "delivery", "breaker_initial", 0, 1000000,
+		  &p->breaker_initial);
 	if ((v = get(l, "ui", "theme")) != NULL)
 		set_str(&p->theme, v);
 }
@@ -769,36 +778,7 @@ char *profile_segment_path(const struct profile *p)
 
 /* ---- Saving ------------------------------------------------------------ */
 
-struct writer {
-	struct hc_buf out;
-	char *err;
-};
-
-static void put_value(struct writer *w, const char *key, const char *v)
-{
-	if (w->err)
-		return;
-	if (strpbrk(v, "\r\n") != NULL) {
-		w->err = xasprintf("%s: a value cannot hold a line break", key);
-		return;
-	}
-	bool dq = strchr(v, '"') != NULL, sq = strchr(v, '\'') != NULL;
-	if (dq && sq) {
-		w->err = xasprintf("%s: a value cannot hold both ' and \"",
-				   key);
-		return;
-	}
-	char q = dq ? '\'' : '"';
-	if (strlen(key) + strlen(v) + 5 > PROFILE_LINE_MAX) {
-		w->err = xasprintf("%s: the value is too long to save (the "
-				   "line limit is %d bytes)", key,
-				   PROFILE_LINE_MAX);
-		return;
-	}
-	hc_buf_printf(&w->out, "%s = %c%s%c\n", key, q, v, q);
-}
-
-static void put_list(struct writer *w, const struct profile_list *l,
+static void put_list(struct ini_writer *w, const struct profile_list *l,
 		     const char *prefix, bool split)
 {
 	for (size_t i = 0; i < l->n; i++) {
@@ -806,119 +786,54 @@ static void put_list(struct writer *w, const struct profile_list *l,
 		char *v = split ? xasprintf("%s=%s", l->items[i].key,
 					    l->items[i].value)
 				: xstrdup(l->items[i].key);
-		put_value(w, name, v);
+		ini_put(w, name, v);
 		free(v);
 		free(name);
 	}
 }
 
-/* The shortest text that reads back as the same double. */
-static void put_double(struct writer *w, const char *key, double v)
+void profile_write(const struct profile *p, struct ini_writer *w)
 {
-	char s[64];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	put_value(w, key, s);
-}
-
-static void put_long(struct writer *w, const char *key, long v)
-{
-	char s[32];
-	snprintf(s, sizeof s, "%ld", v);
-	put_value(w, key, s);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* Write via a temporary file in the same folder, fsync, rename and fsync
- * the folder, so that a crash leaves the old file or the new one. */
-static int save_atomic(const char *path, const char *data, size_t len,
-		       char **err)
-{
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		*err = xasprintf("%s: cannot create a temporary file: %s",
-				 path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
-		*err = xasprintf("%s: cannot write: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		*err = xasprintf("%s: cannot save: %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	char *dir = strrchr(path, '/') ? xstrndup(path, (size_t)(strrchr(path, '/') - path) + 1)
-				       : xstrdup(".");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (dfd >= 0) {
-		(void)fsync(dfd); /* best effort: some filesystems refuse */
-		close(dfd);
-	}
-	return 0;
+	ini_section(w, "destination");
+	ini_put(w, "url", p->url ? p->url : "");
+	ini_put(w, "method", p->method);
+	put_list(w, &p->headers, "header", false);
+	ini_section(w, "segment");
+	if (p->segment_file)
+		ini_put(w, "file", p->segment_file);
+	ini_put(w, "delimiter", segment_delimiter_name(p->delimiter));
+	ini_put_long(w, "field_max", (long long)p->field_max);
+	ini_section(w, "static");
+	put_list(w, &p->statics, "param", true);
+	ini_section(w, "mappings");
+	put_list(w, &p->mappings, "map", true);
+	ini_section(w, "delivery");
+	ini_put_long(w, "concurrency", p->concurrency);
+	ini_put_double(w, "rate", p->rate);
+	ini_put_long(w, "max_attempts", p->max_attempts);
+	ini_put_double(w, "timeout", p->timeout);
+	ini_put(w, "idempotency_header", p->idempotency_header);
+	ini_put(w, "empty_values",
+		p->empty_values == PROFILE_EMPTY_OMIT ? "omit" : "keep");
+	ini_put_long(w, "breaker_consecutive", p->breaker_consecutive);
+	ini_put_long(w, "breaker_initial", p->breaker_initial);
+	ini_section(w, "ui");
+	ini_put(w, "theme", p->theme);
 }
 
 int profile_save(const struct profile *p, const char *path, char **err)
 {
-	struct writer w = { .err = NULL };
-	hc_buf_init(&w.out);
-	hc_buf_adds(&w.out, "; hookcast profile\n\n[destination]\n");
-	put_value(&w, "url", p->url ? p->url : "");
-	put_value(&w, "method", p->method);
-	put_list(&w, &p->headers, "header", false);
-	hc_buf_adds(&w.out, "\n[segment]\n");
-	if (p->segment_file)
-		put_value(&w, "file", p->segment_file);
-	put_value(&w, "delimiter", segment_delimiter_name(p->delimiter));
-	put_long(&w, "field_max", (long)p->field_max);
-	hc_buf_adds(&w.out, "\n[static]\n");
-	put_list(&w, &p->statics, "param", true);
-	hc_buf_adds(&w.out, "\n[mappings]\n");
-	put_list(&w, &p->mappings, "map", true);
-	hc_buf_adds(&w.out, "\n[delivery]\n");
-	put_long(&w, "concurrency", p->concurrency);
-	put_double(&w, "rate", p->rate);
-	put_long(&w, "max_attempts", p->max_attempts);
-	put_double(&w, "timeout", p->timeout);
-	put_value(&w, "idempotency_header", p->idempotency_header);
-	put_value(&w, "empty_values",
-		  p->empty_values == PROFILE_EMPTY_OMIT ? "omit" : "keep");
-	hc_buf_adds(&w.out, "\n[ui]\n");
-	put_value(&w, "theme", p->theme);
-	int rc = 0;
+	struct ini_writer w;
+	ini_writer_init(&w);
+	hc_buf_adds(&w.out, "; hookcast profile\n\n");
+	profile_write(p, &w);
+	int rc;
 	if (w.err) {
 		*err = xasprintf("%s: cannot save: %s", path, w.err);
-		free(w.err);
 		rc = -1;
 	} else {
-		rc = save_atomic(path, w.out.data, w.out.len, err);
+		rc = hc_save_atomic(path, w.out.data, w.out.len, 0600, err);
 	}
-	hc_buf_free(&w.out);
+	ini_writer_free(&w);
 	return rc;
 }

@@ -1,0 +1,123 @@
+#include "hookcast/ini.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void ini_writer_init(struct ini_writer *w)
+{
+	hc_buf_init(&w->out);
+	w->err = NULL;
+}
+
+void ini_writer_free(struct ini_writer *w)
+{
+	hc_buf_free(&w->out);
+	free(w->err);
+	w->err = NULL;
+}
+
+void ini_section(struct ini_writer *w, const char *name)
+{
+	if (w->out.len > 0)
+		hc_buf_addc(&w->out, '\n');
+	hc_buf_printf(&w->out, "[%s]\n", name);
+}
+
+void ini_put(struct ini_writer *w, const char *key, const char *v)
+{
+	if (w->err)
+		return;
+	if (strpbrk(v, "\r\n") != NULL) {
+		w->err = xasprintf("%s: a value cannot hold a line break", key);
+		return;
+	}
+	bool dq = strchr(v, '"') != NULL, sq = strchr(v, '\'') != NULL;
+	if (dq && sq) {
+		w->err = xasprintf("%s: a value cannot hold both ' and \"",
+				   key);
+		return;
+	}
+	if (strlen(key) + strlen(v) + 5 > INI_LINE_MAX) {
+		w->err = xasprintf("%s: the value is too long to save (the "
+				   "line limit is %d bytes)", key, INI_LINE_MAX);
+		return;
+	}
+	char q = dq ? '\'' : '"';
+	hc_buf_printf(&w->out, "%s = %c%s%c\n", key, q, v, q);
+}
+
+void ini_put_long(struct ini_writer *w, const char *key, long long v)
+{
+	char s[32];
+	snprintf(s, sizeof s, "%lld", v);
+	ini_put(w, key, s);
+}
+
+void ini_put_double(struct ini_writer *w, const char *key, double v)
+{
+	char s[64];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	ini_put(w, key, s);
+}
+
+int hc_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int hc_save_atomic(const char *path, const char *data, size_t len, int mode,
+		   char **err)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		*err = xasprintf("%s: cannot create a temporary file: %s",
+				 path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, (mode_t)mode) < 0 || hc_write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
+		*err = xasprintf("%s: cannot write: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		*err = xasprintf("%s: cannot save: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + 1)
+			  : xstrdup(".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd >= 0) {
+		(void)fsync(dfd); /* best effort: some filesystems refuse */
+		close(dfd);
+	}
+	return 0;
+}
