@@ -37,6 +37,14 @@ void ini_put_double(struct ini_writer *w, const char *key, double v);
 int hc_save_atomic(const char *path, const char *data, size_t len, int mode,
 		   char **err);
 
+/*
+ * iniparser_load() with an error callback that never prints the offending
+ * line (it may hold a token) and reports "PATH:LINE: what" in *err (caller
+ * frees) instead. Returns the dictionary, or NULL.
+ */
+struct _dictionary_;
+struct _dictionary_ *ini_load_quiet(const char *path, char **err);
+
 /* write() all of it, retrying on EINTR and short writes. */
 int hc_write_all(int fd, const void *p, size_t n);
 

@@ -77,6 +77,10 @@ struct profile *profile_new(void);
 void profile_free(struct profile *p);
 
 struct profile *profile_load(const char *path, struct hc_msgs *msgs);
+/* With snapshot set, read a run's run.ini: its [run], [source] and
+ * [counts] sections are skipped. */
+struct profile *profile_load_ex(const char *path, struct hc_msgs *msgs,
+				bool snapshot);
 int profile_save(const struct profile *p, const char *path, char **err);
 /* Append the profile's sections to an INI writer (for run snapshots). */
 struct ini_writer;

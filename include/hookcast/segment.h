@@ -37,6 +37,10 @@ struct segment;
 struct segment_opts {
 	char delimiter;   /* ',', ';', '\t' or '|'; 0 detects it from the header */
 	size_t field_max; /* longest field in bytes; 0 means the default */
+	/* When set, called with every byte read, in file order: for a
+	 * checksum, or to keep a copy of standard input. */
+	void (*on_bytes)(void *ud, const void *p, size_t n);
+	void *bytes_ud;
 };
 
 struct segment_row {

@@ -14,6 +14,9 @@
 
 int cli_preview(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_history(int argc, char **argv);
+int cli_sink(int argc, char **argv);
 
 /* What most commands need: a profile, its compiled plan and its segment. */
 struct cli_job {

@@ -15,6 +15,21 @@ static const struct cli_command commands[] = {
 	{ "check", "check -p PROFILE [-s SEGMENT]",
 	  "validate the profile and the whole segment against the mappings",
 	  cli_check },
+	{ "run",
+	  "run -p PROFILE [-s SEGMENT] [-c N] [--rate R] [--max-attempts N] "
+	  "[--timeout S] [--limit N] [--shard K/N] [--resume RUN | "
+	  "--retry-failed RUN] [--dry-run] [--json] [-q] [--yes]",
+	  "send one request per valid row, journaled and resumable",
+	  cli_run },
+	{ "history", "history [list] [--json] | history show RUN [--failed] [--json]",
+	  "list runs, or show the outcome of every row of one run",
+	  cli_history },
+	{ "sink",
+	  "sink [--listen 127.0.0.1:PORT] [--log FILE] [--status CODE] "
+	  "[--fail-first N] [--fail-status CODE] [--retry-after S] "
+	  "[--delay-ms N] [--drop-every N] [--location URL] [-q]",
+	  "a local webhook receiver that prints, logs and can inject faults",
+	  cli_sink },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -44,40 +44,6 @@ static const struct {
 };
 #define SCHEMA_N (sizeof schema / sizeof schema[0])
 
-/*
- * iniparser reports load errors through one global callback, with no
- * user data, and its default callback prints the offending line (which may
- * hold a token). Ours keeps only the kind of error and its line number.
- */
-static struct {
-	char what[64];
-	int line;
-} ini_error;
-
-static int ini_error_cb(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (strstr(fmt, "syntax error") != NULL) {
-		(void)va_arg(ap, const char *);
-		ini_error.line = va_arg(ap, int);
-		snprintf(ini_error.what, sizeof ini_error.what, "syntax error");
-	} else if (strstr(fmt, "too long") != NULL) {
-		(void)va_arg(ap, const char *);
-		ini_error.line = va_arg(ap, int);
-		snprintf(ini_error.what, sizeof ini_error.what,
-			 "line too long");
-	} else if (strstr(fmt, "cannot open") != NULL) {
-		snprintf(ini_error.what, sizeof ini_error.what,
-			 "cannot open the file");
-	} else {
-		snprintf(ini_error.what, sizeof ini_error.what,
-			 "cannot read the file");
-	}
-	va_end(ap);
-	return 0;
-}
-
 void profile_list_add(struct profile_list *l, const char *name, unsigned line,
 		      const char *key, const char *value)
 {
@@ -202,6 +168,8 @@ struct scan {
 	struct profile_list keys; /* name "section:key", line */
 	char section[128];
 	bool in_section;
+	bool snapshot; /* a run.ini: skip the run's own sections */
+	bool skipping;
 };
 
 static void scan_error(struct scan *s, unsigned line, const char *fmt, ...)
@@ -310,6 +278,11 @@ static void scan_line(struct scan *s, unsigned line, char *text)
 			s->in_section = false;
 			return;
 		}
+		s->skipping = s->snapshot && (strcmp(name, "run") == 0 ||
+					      strcmp(name, "source") == 0 ||
+					      strcmp(name, "counts") == 0);
+		if (s->skipping)
+			return;
 		if (!section_known(name) || strlen(name) >= sizeof s->section) {
 			char *q = quoted(name);
 			scan_error(s, line, "unknown section %s; sections "
@@ -323,6 +296,8 @@ static void scan_line(struct scan *s, unsigned line, char *text)
 		s->in_section = true;
 		return;
 	}
+	if (s->skipping)
+		return;
 	char *eq = strchr(t, '=');
 	if (eq == NULL) {
 		scan_error(s, line, "expected \"key = value\"");
@@ -713,6 +688,12 @@ static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
 
 struct profile *profile_load(const char *path, struct hc_msgs *msgs)
 {
+	return profile_load_ex(path, msgs, false);
+}
+
+struct profile *profile_load_ex(const char *path, struct hc_msgs *msgs,
+				bool snapshot)
+{
 	char *err = NULL;
 	size_t len = 0;
 	char *text = read_small_file(path, &len, &err);
@@ -721,7 +702,7 @@ struct profile *profile_load(const char *path, struct hc_msgs *msgs)
 		free(err);
 		return NULL;
 	}
-	struct scan s = { .file = path, .msgs = msgs };
+	struct scan s = { .file = path, .msgs = msgs, .snapshot = snapshot };
 	size_t errors_before = msgs->nerrors;
 	scan_text(&s, text, len);
 	free(text);
@@ -730,17 +711,11 @@ struct profile *profile_load(const char *path, struct hc_msgs *msgs)
 		return NULL;
 	}
 
-	memset(&ini_error, 0, sizeof ini_error);
-	iniparser_set_error_callback(ini_error_cb);
-	dictionary *d = iniparser_load(path);
+	char *ierr = NULL;
+	dictionary *d = ini_load_quiet(path, &ierr);
 	if (d == NULL) {
-		if (ini_error.line > 0)
-			hc_msgs_add(msgs, HC_ERROR, "%s:%d: %s", path,
-				    ini_error.line, ini_error.what);
-		else
-			hc_msgs_add(msgs, HC_ERROR, "%s: %s", path,
-				    ini_error.what[0] ? ini_error.what
-						      : "cannot be read");
+		hc_msgs_add(msgs, HC_ERROR, "%s", ierr);
+		free(ierr);
 		profile_list_clear(&s.keys);
 		return NULL;
 	}
@@ -753,7 +728,7 @@ struct profile *profile_load(const char *path, struct hc_msgs *msgs)
 	iniparser_freedict(d);
 	profile_validate(p, msgs);
 
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = snapshot ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		warn_permissions(p, msgs, fd);
 		close(fd);

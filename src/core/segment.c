@@ -37,6 +37,8 @@ struct segment {
 	bool detected;
 	size_t field_max;
 	bool count_only;
+	void (*on_bytes)(void *ud, const void *p, size_t n);
+	void *bytes_ud;
 
 	uint64_t line;      /* physical line being fed, 1-based */
 	bool at_line_start; /* the next piece starts a physical line */
@@ -204,6 +206,9 @@ static int refill(struct segment *seg)
 		}
 		if (n == 0)
 			seg->eof = true;
+		else if (seg->on_bytes)
+			seg->on_bytes(seg->bytes_ud, seg->buf + seg->end,
+				      (size_t)n);
 		seg->end += (size_t)n;
 		return 0;
 	}
@@ -425,6 +430,10 @@ static struct segment *segment_new(const char *path,
 	seg->field_max = opts && opts->field_max ? opts->field_max
 						 : SEGMENT_FIELD_MAX_DEFAULT;
 	seg->count_only = count_only;
+	if (opts) {
+		seg->on_bytes = opts->on_bytes;
+		seg->bytes_ud = opts->bytes_ud;
+	}
 	seg->line = 1;
 	seg->at_line_start = true;
 	seg->need_start = true;

@@ -182,6 +182,69 @@ void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
 	hc_buf_addc(b, '"');
 }
 
+/* The length of the valid UTF-8 sequence at s (max n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		len = 2;
+		min = 0x80;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		len = 3;
+		min = 0x800;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	unsigned cp = s[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void hc_buf_add_json(struct hc_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	hc_buf_addc(b, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		if (c == '"' || c == '\\') {
+			hc_buf_addc(b, '\\');
+			hc_buf_addc(b, (char)c);
+			i++;
+		} else if (c == '\n') {
+			hc_buf_adds(b, "\\n");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			hc_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			hc_buf_addc(b, (char)c);
+			i++;
+		} else {
+			size_t k = utf8_len(u + i, n - i);
+			if (k == 0) {
+				hc_buf_printf(b, "\\u%04x", c);
+				i++;
+			} else {
+				hc_buf_add(b, s + i, k);
+				i += k;
+			}
+		}
+	}
+	hc_buf_addc(b, '"');
+}
+
 char *hc_buf_steal(struct hc_buf *b)
 {
 	char *s = b->data ? b->data : xstrdup("");

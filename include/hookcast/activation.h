@@ -1,0 +1,104 @@
+/*
+ * activation.h: one run of a profile over its segment, as both front ends
+ * drive it. It joins the segment reader, the request builder, the engine
+ * and the journal.
+ *
+ * Life of a run:
+ *   activation_new()     validate the profile and the whole segment (the
+ *                        row total, the SHA-256); nothing is sent yet.
+ *   activation_start()   create (or, for a resume, reopen) the run folder,
+ *                        take the profile's lock, write run.ini, open the
+ *                        journal and the engine.
+ *   activation_step()    one turn of the loop, until it returns 0.
+ *   activation_finish()  close the journal, write the final run.ini,
+ *                        release the lock; returns the exit status.
+ *   activation_free()
+ * Each returns or sets an exit status from enum hc_status and reports
+ * problems into the caller's hc_msgs.
+ *
+ * Secrets: the journal and run.ini hold only redacted URLs and the
+ * profile as written (${NAME} kept).
+ */
+#ifndef HOOKCAST_ACTIVATION_H
+#define HOOKCAST_ACTIVATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hookcast/engine.h"
+#include "hookcast/profile.h"
+#include "hookcast/util.h"
+
+struct activation_opts {
+	const char *profile_path;     /* NULL with resume or retry_failed:
+				       * use the run's snapshot */
+	const char *segment_override; /* -s; "-" reads stdin */
+	long concurrency;             /* 0: the profile's */
+	double rate;                  /* < 0: the profile's */
+	long max_attempts;            /* 0: the profile's */
+	double timeout;               /* 0: the profile's */
+	uint64_t limit;               /* 0: every row */
+	unsigned shard_k, shard_n;    /* shard_n 0: no sharding */
+	const char *resume_id;
+	const char *retry_failed_id;
+	const char *state_dir;        /* NULL: history_state_dir() */
+	bool dry_run;                 /* no network, no journal */
+};
+
+struct activation_stats {
+	struct engine_stats e;
+	const char *run_id;
+	const char *results_path;
+	uint64_t rows_total;   /* data rows in the segment */
+	uint64_t selected;     /* rows this run covers (limit, shard, resume) */
+	uint64_t valid, invalid;  /* of the selected rows */
+	uint64_t to_send;      /* valid rows without a final outcome yet */
+	uint64_t prior_delivered, prior_failed; /* journaled before a resume */
+	double eta;            /* seconds, < 0 when unknown */
+};
+
+struct activation;
+
+/* Returns NULL with *status set (2, 3 or 4) and the reasons in msgs. */
+struct activation *activation_new(const struct activation_opts *opts,
+				  struct hc_msgs *msgs, int *status);
+void activation_free(struct activation *a);
+
+const struct profile *activation_profile(const struct activation *a);
+const char *activation_method(const struct activation *a);
+
+/* Print "METHOD URL" per selected valid row (invalid rows to err); no
+ * network, no journal. Returns an exit status. */
+int activation_dry_run(struct activation *a, FILE *out, FILE *err);
+
+int activation_start(struct activation *a, struct hc_msgs *msgs);
+int activation_step(struct activation *a, struct curl_waitfd *extra,
+		    unsigned nextra, int max_wait_ms);
+void activation_wakeup(struct activation *a);
+
+void activation_pause(struct activation *a, bool paused);
+/* interrupted: a signal or a lost terminal, not the user's choice. */
+void activation_stop(struct activation *a, bool interrupted);
+void activation_abort(struct activation *a, bool interrupted);
+void activation_set_concurrency(struct activation *a, long n);
+void activation_set_rate(struct activation *a, double rate);
+
+void activation_get_stats(const struct activation *a,
+			  struct activation_stats *out);
+size_t activation_tail(const struct activation *a,
+		       struct engine_tail_entry *out, size_t max);
+
+struct activation_error {
+	const char *text;
+	uint64_t count;
+};
+/* The most frequent final errors, most first. */
+size_t activation_top_errors(const struct activation *a,
+			     struct activation_error *out, size_t max);
+
+/* Returns the exit status; msgs gets any error of closing the journal. */
+int activation_finish(struct activation *a, struct hc_msgs *msgs);
+const char *activation_final_state(const struct activation *a);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * history.h: the state folder, run folders, the journal and the lock.
+ *
+ * Layout: STATE/runs/RUN_ID/run.ini (the profile snapshot, with ${NAME}
+ * kept, plus [run], [source] and [counts]) and STATE/runs/RUN_ID/results.csv
+ * (one line per attempt). STATE is $HOOKCAST_STATE_DIR, else
+ * $XDG_STATE_HOME/hookcast, else ~/.local/state/hookcast; it is created
+ * with mode 0700. Run ids sort by start time.
+ *
+ * The journal buffers lines in memory; history_journal_flush() writes them
+ * with one write() and fsyncs at most once a second; close fsyncs. Every
+ * error is returned with *err set (caller frees); nothing is dropped
+ * silently. Reading tolerates a torn last line (a crash mid-write).
+ */
+#ifndef HOOKCAST_HISTORY_H
+#define HOOKCAST_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hookcast/util.h"
+
+#define HISTORY_HEADER \
+	"row,line,attempt,time,method,status,outcome,latency_ms,error,url,response"
+
+/* Resolve the state folder and create it (mode 0700). Caller frees. */
+char *history_state_dir(char **err);
+
+/* A new, unique run id sortable by time: 20261128-054507.123-4f2a. */
+char *history_new_id(void);
+
+/* Run ids are made of [0-9A-Za-z._-]; anything else is refused. */
+bool history_id_ok(const char *id);
+
+struct history_meta {
+	char *id;
+	char *dir;          /* STATE/runs/ID */
+	char *profile_path; /* absolute */
+	char *segment_path; /* as used: absolute, or the run's own copy */
+	uint64_t segment_size;
+	int64_t segment_mtime;
+	char sha256[65];
+	double started, ended; /* seconds since the epoch; ended 0: not yet */
+	char state[16]; /* running, done, stopped, aborted, interrupted */
+	char reason[160];
+	char *parent; /* --retry-failed: the run it retries; else NULL */
+	uint64_t rows_total, valid, invalid, delivered, failed, retries;
+	uint64_t limit;          /* --limit, 0: none */
+	unsigned shard_k, shard_n; /* --shard K/N, N 0: none */
+	int exit_status; /* -1 while running */
+	long pid;
+};
+
+void history_meta_free(struct history_meta *m);
+
+/* Create STATE/runs/ID (0700) with a fresh id; fills m->id and m->dir. */
+int history_run_create(const char *state_dir, struct history_meta *m,
+		       char **err);
+
+/* Write run.ini atomically: profile_ini (already serialised, may be NULL)
+ * followed by the run's own sections. */
+int history_meta_save(const struct history_meta *m, const char *profile_ini,
+		      char **err);
+
+/* Read STATE/runs/ID/run.ini. A "running" run whose process holds no lock
+ * any more reads as "interrupted". */
+int history_meta_load(const char *state_dir, const char *id,
+		      struct history_meta *m, char **err);
+
+/* Every run, newest first. Unreadable runs are skipped with a warning. */
+int history_list(const char *state_dir, struct history_meta **runs,
+		 size_t *n, struct hc_msgs *warnings, char **err);
+void history_list_free(struct history_meta *runs, size_t n);
+
+/* ---- The journal ---- */
+
+struct history_line {
+	uint64_t row, line;
+	unsigned attempt;
+	double time;
+	const char *method;
+	long status;         /* 0: none */
+	const char *outcome; /* delivered, failed, retry or invalid */
+	double latency_ms;   /* < 0: none */
+	const char *error;
+	const char *url;     /* redacted */
+	const char *response;
+	size_t response_len;
+};
+
+struct history_journal;
+
+/* Open (append) or create results.csv in dir, writing the header when new. */
+struct history_journal *history_journal_open(const char *dir, char **err);
+void history_journal_add(struct history_journal *j,
+			 const struct history_line *l);
+int history_journal_flush(struct history_journal *j, char **err);
+/* Flush, fsync and close; frees j whatever happens. */
+int history_journal_close(struct history_journal *j, char **err);
+const char *history_journal_path(const struct history_journal *j);
+
+/* Call cb for each complete line of dir/results.csv. cb returns 0, or -1
+ * to stop. Returns 0, or -1 with *err. */
+int history_journal_read(const char *dir,
+			 int (*cb)(void *ud, const struct history_line *l),
+			 void *ud, char **err);
+
+/* ---- Final outcomes by row (2 bits per row) ---- */
+
+enum history_final { FINAL_NONE, FINAL_DELIVERED, FINAL_FAILED, FINAL_INVALID };
+
+struct history_finals {
+	uint8_t *bits;
+	uint64_t nrows; /* capacity in rows */
+	uint64_t delivered, failed, invalid;
+};
+
+/* Read a run's journal into per-row final outcomes (the last line of a
+ * row whose outcome is not "retry"). */
+int history_finals_load(const char *dir, struct history_finals *f, char **err);
+enum history_final history_finals_get(const struct history_finals *f,
+				      uint64_t row);
+void history_finals_set(struct history_finals *f, uint64_t row,
+			enum history_final v);
+void history_finals_free(struct history_finals *f);
+
+/* ---- One run per profile ---- */
+
+/*
+ * Take STATE/locks/<hash of profile path>.lock. Returns 0 with *fd held
+ * (close it to release), 1 when another process holds it (*holder, caller
+ * frees, names its run), -1 with *err.
+ */
+int history_lock(const char *state_dir, const char *profile_abs,
+		 const char *run_id, int *fd, char **holder, char **err);
+/* Is the profile's lock free? (For telling a crashed run from a live one.) */
+bool history_lock_free(const char *state_dir, const char *profile_abs);
+
+/* "2026-11-28T05:45:07.123Z" */
+void history_format_time(double t, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,245 @@
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hookcast/history.h"
+
+static void json_str(struct hc_buf *b, const char *key, const char *v)
+{
+	hc_buf_printf(b, "\"%s\":", key);
+	hc_buf_add_json(b, v ? v : "", v ? strlen(v) : 0);
+}
+
+static int list_runs(const char *state, bool json)
+{
+	struct history_meta *runs;
+	size_t n;
+	char *err = NULL;
+	struct hc_msgs warn;
+	hc_msgs_init(&warn);
+	if (history_list(state, &runs, &n, &warn, &err) < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		hc_msgs_free(&warn);
+		return HC_STATE;
+	}
+	cli_print_msgs(&warn);
+	hc_msgs_free(&warn);
+	struct hc_buf b;
+	hc_buf_init(&b);
+	if (!json && n > 0)
+		printf("%-26s %-20s %-20s %-11s %15s %8s %9s\n", "RUN", "PROFILE",
+		       "STARTED", "STATE", "DELIVERED/TOTAL", "FAILED",
+		       "DURATION");
+	for (size_t i = 0; i < n; i++) {
+		const struct history_meta *m = &runs[i];
+		char started[40];
+		history_format_time(m->started, started, sizeof started);
+		double dur = m->ended > m->started ? m->ended - m->started : 0;
+		if (json) {
+			hc_buf_reset(&b);
+			hc_buf_addc(&b, '{');
+			json_str(&b, "run_id", m->id);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "profile", m->profile_path);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "started", started);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "state", m->state);
+			hc_buf_printf(&b, ",\"rows_total\":%llu,\"valid\":%llu,"
+				      "\"invalid\":%llu,\"delivered\":%llu,"
+				      "\"failed\":%llu,\"retries\":%llu,"
+				      "\"duration_s\":%.3f,\"exit_status\":%d",
+				      (unsigned long long)m->rows_total,
+				      (unsigned long long)m->valid,
+				      (unsigned long long)m->invalid,
+				      (unsigned long long)m->delivered,
+				      (unsigned long long)m->failed,
+				      (unsigned long long)m->retries, dur,
+				      m->exit_status);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "reason", m->reason);
+			hc_buf_adds(&b, "}\n");
+			fputs(b.data, stdout);
+			continue;
+		}
+		char total[48];
+		snprintf(total, sizeof total, "%llu/%llu",
+			 (unsigned long long)m->delivered,
+			 (unsigned long long)m->valid);
+		started[19] = '\0';
+		started[10] = ' ';
+		printf("%-26s %-20.20s %-20s %-11s %15s %8llu %8.1fs\n", m->id,
+		       hc_basename(m->profile_path), started, m->state, total,
+		       (unsigned long long)m->failed, dur);
+	}
+	if (!json && n == 0)
+		printf("no runs yet (state folder: %s)\n", state);
+	hc_buf_free(&b);
+	history_list_free(runs, n);
+	return HC_OK;
+}
+
+/* The final line of each row, and how many attempts it took. */
+struct row_final {
+	uint64_t row, line;
+	unsigned attempts;
+	long status;
+	char outcome[12];
+	double latency_ms;
+	char *error;
+	char *url;
+};
+
+struct show {
+	struct row_final *rows; /* indexed by row number */
+	uint64_t cap;
+};
+
+static int collect(void *ud, const struct history_line *l)
+{
+	struct show *s = ud;
+	if (l->row > ((uint64_t)1 << 31))
+		return 0;
+	if (l->row >= s->cap) {
+		uint64_t n = s->cap ? s->cap : 1024;
+		while (n <= l->row)
+			n *= 2;
+		s->rows = xreallocarray(s->rows, (size_t)n, sizeof *s->rows);
+		memset(s->rows + s->cap, 0, (size_t)(n - s->cap) * sizeof *s->rows);
+		s->cap = n;
+	}
+	struct row_final *r = &s->rows[l->row];
+	/* A retry line never replaces a final one. */
+	bool final = strcmp(l->outcome, "retry") != 0;
+	bool have_final = r->row && strcmp(r->outcome, "retry") != 0;
+	if (l->attempt > r->attempts)
+		r->attempts = l->attempt;
+	if (have_final && !final)
+		return 0;
+	r->row = l->row;
+	r->line = l->line;
+	r->status = l->status;
+	snprintf(r->outcome, sizeof r->outcome, "%s", l->outcome);
+	r->latency_ms = l->latency_ms;
+	free(r->error);
+	free(r->url);
+	r->error = xstrdup(l->error);
+	r->url = xstrdup(l->url);
+	return 0;
+}
+
+static int show_run(const char *state, const char *id, bool failed_only,
+		    bool json)
+{
+	struct history_meta m;
+	char *err = NULL;
+	if (history_meta_load(state, id, &m, &err) < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		return HC_CONFIG;
+	}
+	struct show s = { 0 };
+	if (history_journal_read(m.dir, collect, &s, &err) < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		history_meta_free(&m);
+		return HC_STATE;
+	}
+	if (!json)
+		printf("run %s: %s, %llu delivered, %llu failed, %llu invalid "
+		       "of %llu rows\n%-8s %-8s %-10s %6s %8s %10s  %s\n",
+		       m.id, m.state, (unsigned long long)m.delivered,
+		       (unsigned long long)m.failed,
+		       (unsigned long long)m.invalid,
+		       (unsigned long long)(m.valid + m.invalid), "ROW", "LINE",
+		       "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "ERROR");
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (uint64_t i = 1; i < s.cap; i++) {
+		struct row_final *r = &s.rows[i];
+		if (r->row == 0)
+			continue;
+		if (failed_only && strcmp(r->outcome, "failed") != 0)
+			goto next;
+		if (json) {
+			hc_buf_reset(&b);
+			hc_buf_printf(&b, "{\"row\":%llu,\"line\":%llu,",
+				      (unsigned long long)r->row,
+				      (unsigned long long)r->line);
+			json_str(&b, "outcome", r->outcome);
+			hc_buf_printf(&b, ",\"status\":%ld,\"attempts\":%u,",
+				      r->status, r->attempts);
+			if (r->latency_ms >= 0)
+				hc_buf_printf(&b, "\"latency_ms\":%.1f,",
+					      r->latency_ms);
+			json_str(&b, "error", r->error);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "url", r->url);
+			hc_buf_adds(&b, "}\n");
+			fputs(b.data, stdout);
+		} else {
+			char status[24] = "-", lat[40] = "-";
+			if (r->status > 0)
+				snprintf(status, sizeof status, "%ld", r->status);
+			if (r->latency_ms >= 0)
+				snprintf(lat, sizeof lat, "%.1fms", r->latency_ms);
+			printf("%-8llu %-8llu %-10s %6s %8u %10s  %s\n",
+			       (unsigned long long)r->row,
+			       (unsigned long long)r->line,
+			       strcmp(r->outcome, "retry") == 0 ? "pending"
+								: r->outcome,
+			       status, r->attempts, lat, r->error);
+		}
+next:
+		free(r->error);
+		free(r->url);
+	}
+	hc_buf_free(&b);
+	free(s.rows);
+	history_meta_free(&m);
+	return HC_OK;
+}
+
+int cli_history(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "failed", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, failed = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'f': failed = true; break;
+		case 'h': cli_print_help("history"); return HC_OK;
+		default: return cli_usage_error("history", "unknown option");
+		}
+	}
+	const char *sub = optind < argc ? argv[optind++] : "list";
+	char *err = NULL;
+	char *state = history_state_dir(&err);
+	if (state == NULL) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		return HC_STATE;
+	}
+	int status;
+	if (strcmp(sub, "list") == 0 && optind == argc && !failed) {
+		status = list_runs(state, json);
+	} else if (strcmp(sub, "show") == 0 && optind + 1 == argc) {
+		status = show_run(state, argv[optind], failed, json);
+	} else {
+		status = cli_usage_error("history", "expected \"list\" or "
+					 "\"show RUN\"");
+	}
+	free(state);
+	return status;
+}

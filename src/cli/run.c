@@ -1,0 +1,400 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hookcast/activation.h"
+
+/* The only global: the write end of the signal pipe (see STYLE.md). */
+static int signal_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (signal_pipe[1] >= 0)
+		(void)!write(signal_pipe[1], &b, 1);
+	errno = saved;
+}
+
+static int install_signals(void)
+{
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fmt_duration(double s, char *buf, size_t n)
+{
+	if (s < 0) {
+		snprintf(buf, n, "?");
+	} else if (s < 60) {
+		snprintf(buf, n, "%.1fs", s);
+	} else if (s < 3600) {
+		long t = (long)ceil(s);
+		snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+	} else {
+		long t = (long)ceil(s);
+		snprintf(buf, n, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+	}
+}
+
+static void fmt_ms(double ms, char *buf, size_t n)
+{
+	if (ms >= 1000)
+		snprintf(buf, n, "%.2fs", ms / 1000);
+	else if (ms >= 10)
+		snprintf(buf, n, "%.0fms", ms);
+	else
+		snprintf(buf, n, "%.1fms", ms);
+}
+
+static void progress_line(const struct activation_stats *s, char *buf,
+			  size_t n)
+{
+	uint64_t done = s->prior_delivered + s->prior_failed + s->e.delivered +
+			s->e.failed;
+	uint64_t total = s->valid;
+	double pct = total ? 100.0 * (double)done / (double)total : 100;
+	char eta[32], p95[32];
+	fmt_duration(s->eta, eta, sizeof eta);
+	fmt_ms(s->e.latency_ms[3], p95, sizeof p95);
+	snprintf(buf, n,
+		 "%llu/%llu %.0f%% %.1f/s ETA %s 2xx %llu 4xx %llu 5xx %llu "
+		 "err %llu p95 %s%s",
+		 (unsigned long long)done, (unsigned long long)total, pct,
+		 s->e.rate_now, eta, (unsigned long long)s->e.by_class[0],
+		 (unsigned long long)s->e.by_class[2],
+		 (unsigned long long)s->e.by_class[3],
+		 (unsigned long long)s->e.by_class[4], p95,
+		 s->e.state == ENGINE_STOPPING ? " (stopping)" : "");
+}
+
+static void print_summary(struct activation *a, int status)
+{
+	struct activation_stats s;
+	activation_get_stats(a, &s);
+	char dur[32], lat[4][32];
+	fmt_duration(s.e.elapsed, dur, sizeof dur);
+	static const int idx[4] = { 1, 2, 4, 5 }; /* p50 p90 p99 max */
+	for (int i = 0; i < 4; i++)
+		fmt_ms(s.e.latency_ms[idx[i]], lat[i], sizeof lat[i]);
+	fprintf(stderr, "run %s %s in %s: %llu rows, %llu delivered, %llu "
+		"failed, %llu invalid\n", s.run_id, activation_final_state(a),
+		dur, (unsigned long long)s.selected,
+		(unsigned long long)(s.prior_delivered + s.e.delivered),
+		(unsigned long long)(s.prior_failed + s.e.failed),
+		(unsigned long long)s.invalid);
+	if (s.prior_delivered + s.prior_failed > 0)
+		fprintf(stderr, "  resumed: %llu rows were final before\n",
+			(unsigned long long)(s.prior_delivered + s.prior_failed));
+	fprintf(stderr, "  rate %.1f/s, %llu attempts, %llu retries\n",
+		s.e.rate_avg, (unsigned long long)s.e.attempts,
+		(unsigned long long)s.e.retries);
+	if (s.e.attempts > 0)
+		fprintf(stderr, "  latency p50 %s p90 %s p99 %s max %s\n",
+			lat[0], lat[1], lat[2], lat[3]);
+	fprintf(stderr, "  responses 2xx %llu 3xx %llu 4xx %llu 5xx %llu, "
+		"errors %llu\n", (unsigned long long)s.e.by_class[0],
+		(unsigned long long)s.e.by_class[1],
+		(unsigned long long)s.e.by_class[2],
+		(unsigned long long)s.e.by_class[3],
+		(unsigned long long)s.e.by_class[4]);
+	struct activation_error top[5];
+	size_t nt = activation_top_errors(a, top, 5);
+	if (nt > 0)
+		fprintf(stderr, "  top errors:\n");
+	for (size_t i = 0; i < nt; i++)
+		fprintf(stderr, "  %8llu  %s\n", (unsigned long long)top[i].count,
+			top[i].text);
+	if (s.e.stop_reason[0] && strcmp(s.e.stop_reason, "stopped") != 0)
+		fprintf(stderr, "  stopped: %s\n", s.e.stop_reason);
+	if (s.results_path)
+		fprintf(stderr, "  results: %s\n", s.results_path);
+	if (status == HC_STOPPED || status == HC_INTERRUPTED ||
+	    status == HC_STATE)
+		fprintf(stderr, "  resume with: hookcast run --resume %s\n",
+			s.run_id);
+	else if (s.prior_failed + s.e.failed > 0)
+		fprintf(stderr, "  send the failed rows again with: hookcast "
+			"run --retry-failed %s\n", s.run_id);
+}
+
+static void print_json(struct activation *a, int status)
+{
+	struct activation_stats s;
+	activation_get_stats(a, &s);
+	struct hc_buf b;
+	hc_buf_init(&b);
+	hc_buf_adds(&b, "{\"run_id\":");
+	hc_buf_add_json(&b, s.run_id ? s.run_id : "", s.run_id ? strlen(s.run_id) : 0);
+	const char *st = activation_final_state(a);
+	hc_buf_adds(&b, ",\"state\":");
+	hc_buf_add_json(&b, st, strlen(st));
+	hc_buf_printf(&b, ",\"rows_total\":%llu,\"selected\":%llu,\"valid\":%llu,"
+		      "\"invalid\":%llu,\"delivered\":%llu,\"failed\":%llu,"
+		      "\"retries\":%llu,\"attempts\":%llu,\"duration_s\":%.3f,"
+		      "\"rate\":%.2f",
+		      (unsigned long long)s.rows_total,
+		      (unsigned long long)s.selected,
+		      (unsigned long long)s.valid,
+		      (unsigned long long)s.invalid,
+		      (unsigned long long)(s.prior_delivered + s.e.delivered),
+		      (unsigned long long)(s.prior_failed + s.e.failed),
+		      (unsigned long long)s.e.retries,
+		      (unsigned long long)s.e.attempts, s.e.elapsed,
+		      s.e.rate_avg);
+	hc_buf_printf(&b, ",\"status_counts\":{\"2xx\":%llu,\"3xx\":%llu,"
+		      "\"4xx\":%llu,\"5xx\":%llu,\"error\":%llu}",
+		      (unsigned long long)s.e.by_class[0],
+		      (unsigned long long)s.e.by_class[1],
+		      (unsigned long long)s.e.by_class[2],
+		      (unsigned long long)s.e.by_class[3],
+		      (unsigned long long)s.e.by_class[4]);
+	hc_buf_printf(&b, ",\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,"
+		      "\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+		      s.e.latency_ms[1], s.e.latency_ms[2], s.e.latency_ms[3],
+		      s.e.latency_ms[4], s.e.latency_ms[5]);
+	hc_buf_adds(&b, ",\"results_path\":");
+	const char *rp = s.results_path ? s.results_path : "";
+	hc_buf_add_json(&b, rp, strlen(rp));
+	hc_buf_adds(&b, ",\"stop_reason\":");
+	hc_buf_add_json(&b, s.e.stop_reason, strlen(s.e.stop_reason));
+	hc_buf_printf(&b, ",\"exit_status\":%d}\n", status);
+	fputs(b.data, stdout);
+	fflush(stdout);
+	hc_buf_free(&b);
+}
+
+/* DELETE removes data: ask for the row count, or require --yes. */
+static int confirm_delete(uint64_t rows, bool yes)
+{
+	if (yes)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		fprintf(stderr, "hookcast: this run sends %llu DELETE requests; "
+			"without a terminal to confirm, add --yes\n",
+			(unsigned long long)rows);
+		return -1;
+	}
+	fprintf(stderr, "This run sends %llu DELETE requests. Type %llu to "
+		"confirm: ", (unsigned long long)rows, (unsigned long long)rows);
+	char line[64];
+	if (fgets(line, sizeof line, stdin) == NULL ||
+	    strtoull(line, NULL, 10) != rows || line[0] < '0' || line[0] > '9') {
+		fprintf(stderr, "hookcast: not confirmed; nothing was sent\n");
+		return -1;
+	}
+	return 0;
+}
+
+struct run_args {
+	struct activation_opts o;
+	bool json, quiet, yes;
+};
+
+static int parse(int argc, char **argv, struct run_args *ra)
+{
+	static const struct option longopts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "segment", required_argument, NULL, 's' },
+		{ "concurrency", required_argument, NULL, 'c' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "max-attempts", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "shard", required_argument, NULL, 'k' },
+		{ "resume", required_argument, NULL, 'R' },
+		{ "retry-failed", required_argument, NULL, 'F' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(ra, 0, sizeof *ra);
+	ra->o.rate = -1;
+	int c;
+	long v;
+	double d;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:s:c:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': ra->o.profile_path = optarg; break;
+		case 's': ra->o.segment_override = optarg; break;
+		case 'c':
+			if (hc_parse_long(optarg, 1, 1024, &v) < 0)
+				return cli_usage_error("run", "-c takes 1..1024");
+			ra->o.concurrency = v;
+			break;
+		case 'r':
+			if (hc_parse_double(optarg, 0, 1e6, &d) < 0)
+				return cli_usage_error("run", "--rate takes a "
+						       "number of requests per "
+						       "second (0: unlimited)");
+			ra->o.rate = d;
+			break;
+		case 'm':
+			if (hc_parse_long(optarg, 1, 100, &v) < 0)
+				return cli_usage_error("run", "--max-attempts "
+						       "takes 1..100");
+			ra->o.max_attempts = v;
+			break;
+		case 't':
+			if (hc_parse_double(optarg, 0.1, 3600, &d) < 0)
+				return cli_usage_error("run", "--timeout takes "
+						       "0.1..3600 seconds");
+			ra->o.timeout = d;
+			break;
+		case 'l':
+			if (hc_parse_long(optarg, 1, 1L << 62, &v) < 0)
+				return cli_usage_error("run", "--limit takes a "
+						       "row count from 1");
+			ra->o.limit = (uint64_t)v;
+			break;
+		case 'k': {
+			long k, n;
+			char *slash = strchr(optarg, '/');
+			if (slash == NULL)
+				return cli_usage_error("run", "--shard takes K/N");
+			*slash = '\0';
+			int bad = hc_parse_long(optarg, 1, 1000000, &k) < 0 ||
+				  hc_parse_long(slash + 1, 1, 1000000, &n) < 0 ||
+				  k > n;
+			*slash = '/';
+			if (bad)
+				return cli_usage_error("run", "--shard takes K/N "
+						       "with 1 <= K <= N");
+			ra->o.shard_k = (unsigned)k;
+			ra->o.shard_n = (unsigned)n;
+			break;
+		}
+		case 'R': ra->o.resume_id = optarg; break;
+		case 'F': ra->o.retry_failed_id = optarg; break;
+		case 'n': ra->o.dry_run = true; break;
+		case 'j': ra->json = true; break;
+		case 'q': ra->quiet = true; break;
+		case 'y': ra->yes = true; break;
+		case 'h': cli_print_help("run"); return -1;
+		default: return cli_usage_error("run", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument \"%s\"",
+				       argv[optind]);
+	if (!ra->o.profile_path && !ra->o.resume_id && !ra->o.retry_failed_id)
+		return cli_usage_error("run", "-p PROFILE is required");
+	if (ra->o.resume_id && (ra->o.limit || ra->o.shard_n))
+		return cli_usage_error("run", "--resume covers the rows of the "
+				       "run it resumes: --limit and --shard "
+				       "do not apply");
+	return 0;
+}
+
+/* Drain the signal pipe: the first signal stops, a second SIGINT aborts. */
+static void handle_signals(struct activation *a, int *count)
+{
+	unsigned char b;
+	while (read(signal_pipe[0], &b, 1) == 1) {
+		(*count)++;
+		if (*count == 1)
+			activation_stop(a, true);
+		else if (b == SIGINT || b == SIGTERM)
+			activation_abort(a, true);
+	}
+}
+
+int cli_run(int argc, char **argv)
+{
+	struct run_args ra;
+	int pr = parse(argc, argv, &ra);
+	if (pr != 0)
+		return pr < 0 ? HC_OK : pr;
+
+	struct hc_msgs msgs;
+	hc_msgs_init(&msgs);
+	int status;
+	struct activation *a = activation_new(&ra.o, &msgs, &status);
+	cli_print_msgs(&msgs);
+	hc_msgs_free(&msgs);
+	if (a == NULL)
+		return status;
+	if (ra.o.dry_run) {
+		status = activation_dry_run(a, stdout, stderr);
+		activation_free(a);
+		return status;
+	}
+	struct activation_stats s;
+	activation_get_stats(a, &s);
+	if (strcmp(activation_method(a), "DELETE") == 0 &&
+	    confirm_delete(s.to_send, ra.yes) < 0) {
+		activation_free(a);
+		return HC_CONFIG;
+	}
+	if (install_signals() < 0) {
+		perror("hookcast: pipe");
+		activation_free(a);
+		return HC_STATE;
+	}
+	status = activation_start(a, &msgs);
+	cli_print_msgs(&msgs);
+	hc_msgs_free(&msgs);
+	if (status != HC_OK) {
+		activation_free(a);
+		return status;
+	}
+	bool tty = isatty(STDERR_FILENO) && !ra.quiet;
+	double interval = tty ? 0.25 : 10.0;
+	double last = mono();
+	int signals = 0;
+	struct curl_waitfd wfd = { .fd = signal_pipe[0], .events = CURL_WAIT_POLLIN };
+	char line[256];
+	while (activation_step(a, &wfd, 1, 250)) {
+		handle_signals(a, &signals);
+		double now = mono();
+		if (ra.quiet || now - last < interval)
+			continue;
+		last = now;
+		activation_get_stats(a, &s);
+		progress_line(&s, line, sizeof line);
+		if (tty)
+			fprintf(stderr, "\r%s\033[K", line);
+		else
+			fprintf(stderr, "%s\n", line);
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	status = activation_finish(a, &msgs);
+	cli_print_msgs(&msgs);
+	hc_msgs_free(&msgs);
+	if (!ra.quiet)
+		print_summary(a, status);
+	if (ra.json)
+		print_json(a, status);
+	activation_free(a);
+	return status;
+}

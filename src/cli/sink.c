@@ -1,0 +1,368 @@
+/* hookcast sink: a local webhook receiver (libmicrohttpd) that prints and
+ * logs what it receives and can inject faults, for rehearsals and tests. */
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hookcast/history.h"
+
+struct key_count {
+	char *key;
+	unsigned count;
+	struct key_count *next;
+};
+
+#define KEY_BUCKETS 4096
+
+struct sink {
+	unsigned status, fail_status, fail_first, drop_every, delay_ms;
+	long retry_after; /* -1: none */
+	const char *location;
+	bool quiet;
+	FILE *log;
+	pthread_mutex_t mu;
+	uint64_t n, inflight, max_inflight;
+	struct key_count *keys[KEY_BUCKETS];
+};
+
+struct req {
+	bool seen;
+};
+
+static unsigned key_hit(struct sink *s, const char *key)
+{
+	unsigned h = 5381;
+	for (const char *c = key; *c; c++)
+		h = h * 33u + (unsigned char)*c;
+	struct key_count **slot = &s->keys[h % KEY_BUCKETS];
+	for (struct key_count *k = *slot; k; k = k->next)
+		if (strcmp(k->key, key) == 0)
+			return ++k->count;
+	struct key_count *k = xcalloc(1, sizeof *k);
+	k->key = xstrdup(key);
+	k->count = 1;
+	k->next = *slot;
+	*slot = k;
+	return 1;
+}
+
+struct args_ctx {
+	struct hc_buf *json, *text;
+	bool first;
+};
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind,
+			      const char *key, size_t key_size,
+			      const char *value, size_t value_size)
+{
+	(void)kind;
+	struct args_ctx *c = cls;
+	hc_buf_adds(c->json, c->first ? "[" : ",[");
+
+	hc_buf_add_json(c->json, key, key_size);
+	hc_buf_addc(c->json, ',');
+	hc_buf_add_json(c->json, value ? value : "", value ? value_size : 0);
+	hc_buf_addc(c->json, ']');
+	hc_buf_addc(c->text, ' ');
+	hc_buf_add_quoted(c->text, key, key_size);
+	hc_buf_addc(c->text, '=');
+	hc_buf_add_quoted(c->text, value ? value : "", value ? value_size : 0);
+	c->first = false;
+	return MHD_YES;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
+			       const struct sink *s, uint64_t n)
+{
+	char body[96];
+	int len = status < 300 ? snprintf(body, sizeof body,
+					  "{\"ok\":true,\"n\":%llu}\n",
+					  (unsigned long long)n)
+			       : snprintf(body, sizeof body,
+					  "{\"error\":\"status %u from hookcast "
+					  "sink\"}\n", status);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		(size_t)len, body, MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (s->retry_after >= 0 && status >= 400) {
+		char ra[32];
+		snprintf(ra, sizeof ra, "%ld", s->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	if (s->location && status >= 300 && status < 400)
+		MHD_add_response_header(r, "Location", s->location);
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	(void)version;
+	(void)upload;
+	struct sink *s = cls;
+	if (*req_cls == NULL) {
+		struct req *rq = xcalloc(1, sizeof *rq);
+		*req_cls = rq;
+		pthread_mutex_lock(&s->mu);
+		s->inflight++;
+		if (s->inflight > s->max_inflight)
+			s->max_inflight = s->inflight;
+		pthread_mutex_unlock(&s->mu);
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		*upload_size = 0; /* bodies are read and ignored */
+		return MHD_YES;
+	}
+	struct hc_buf json, text;
+	hc_buf_init(&json);
+	hc_buf_init(&text);
+	struct args_ctx ac = { .json = &json, .text = &text, .first = true };
+	hc_buf_adds(&json, "{\"n\":");
+	size_t n_at = json.len;
+	hc_buf_adds(&json, ",\"method\":");
+	hc_buf_add_json(&json, method, strlen(method));
+	hc_buf_adds(&json, ",\"path\":");
+	hc_buf_add_json(&json, url, strlen(url));
+	hc_buf_adds(&json, ",\"query\":");
+	hc_buf_addc(&json, '[');
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, &ac);
+	hc_buf_addc(&json, ']');
+	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						      "Idempotency-Key");
+	hc_buf_adds(&json, ",\"key\":");
+	hc_buf_add_json(&json, key ? key : "", key ? strlen(key) : 0);
+	const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       "Content-Length");
+
+	pthread_mutex_lock(&s->mu);
+	uint64_t n = ++s->n;
+	uint64_t inflight = s->inflight;
+	unsigned attempt = key ? key_hit(s, key) : 1;
+	pthread_mutex_unlock(&s->mu);
+
+	unsigned status = s->status;
+	bool drop = s->drop_every > 0 && n % s->drop_every == 0;
+	if (s->fail_first > 0 && attempt <= s->fail_first)
+		status = s->fail_status;
+	if (s->delay_ms > 0)
+		usleep((useconds_t)s->delay_ms * 1000);
+
+	char nbuf[32];
+	snprintf(nbuf, sizeof nbuf, "%llu", (unsigned long long)n);
+	struct hc_buf line;
+	hc_buf_init(&line);
+	hc_buf_add(&line, json.data, n_at);
+	hc_buf_adds(&line, nbuf);
+	hc_buf_add(&line, json.data + n_at, json.len - n_at);
+	char t[40];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	history_format_time((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, t,
+			    sizeof t);
+	hc_buf_printf(&line, ",\"attempt\":%u,\"status\":%u,\"inflight\":%llu,"
+		      "\"content_length\":%s%s%s,\"time\":\"%s\"}\n", attempt,
+		      drop ? 0 : status, (unsigned long long)inflight,
+		      clen ? "\"" : "", clen ? clen : "null", clen ? "\"" : "",
+		      t);
+	pthread_mutex_lock(&s->mu);
+	if (s->log) {
+		fputs(line.data, s->log);
+		fflush(s->log);
+	}
+	if (!s->quiet) {
+		char outcome[16];
+		snprintf(outcome, sizeof outcome, "%u", status);
+		printf("#%llu %s %s%s key=%s -> %s\n", (unsigned long long)n,
+		       method, url, text.data ? text.data : "",
+		       key ? key : "-", drop ? "dropped" : outcome);
+		fflush(stdout);
+	}
+	pthread_mutex_unlock(&s->mu);
+	hc_buf_free(&line);
+	hc_buf_free(&json);
+	hc_buf_free(&text);
+	if (drop)
+		return MHD_NO; /* close the connection without an answer */
+	return respond(conn, status, s, n);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	(void)toe;
+	struct sink *s = cls;
+	if (*req_cls == NULL)
+		return;
+	free(*req_cls);
+	*req_cls = NULL;
+	pthread_mutex_lock(&s->mu);
+	s->inflight--;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int parse_listen(const char *spec, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(spec, ':');
+	if (colon == NULL)
+		return -1;
+	char host[64];
+	size_t hl = (size_t)(colon - spec);
+	if (hl == 0 || hl >= sizeof host)
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	long port;
+	if (hc_parse_long(colon + 1, 0, 65535, &port) < 0)
+		return -1;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof host, "127.0.0.1");
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int cli_sink(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'L' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "status", required_argument, NULL, 's' },
+		{ "fail-first", required_argument, NULL, 'f' },
+		{ "fail-status", required_argument, NULL, 'F' },
+		{ "retry-after", required_argument, NULL, 'r' },
+		{ "delay-ms", required_argument, NULL, 'd' },
+		{ "drop-every", required_argument, NULL, 'x' },
+		{ "location", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sink s;
+	memset(&s, 0, sizeof s);
+	s.status = 200;
+	s.fail_status = 503;
+	s.retry_after = -1;
+	const char *listen = "127.0.0.1:8080", *log = NULL;
+	long v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'L': listen = optarg; break;
+		case 'l': log = optarg; break;
+		case 's':
+		case 'F':
+			if (hc_parse_long(optarg, 100, 599, &v) < 0)
+				return cli_usage_error("sink", "a status is "
+						       "100..599");
+			if (c == 's')
+				s.status = (unsigned)v;
+			else
+				s.fail_status = (unsigned)v;
+			break;
+		case 'f':
+		case 'x':
+		case 'd':
+			if (hc_parse_long(optarg, 0, 100000000, &v) < 0)
+				return cli_usage_error("sink", "expected a whole "
+						       "number");
+			if (c == 'f')
+				s.fail_first = (unsigned)v;
+			else if (c == 'x')
+				s.drop_every = (unsigned)v;
+			else
+				s.delay_ms = (unsigned)v;
+			break;
+		case 'r':
+			if (hc_parse_long(optarg, 0, 100000000, &v) < 0)
+				return cli_usage_error("sink", "--retry-after "
+						       "takes seconds");
+			s.retry_after = v;
+			break;
+		case 'o': s.location = optarg; break;
+		case 'q': s.quiet = true; break;
+		case 'h': cli_print_help("sink"); return HC_OK;
+		default: return cli_usage_error("sink", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("sink", "unexpected argument \"%s\"",
+				       argv[optind]);
+	if (s.retry_after >= 0 && s.fail_first == 0 && s.status < 400)
+		s.status = 429; /* --retry-after alone answers 429 */
+	struct sockaddr_in sa;
+	if (parse_listen(listen, &sa) < 0)
+		return cli_usage_error("sink", "--listen takes IPV4:PORT, such "
+				       "as 127.0.0.1:8080");
+	if (log) {
+		s.log = fopen(log, "a");
+		if (s.log == NULL) {
+			perror(log);
+			return HC_STATE;
+		}
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	/* Signals go to this thread's sigwait, not to the server's threads. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_ERROR_LOG,
+		ntohs(sa.sin_port), NULL, NULL, on_request, &s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_END);
+	if (d == NULL) {
+		fprintf(stderr, "hookcast sink: cannot listen on %s\n", listen);
+		if (s.log)
+			fclose(s.log);
+		return HC_CONFIG;
+	}
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof addr);
+	printf("hookcast sink listening on http://%s:%u/\n", addr,
+	       info ? info->port : ntohs(sa.sin_port));
+	fflush(stdout);
+	int sig = 0;
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	fprintf(stderr, "hookcast sink: %llu requests, at most %llu at once\n",
+		(unsigned long long)s.n, (unsigned long long)s.max_inflight);
+	if (s.log && fclose(s.log) != 0)
+		perror(log);
+	for (size_t i = 0; i < KEY_BUCKETS; i++)
+		for (struct key_count *k = s.keys[i], *next; k; k = next) {
+			next = k->next;
+			free(k->key);
+			free(k);
+		}
+	pthread_mutex_destroy(&s.mu);
+	return HC_OK;
+}

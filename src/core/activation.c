@@ -1,0 +1,923 @@
+#include "hookcast/activation.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hookcast/hash.h"
+#include "hookcast/history.h"
+#include "hookcast/ini.h"
+#include "hookcast/request.h"
+#include "hookcast/segment.h"
+
+#define TOP_ERRORS 8
+
+struct top_error {
+	char *text;
+	uint64_t count;
+};
+
+struct activation {
+	struct activation_opts opts;
+	char *state_dir;
+	struct profile *profile;
+	char *profile_abs; /* for the lock */
+	struct request_plan *plan;
+	char *segment_path; /* what is read: a file, or the stdin spool */
+	bool spooled;       /* segment_path is our copy of stdin */
+	struct segment_opts seg_opts;
+
+	/* Selection: shard, limit, and the rows a resume or retry skips. */
+	struct history_finals prior;  /* resume: rows already final */
+	struct history_finals retry;  /* retry-failed: the parent's finals */
+	bool resume, retry_failed;
+	uint64_t selected_valid; /* valid rows taken so far (for --limit) */
+
+	/* Validation results. */
+	uint64_t rows_total, selected, valid, invalid;
+	char sha256[65];
+
+	/* The run. */
+	struct history_meta meta;
+	char *profile_ini; /* the snapshot written to run.ini */
+	int lock_fd;
+	struct history_journal *journal;
+	struct segment *seg;
+	struct engine *engine;
+	struct hc_sha256 key_base;
+	bool key_base_ready;
+	struct hc_buf why;
+	char *journal_error;
+	char *results_path;
+	bool interrupted;
+	bool source_failed;
+	bool started;
+	int exit_status;
+	struct top_error top[TOP_ERRORS];
+	size_t ntop;
+	char final_state[16];
+};
+
+/* ---- selection ---- */
+
+/* Is this row part of the run at all? (Limit aside.) */
+static bool in_scope(const struct activation *a, uint64_t row)
+{
+	if (a->opts.shard_n > 0 &&
+	    (row - 1) % a->opts.shard_n != a->opts.shard_k - 1)
+		return false;
+	if (a->retry_failed &&
+	    history_finals_get(&a->retry, row) != FINAL_FAILED)
+		return false;
+	return true;
+}
+
+static bool limit_reached(const struct activation *a)
+{
+	return a->opts.limit > 0 && a->selected_valid >= a->opts.limit;
+}
+
+/* ---- idempotency keys ---- */
+
+static void key_add(struct hc_sha256 *h, const char *s, size_t n)
+{
+	uint64_t len = n;
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(len >> (8 * i));
+	hc_sha256_update(h, b, sizeof b);
+	hc_sha256_update(h, s, n);
+}
+
+/* The part of every key that comes from the profile: destination, method,
+ * static parameters and mappings, as written (never expanded secrets). */
+static void key_base_init(struct activation *a)
+{
+	const struct profile *p = a->profile;
+	hc_sha256_init(&a->key_base);
+	key_add(&a->key_base, "hookcast-key-1", 14);
+	key_add(&a->key_base, p->method, strlen(p->method));
+	key_add(&a->key_base, p->url, strlen(p->url));
+	for (size_t i = 0; i < p->statics.n; i++) {
+		key_add(&a->key_base, p->statics.items[i].key,
+			strlen(p->statics.items[i].key));
+		key_add(&a->key_base, p->statics.items[i].value,
+			strlen(p->statics.items[i].value));
+	}
+	for (size_t i = 0; i < p->mappings.n; i++) {
+		key_add(&a->key_base, p->mappings.items[i].key,
+			strlen(p->mappings.items[i].key));
+		key_add(&a->key_base, p->mappings.items[i].value,
+			strlen(p->mappings.items[i].value));
+	}
+	a->key_base_ready = true;
+}
+
+/* 32 hex digits: the same for the same row content under the same profile,
+ * across retries, resumes and re-runs. */
+static void row_key(const struct activation *a, const struct segment_row *row,
+		    char out[65])
+{
+	struct hc_sha256 h;
+	hc_sha256_copy(&h, &a->key_base);
+	for (size_t i = 0; i < row->nfields; i++)
+		key_add(&h, row->fields[i], row->lens[i]);
+	hc_sha256_final_hex(&h, out);
+	out[32] = '\0';
+}
+
+/* ---- validation ---- */
+
+struct spool {
+	struct hc_sha256 hash;
+	int fd;
+	bool failed;
+	int err;
+};
+
+static void on_bytes(void *ud, const void *p, size_t n)
+{
+	struct spool *s = ud;
+	hc_sha256_update(&s->hash, p, n);
+	if (s->fd >= 0 && !s->failed && hc_write_all(s->fd, p, n) < 0) {
+		s->failed = true;
+		s->err = errno;
+	}
+}
+
+static char *abs_path(const char *path)
+{
+	char buf[PATH_MAX];
+	if (realpath(path, buf) != NULL)
+		return xstrdup(buf);
+	return xstrdup(path);
+}
+
+/* Read the whole segment once: count rows, check every URL, hash it, and
+ * for stdin keep a copy to send from. */
+static int validate(struct activation *a, struct hc_msgs *msgs)
+{
+	struct spool sp = { .fd = -1 };
+	hc_sha256_init(&sp.hash);
+	const char *path = a->segment_path;
+	if (strcmp(path, "-") == 0) {
+		char *dir = a->opts.dry_run || a->state_dir == NULL
+				    ? xstrdup(getenv("TMPDIR") ? getenv("TMPDIR")
+								: "/tmp")
+				    : xstrdup(a->state_dir);
+		char *tmp = xasprintf("%s/stdin-XXXXXX.csv", dir);
+		free(dir);
+		sp.fd = mkstemps(tmp, 4);
+		if (sp.fd < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s: cannot keep a copy of "
+				    "stdin: %s", tmp, strerror(errno));
+			free(tmp);
+			hc_sha256_free(&sp.hash);
+			return HC_STATE;
+		}
+		free(a->segment_path);
+		a->segment_path = tmp;
+		a->spooled = true;
+	} else if (access(path, R_OK) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: cannot open: %s", path,
+			    strerror(errno));
+		hc_sha256_free(&sp.hash);
+		return HC_CONFIG;
+	}
+	struct segment_opts o = a->seg_opts;
+	o.on_bytes = on_bytes;
+	o.bytes_ud = &sp;
+	char *err = NULL;
+	struct segment *seg = segment_open(a->spooled ? "-" : path, &o, &err);
+	int status = HC_OK;
+	if (seg == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		status = HC_DATA;
+		goto out;
+	}
+	if (request_plan_bind(a->plan, seg, msgs) < 0) {
+		status = HC_CONFIG;
+		goto out;
+	}
+	struct hc_buf url;
+	hc_buf_init(&url);
+	struct segment_row row;
+	int r;
+	while ((r = segment_next(seg, &row)) > 0) {
+		a->rows_total++;
+		if (!in_scope(a, row.row) || limit_reached(a))
+			continue;
+		bool ok = request_build(a->plan, &row, &url, NULL, &a->why) == 0;
+		a->selected++;
+		if (ok) {
+			a->valid++;
+			a->selected_valid++;
+		} else {
+			a->invalid++;
+		}
+	}
+	hc_buf_free(&url);
+	if (r < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", segment_fatal(seg)->msg);
+		hc_msgs_add(msgs, HC_ERROR, "%s: nothing was sent: fix the file "
+			    "and run again", segment_name(seg));
+		status = HC_DATA;
+	}
+out:
+	segment_free(seg);
+	if (sp.failed) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: cannot keep a copy of stdin: %s",
+			    a->segment_path, strerror(sp.err));
+		status = HC_STATE;
+	}
+	if (sp.fd >= 0 && close(sp.fd) < 0 && status == HC_OK) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: %s", a->segment_path,
+			    strerror(errno));
+		status = HC_STATE;
+	}
+	hc_sha256_final_hex(&sp.hash, a->sha256);
+	a->selected_valid = 0;
+	return status;
+}
+
+/* ---- setup ---- */
+
+static struct profile *load_profile(const char *path, bool snapshot,
+				    struct hc_msgs *msgs)
+{
+	return profile_load_ex(path, msgs, snapshot);
+}
+
+/* The run a resume or a retry starts from: its meta, snapshot and finals. */
+static int load_parent(struct activation *a, const char *id, bool resume,
+		       struct hc_msgs *msgs)
+{
+	struct history_meta m;
+	char *err = NULL;
+	if (history_meta_load(a->state_dir, id, &m, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_CONFIG;
+	}
+	if (resume && strcmp(m.state, "done") == 0) {
+		hc_msgs_add(msgs, HC_ERROR, "run %s is done: every row has a "
+			    "final outcome; use --retry-failed %s to send the "
+			    "failed rows again", id, id);
+		history_meta_free(&m);
+		return HC_CONFIG;
+	}
+	if (resume && strcmp(m.state, "running") == 0) {
+		hc_msgs_add(msgs, HC_ERROR, "run %s is still running (pid %ld)",
+			    id, m.pid);
+		history_meta_free(&m);
+		return HC_CONFIG;
+	}
+	if (a->opts.profile_path && m.profile_path[0] &&
+	    strcmp(a->profile_abs, m.profile_path) != 0 && resume) {
+		hc_msgs_add(msgs, HC_ERROR, "run %s was made from %s, not %s",
+			    id, m.profile_path, a->profile_abs);
+		history_meta_free(&m);
+		return HC_CONFIG;
+	}
+	struct history_finals *f = resume ? &a->prior : &a->retry;
+	if (history_finals_load(m.dir, f, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		history_meta_free(&m);
+		return HC_CONFIG;
+	}
+	if (a->profile == NULL) {
+		char *ini = xasprintf("%s/run.ini", m.dir);
+		a->profile = load_profile(ini, true, msgs);
+		free(ini);
+		if (a->profile == NULL) {
+			history_meta_free(&m);
+			return HC_CONFIG;
+		}
+		free(a->profile->path);
+		a->profile->path = xstrdup(m.profile_path);
+		free(a->profile_abs);
+		a->profile_abs = xstrdup(m.profile_path);
+	}
+	free(a->segment_path);
+	a->segment_path = xstrdup(m.segment_path);
+	if (resume) {
+		/* The run continues under its own id, over the same rows. */
+		a->opts.limit = m.limit;
+		a->opts.shard_k = m.shard_k;
+		a->opts.shard_n = m.shard_n;
+		a->meta = m;
+	} else {
+		a->meta.parent = xstrdup(m.id);
+		history_meta_free(&m);
+	}
+	return HC_OK;
+}
+
+struct activation *activation_new(const struct activation_opts *opts,
+				  struct hc_msgs *msgs, int *status)
+{
+	struct activation *a = xcalloc(1, sizeof *a);
+	a->opts = *opts;
+	a->lock_fd = -1;
+	a->meta.exit_status = -1;
+	hc_buf_init(&a->why);
+	a->resume = opts->resume_id != NULL;
+	a->retry_failed = opts->retry_failed_id != NULL;
+	*status = HC_CONFIG;
+	if (a->resume && a->retry_failed) {
+		hc_msgs_add(msgs, HC_ERROR, "--resume and --retry-failed "
+			    "cannot be used together");
+		goto fail;
+	}
+	if (!opts->dry_run || a->resume || a->retry_failed) {
+		char *err = NULL;
+		a->state_dir = opts->state_dir ? xstrdup(opts->state_dir)
+					       : history_state_dir(&err);
+		if (a->state_dir == NULL) {
+			hc_msgs_add(msgs, HC_ERROR, "%s", err);
+			free(err);
+			*status = HC_STATE;
+			goto fail;
+		}
+	}
+	if (opts->profile_path) {
+		a->profile = load_profile(opts->profile_path, false, msgs);
+		if (a->profile == NULL)
+			goto fail;
+		a->profile_abs = abs_path(opts->profile_path);
+	} else if (!a->resume && !a->retry_failed) {
+		hc_msgs_add(msgs, HC_ERROR, "-p PROFILE is required");
+		goto fail;
+	}
+	const char *parent = a->resume ? opts->resume_id : opts->retry_failed_id;
+	if (parent && (*status = load_parent(a, parent, a->resume, msgs)) != HC_OK)
+		goto fail;
+	*status = HC_CONFIG;
+	struct profile *p = a->profile;
+	if (opts->segment_override && !a->resume) {
+		free(a->segment_path);
+		a->segment_path = xstrdup(opts->segment_override);
+	} else if (a->segment_path == NULL) {
+		a->segment_path = profile_segment_path(p);
+	}
+	if (a->segment_path == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: [segment] file: no segment: set "
+			    "it in the profile or give -s SEGMENT",
+			    p->path ? p->path : "profile");
+		goto fail;
+	}
+	if (opts->segment_override && a->resume)
+		hc_msgs_add(msgs, HC_WARNING, "--resume reads the run's own "
+			    "segment, %s; -s is ignored", a->segment_path);
+	a->plan = request_plan_new(p, msgs);
+	if (a->plan == NULL)
+		goto fail;
+	a->seg_opts.delimiter = p->delimiter;
+	a->seg_opts.field_max = p->field_max;
+	key_base_init(a);
+	*status = validate(a, msgs);
+	if (*status != HC_OK)
+		goto fail;
+	if (a->resume || a->retry_failed) {
+		struct history_meta pm;
+		char *err = NULL;
+		if (history_meta_load(a->state_dir, parent, &pm, &err) == 0) {
+			if (pm.sha256[0] && strcmp(pm.sha256, a->sha256) != 0) {
+				hc_msgs_add(msgs, HC_ERROR, "%s has changed since "
+					    "run %s (its SHA-256 differs): "
+					    "refusing to %s, as row numbers "
+					    "may no longer match",
+					    a->segment_path, parent,
+					    a->resume ? "resume" : "retry");
+				history_meta_free(&pm);
+				*status = HC_CONFIG;
+				goto fail;
+			}
+			history_meta_free(&pm);
+		} else {
+			free(err);
+		}
+	}
+	*status = HC_OK;
+	return a;
+fail:
+	activation_free(a);
+	return NULL;
+}
+
+const struct profile *activation_profile(const struct activation *a)
+{
+	return a->profile;
+}
+
+const char *activation_method(const struct activation *a)
+{
+	return a->profile->method;
+}
+
+/* ---- the source the engine pulls from ---- */
+
+static int open_segment(struct activation *a, char **err)
+{
+	a->seg = segment_open(a->segment_path, &a->seg_opts, err);
+	if (a->seg == NULL)
+		return -1;
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	int r = request_plan_bind(a->plan, a->seg, &m);
+	hc_msgs_free(&m);
+	return r;
+}
+
+static void journal_invalid(struct activation *a,
+			    const struct segment_row *row, const char *why)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct history_line l = {
+		.row = row->row, .line = row->line, .attempt = 0,
+		.time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+		.method = a->profile->method, .status = 0,
+		.outcome = "invalid", .latency_ms = -1, .error = why,
+		.url = "", .response = "", .response_len = 0,
+	};
+	history_journal_add(a->journal, &l);
+}
+
+static int src_next(void *ud, struct engine_request *req)
+{
+	struct activation *a = ud;
+	struct segment_row row;
+	int r;
+	while ((r = segment_next(a->seg, &row)) > 0) {
+		if (!in_scope(a, row.row))
+			continue;
+		if (limit_reached(a))
+			return 0;
+		if (history_finals_get(&a->prior, row.row) != FINAL_NONE) {
+			/* Final in the journal already: count it toward
+			 * the limit, as validation did. */
+			if (request_build(a->plan, &row, req->url, NULL,
+					  &a->why) == 0)
+				a->selected_valid++;
+			continue;
+		}
+		if (request_build(a->plan, &row, req->url, req->shown,
+				  &a->why) < 0) {
+			journal_invalid(a, &row, a->why.data);
+			continue;
+		}
+		a->selected_valid++;
+		req->row = row.row;
+		req->line = row.line;
+		if (a->profile->idempotency_header[0])
+			row_key(a, &row, req->key);
+		else
+			req->key[0] = '\0';
+		return 1;
+	}
+	if (r < 0) {
+		free(a->journal_error);
+		a->journal_error = xasprintf("%s (the segment changed during "
+					     "the run?)",
+					     segment_fatal(a->seg)->msg);
+		a->source_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void tally_error(struct activation *a, const char *err)
+{
+	/* Group by the text before any detail in parentheses. */
+	size_t n = strcspn(err, "(");
+	while (n > 0 && err[n - 1] == ' ')
+		n--;
+	for (size_t i = 0; i < a->ntop; i++)
+		if (strlen(a->top[i].text) == n &&
+		    strncmp(a->top[i].text, err, n) == 0) {
+			a->top[i].count++;
+			return;
+		}
+	if (a->ntop < TOP_ERRORS) {
+		a->top[a->ntop].text = xstrndup(err, n);
+		a->top[a->ntop].count = 1;
+		a->ntop++;
+	}
+}
+
+static int src_record(void *ud, const struct engine_result *r)
+{
+	struct activation *a = ud;
+	struct history_line l = {
+		.row = r->row, .line = r->line, .attempt = r->attempt,
+		.time = r->time, .method = a->profile->method,
+		.status = r->status, .outcome = engine_outcome_name(r->outcome),
+		.latency_ms = r->latency_ms, .error = r->error,
+		.url = r->url_shown, .response = r->body,
+		.response_len = r->body_len,
+	};
+	history_journal_add(a->journal, &l);
+	if (r->outcome == OUTCOME_FAILED)
+		tally_error(a, r->error);
+	return 0;
+}
+
+static int src_flush(void *ud)
+{
+	struct activation *a = ud;
+	char *err = NULL;
+	if (history_journal_flush(a->journal, &err) < 0) {
+		free(a->journal_error);
+		a->journal_error = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the run ---- */
+
+static void fill_source_meta(struct activation *a)
+{
+	struct stat st;
+	free(a->meta.segment_path);
+	a->meta.segment_path = abs_path(a->segment_path);
+	if (stat(a->segment_path, &st) == 0) {
+		a->meta.segment_size = (uint64_t)st.st_size;
+		a->meta.segment_mtime = (int64_t)st.st_mtime;
+	}
+	memcpy(a->meta.sha256, a->sha256, sizeof a->meta.sha256);
+	free(a->meta.profile_path);
+	a->meta.profile_path = xstrdup(a->profile_abs ? a->profile_abs : "");
+	a->meta.pid = (long)getpid();
+	a->meta.rows_total = a->rows_total;
+	a->meta.valid = a->valid;
+	a->meta.limit = a->opts.limit;
+	a->meta.shard_k = a->opts.shard_k;
+	a->meta.shard_n = a->opts.shard_n;
+	a->meta.invalid = a->invalid;
+}
+
+static int save_meta(struct activation *a, struct hc_msgs *msgs)
+{
+	char *err = NULL;
+	if (history_meta_save(&a->meta, a->profile_ini, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int activation_start(struct activation *a, struct hc_msgs *msgs)
+{
+	char *err = NULL;
+	if (!a->resume && history_run_create(a->state_dir, &a->meta, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	char *holder = NULL;
+	int r = history_lock(a->state_dir, a->profile_abs, a->meta.id,
+			     &a->lock_fd, &holder, &err);
+	if (r == 1) {
+		hc_msgs_add(msgs, HC_ERROR, "another run of %s is in progress "
+			    "(%s); wait for it, or stop it first",
+			    a->profile_abs, holder);
+		free(holder);
+		if (!a->resume)
+			rmdir(a->meta.dir);
+		return HC_CONFIG;
+	}
+	if (r < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	if (a->spooled) {
+		char *dst = xasprintf("%s/segment.csv", a->meta.dir);
+		if (rename(a->segment_path, dst) < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s: cannot keep the copy "
+				    "of stdin: %s", dst, strerror(errno));
+			free(dst);
+			return HC_STATE;
+		}
+		free(a->segment_path);
+		a->segment_path = dst;
+		a->spooled = false;
+	}
+	struct ini_writer w;
+	ini_writer_init(&w);
+	profile_write(a->profile, &w);
+	if (w.err) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: cannot snapshot the profile: "
+			    "%s", a->meta.dir, w.err);
+		ini_writer_free(&w);
+		return HC_STATE;
+	}
+	a->profile_ini = hc_buf_steal(&w.out);
+	ini_writer_free(&w);
+	fill_source_meta(a);
+	snprintf(a->meta.state, sizeof a->meta.state, "running");
+	a->meta.reason[0] = '\0';
+	if (!a->resume) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		a->meta.started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	a->meta.ended = 0;
+	a->meta.exit_status = -1;
+	if (save_meta(a, msgs) < 0)
+		return HC_STATE;
+	a->journal = history_journal_open(a->meta.dir, &err);
+	if (a->journal == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	a->results_path = xstrdup(history_journal_path(a->journal));
+	if (open_segment(a, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err ? err : "cannot read the "
+			    "segment");
+		free(err);
+		return HC_DATA;
+	}
+	const struct profile *p = a->profile;
+	size_t nh = request_nheaders(a->plan);
+	const char **headers = xcalloc(nh, sizeof *headers);
+	for (size_t i = 0; i < nh; i++)
+		headers[i] = request_header(a->plan, i);
+	struct engine_config cfg = {
+		.method = p->method,
+		.headers = headers,
+		.nheaders = nh,
+		.key_header = p->idempotency_header,
+		.concurrency = a->opts.concurrency > 0 ? a->opts.concurrency
+						       : p->concurrency,
+		.rate = a->opts.rate >= 0 ? a->opts.rate : p->rate,
+		.max_attempts = a->opts.max_attempts > 0 ? a->opts.max_attempts
+							 : p->max_attempts,
+		.timeout = a->opts.timeout > 0 ? a->opts.timeout : p->timeout,
+		.breaker_consecutive = p->breaker_consecutive,
+		.breaker_initial = p->breaker_initial,
+		.user_agent = "hookcast/" HOOKCAST_VERSION,
+	};
+	struct engine_source src = {
+		.next = src_next, .record = src_record, .flush = src_flush,
+		.ud = a,
+	};
+	a->engine = engine_new(&cfg, &src, &err);
+	free(headers);
+	if (a->engine == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_CONFIG;
+	}
+	a->started = true;
+	return HC_OK;
+}
+
+int activation_step(struct activation *a, struct curl_waitfd *extra,
+		    unsigned nextra, int max_wait_ms)
+{
+	return engine_step(a->engine, extra, nextra, max_wait_ms);
+}
+
+void activation_wakeup(struct activation *a)
+{
+	if (a->engine)
+		engine_wakeup(a->engine);
+}
+
+void activation_pause(struct activation *a, bool paused)
+{
+	engine_pause(a->engine, paused);
+}
+
+void activation_stop(struct activation *a, bool interrupted)
+{
+	a->interrupted = a->interrupted || interrupted;
+	engine_stop(a->engine);
+}
+
+void activation_abort(struct activation *a, bool interrupted)
+{
+	a->interrupted = a->interrupted || interrupted;
+	engine_abort(a->engine);
+}
+
+void activation_set_concurrency(struct activation *a, long n)
+{
+	engine_set_concurrency(a->engine, n);
+}
+
+void activation_set_rate(struct activation *a, double rate)
+{
+	engine_set_rate(a->engine, rate);
+}
+
+void activation_get_stats(const struct activation *a,
+			  struct activation_stats *o)
+{
+	memset(o, 0, sizeof *o);
+	if (a->engine)
+		engine_get_stats(a->engine, &o->e);
+	o->run_id = a->meta.id;
+	o->results_path = a->results_path;
+	o->rows_total = a->rows_total;
+	o->selected = a->selected;
+	o->valid = a->valid;
+	o->invalid = a->invalid;
+	o->prior_delivered = a->prior.delivered;
+	o->prior_failed = a->prior.failed;
+	uint64_t prior = a->prior.delivered + a->prior.failed;
+	o->to_send = a->valid > prior ? a->valid - prior : 0;
+	uint64_t done = o->e.delivered + o->e.failed;
+	uint64_t left = o->to_send > done ? o->to_send - done : 0;
+	o->eta = o->e.rate_now > 0 ? (double)left / o->e.rate_now
+				   : (left == 0 ? 0 : -1);
+}
+
+size_t activation_tail(const struct activation *a,
+		       struct engine_tail_entry *out, size_t max)
+{
+	return a->engine ? engine_tail(a->engine, out, max) : 0;
+}
+
+static int cmp_top(const void *x, const void *y)
+{
+	const struct top_error *a = x, *b = y;
+	return (a->count < b->count) - (a->count > b->count);
+}
+
+size_t activation_top_errors(const struct activation *a,
+			     struct activation_error *out, size_t max)
+{
+	struct top_error sorted[TOP_ERRORS];
+	memcpy(sorted, a->top, sizeof sorted);
+	qsort(sorted, a->ntop, sizeof sorted[0], cmp_top);
+	size_t n = a->ntop < max ? a->ntop : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i].text = sorted[i].text;
+		out[i].count = sorted[i].count;
+	}
+	return n;
+}
+
+int activation_dry_run(struct activation *a, FILE *out, FILE *errf)
+{
+	char *err = NULL;
+	if (open_segment(a, &err) < 0) {
+		fprintf(errf, "%s\n", err ? err : "cannot read the segment");
+		free(err);
+		return HC_DATA;
+	}
+	struct hc_buf url, shown;
+	hc_buf_init(&url);
+	hc_buf_init(&shown);
+	struct segment_row row;
+	int r, status = HC_OK;
+	a->selected_valid = 0;
+	while ((r = segment_next(a->seg, &row)) > 0) {
+		if (!in_scope(a, row.row))
+			continue;
+		if (limit_reached(a))
+			break;
+		bool done = history_finals_get(&a->prior, row.row) != FINAL_NONE;
+		if (request_build(a->plan, &row, &url, &shown, &a->why) < 0) {
+			if (!done) {
+				fprintf(errf, "row %llu (line %llu): %s\n",
+					(unsigned long long)row.row,
+					(unsigned long long)row.line,
+					a->why.data);
+				status = HC_UNDELIVERED;
+			}
+			continue;
+		}
+		a->selected_valid++;
+		if (!done)
+			fprintf(out, "%s %s\n", a->profile->method, shown.data);
+	}
+	if (r < 0) {
+		fprintf(errf, "%s\n", segment_fatal(a->seg)->msg);
+		status = HC_DATA;
+	}
+	hc_buf_free(&url);
+	hc_buf_free(&shown);
+	return status;
+}
+
+const char *activation_final_state(const struct activation *a)
+{
+	return a->final_state[0] ? a->final_state : a->meta.state;
+}
+
+int activation_finish(struct activation *a, struct hc_msgs *msgs)
+{
+	if (!a->started)
+		return HC_CONFIG;
+	struct engine_stats st;
+	engine_get_stats(a->engine, &st);
+	int status;
+	const char *state;
+	switch (st.state) {
+	case ENGINE_DONE:
+		state = "done";
+		break;
+	case ENGINE_ABORTED:
+		state = "aborted";
+		break;
+	case ENGINE_BROKEN:
+		state = "stopped";
+		break;
+	case ENGINE_FAILED:
+		state = "interrupted";
+		break;
+	default:
+		state = a->interrupted ? "interrupted" : "stopped";
+		break;
+	}
+	uint64_t delivered = a->prior.delivered + st.delivered;
+	uint64_t failed = a->prior.failed + st.failed;
+	if (st.state == ENGINE_FAILED)
+		status = a->source_failed ? HC_DATA : HC_STATE;
+	else if (st.state == ENGINE_DONE)
+		status = failed == 0 && a->invalid == 0 ? HC_OK : HC_UNDELIVERED;
+	else if (st.state == ENGINE_BROKEN)
+		status = HC_STOPPED;
+	else if (a->interrupted)
+		status = HC_INTERRUPTED;
+	else
+		status = HC_STOPPED;
+
+	char *err = NULL;
+	if (a->journal && history_journal_close(a->journal, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		status = HC_STATE;
+	}
+	a->journal = NULL;
+	if (a->journal_error)
+		hc_msgs_add(msgs, HC_ERROR, "%s", a->journal_error);
+	snprintf(a->meta.state, sizeof a->meta.state, "%s", state);
+	snprintf(a->meta.reason, sizeof a->meta.reason, "%s",
+		 st.stop_reason[0] ? st.stop_reason
+				   : (a->interrupted ? "interrupted" : ""));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a->meta.ended = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	a->meta.delivered = delivered;
+	a->meta.failed = failed;
+	a->meta.retries += st.retries;
+	a->meta.exit_status = status;
+	if (save_meta(a, msgs) < 0)
+		status = HC_STATE;
+	snprintf(a->final_state, sizeof a->final_state, "%s", state);
+	if (a->lock_fd >= 0) {
+		close(a->lock_fd);
+		a->lock_fd = -1;
+	}
+	a->exit_status = status;
+	return status;
+}
+
+void activation_free(struct activation *a)
+{
+	if (a == NULL)
+		return;
+	if (a->journal) {
+		char *err = NULL;
+		history_journal_close(a->journal, &err);
+		free(err);
+	}
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+	engine_free(a->engine);
+	segment_free(a->seg);
+	if (a->spooled && a->segment_path)
+		unlink(a->segment_path);
+	request_plan_free(a->plan);
+	profile_free(a->profile);
+	free(a->profile_abs);
+	free(a->segment_path);
+	free(a->state_dir);
+	free(a->profile_ini);
+	free(a->journal_error);
+	free(a->results_path);
+	if (a->key_base_ready)
+		hc_sha256_free(&a->key_base);
+	history_finals_free(&a->prior);
+	history_finals_free(&a->retry);
+	history_meta_free(&a->meta);
+	hc_buf_free(&a->why);
+	for (size_t i = 0; i < a->ntop; i++)
+		free(a->top[i].text);
+	free(a);
+}

@@ -1,0 +1,866 @@
+#include "hookcast/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BODY_READ_MAX ((size_t)1024 * 1024) /* then the transfer is cut */
+
+enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
+
+/* One row in progress: in flight, or waiting for its next attempt. Slots
+ * and their curl handles are reused, so that connections are too. */
+struct slot {
+	struct engine *e;
+	CURL *h;
+	enum slot_state state;
+	struct hc_buf url, shown, body;
+	size_t body_seen;
+	bool body_cut;
+	uint64_t row, line;
+	unsigned attempt;
+	char key[65];
+	char keyhdr[192];
+	struct curl_slist keynode; /* our own node in front of the common
+				    * headers: no allocation per request */
+	double started, due;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct counts {
+	uint64_t delivered, failed, retries, attempts, by_class[5];
+};
+
+struct engine {
+	struct engine_config cfg;
+	char *method, *key_header, *user_agent;
+	struct engine_source src;
+	CURLM *multi;
+	struct curl_slist *common;
+
+	struct slot **slots;
+	size_t nslots;
+	struct slot **heap; /* waiting slots, earliest due first */
+	size_t nheap;
+	size_t active;
+
+	long concurrency;
+	double rate, tokens, token_time;
+
+	enum engine_state state;
+	bool paused, stopping, source_done, broken, started;
+	double holdoff_until;
+	double t0, t_end;
+	uint64_t dispatched;
+
+	uint64_t consecutive_failed, finals, initial_failed;
+	struct counts done, pending;
+	bool dirty; /* recorded since the last flush */
+	struct hist hist;
+	struct rate_window rate_win;
+	struct engine_tail_entry tail[ENGINE_TAIL];
+	size_t tail_next, tail_n;
+	uint64_t rng;
+	char stop_reason[160];
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: backoff jitter needs spread, not secrecy. */
+static double rnd(struct engine *e)
+{
+	uint64_t x = e->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	e->rng = x;
+	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+const char *engine_state_name(enum engine_state s)
+{
+	static const char *const names[] = {
+		"running", "paused", "stopping", "done",
+		"stopped", "aborted", "broken", "failed",
+	};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+const char *engine_outcome_name(enum engine_outcome o)
+{
+	switch (o) {
+	case OUTCOME_DELIVERED: return "delivered";
+	case OUTCOME_FAILED: return "failed";
+	default: return "retry";
+	}
+}
+
+bool engine_retryable(long status, CURLcode code)
+{
+	switch (status) {
+	case 408: case 425: case 429: case 500: case 502: case 503: case 504:
+		return true;
+	default:
+		break;
+	}
+	if (status != 0 && code == CURLE_OK)
+		return false;
+	switch (code) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+double engine_parse_retry_after(const char *value, double now)
+{
+	if (value == NULL)
+		return -1;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	size_t n = strlen(value);
+	while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t' ||
+			 value[n - 1] == '\r' || value[n - 1] == '\n'))
+		n--;
+	if (n == 0 || n > 64)
+		return -1;
+	char buf[65];
+	memcpy(buf, value, n);
+	buf[n] = '\0';
+	size_t digits = strspn(buf, "0123456789");
+	double delay;
+	if (digits == n) {
+		/* delay-seconds; a huge number is simply capped */
+		delay = n > 9 ? ENGINE_RETRY_AFTER_MAX : (double)atol(buf);
+	} else {
+		time_t t = curl_getdate(buf, NULL);
+		if (t == -1)
+			return -1;
+		delay = (double)t - now;
+		if (delay < 0)
+			delay = 0;
+	}
+	return delay > ENGINE_RETRY_AFTER_MAX ? ENGINE_RETRY_AFTER_MAX : delay;
+}
+
+/* ---- retry heap ---- */
+
+static void heap_swap(struct engine *e, size_t a, size_t b)
+{
+	struct slot *t = e->heap[a];
+	e->heap[a] = e->heap[b];
+	e->heap[b] = t;
+}
+
+static void heap_push(struct engine *e, struct slot *s)
+{
+	size_t i = e->nheap++;
+	e->heap[i] = s;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (e->heap[parent]->due <= e->heap[i]->due)
+			break;
+		heap_swap(e, parent, i);
+		i = parent;
+	}
+}
+
+static struct slot *heap_pop(struct engine *e)
+{
+	struct slot *top = e->heap[0];
+	e->heap[0] = e->heap[--e->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < e->nheap && e->heap[l]->due < e->heap[m]->due)
+			m = l;
+		if (r < e->nheap && e->heap[r]->due < e->heap[m]->due)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(e, i, m);
+		i = m;
+	}
+	return top;
+}
+
+/* ---- slots and handles ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct slot *s = ud;
+	size_t len = size * n;
+	if (s->body.len < ENGINE_KEEP_BODY) {
+		size_t keep = ENGINE_KEEP_BODY - s->body.len;
+		hc_buf_add(&s->body, p, len < keep ? len : keep);
+	}
+	s->body_seen += len;
+	if (s->body_seen > BODY_READ_MAX) {
+		s->body_cut = true;
+		return 0; /* an endless body: stop reading */
+	}
+	return len;
+}
+
+static int setup_handle(struct engine *e, struct slot *s)
+{
+	CURL *h = curl_easy_init();
+	if (h == NULL)
+		return -1;
+	s->h = h;
+	long timeout_ms = (long)(e->cfg.timeout * 1000.0);
+	long connect_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	long low_time = (long)e->cfg.timeout;
+	if (low_time < 1)
+		low_time = 1;
+	if (low_time > 30)
+		low_time = 30;
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, low_time);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, e->user_agent);
+	if (strcmp(e->method, "GET") == 0) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		/* An empty body with Content-Length: 0 for every method:
+		 * without it a PUT carries no length and servers answer 411. */
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		if (strcmp(e->method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, e->method);
+	}
+	s->keynode.data = s->keyhdr;
+	s->keynode.next = e->common;
+	return 0;
+}
+
+static struct slot *slot_get(struct engine *e)
+{
+	for (size_t i = 0; i < e->nslots; i++)
+		if (e->slots[i]->state == SLOT_FREE)
+			return e->slots[i];
+	/* Rows waiting for a retry hold a slot too; allow as many of them as
+	 * there are transfers, so that a struggling server cannot make the
+	 * engine read the whole segment into memory. */
+	size_t max = (size_t)e->concurrency * 2 + 16;
+	if (e->nslots >= max)
+		return NULL;
+	struct slot *s = xcalloc(1, sizeof *s);
+	s->e = e;
+	hc_buf_init(&s->url);
+	hc_buf_init(&s->shown);
+	hc_buf_init(&s->body);
+	if (setup_handle(e, s) < 0) {
+		free(s);
+		return NULL;
+	}
+	e->slots = xreallocarray(e->slots, e->nslots + 1, sizeof *e->slots);
+	e->heap = xreallocarray(e->heap, e->nslots + 1, sizeof *e->heap);
+	e->slots[e->nslots++] = s;
+	return s;
+}
+
+static void slot_free_all(struct engine *e)
+{
+	for (size_t i = 0; i < e->nslots; i++) {
+		struct slot *s = e->slots[i];
+		if (s->state == SLOT_ACTIVE)
+			curl_multi_remove_handle(e->multi, s->h);
+		curl_easy_cleanup(s->h);
+		hc_buf_free(&s->url);
+		hc_buf_free(&s->shown);
+		hc_buf_free(&s->body);
+		free(s);
+	}
+	free(e->slots);
+	free(e->heap);
+	e->slots = NULL;
+	e->heap = NULL;
+	e->nslots = e->nheap = 0;
+}
+
+static int start(struct engine *e, struct slot *s, double now)
+{
+	s->attempt++;
+	hc_buf_reset(&s->body);
+	s->body_seen = 0;
+	s->body_cut = false;
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url.data);
+	if (e->key_header && s->key[0]) {
+		snprintf(s->keyhdr, sizeof s->keyhdr, "%s: %s", e->key_header,
+			 s->key);
+		curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, &s->keynode);
+	} else {
+		curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, e->common);
+	}
+	s->started = now;
+	if (curl_multi_add_handle(e->multi, s->h) != CURLM_OK)
+		return -1;
+	s->state = SLOT_ACTIVE;
+	e->active++;
+	return 0;
+}
+
+static void fail_engine(struct engine *e, const char *why)
+{
+	if (e->state == ENGINE_FAILED)
+		return;
+	snprintf(e->stop_reason, sizeof e->stop_reason, "%s", why);
+	for (size_t i = 0; i < e->nslots; i++) {
+		struct slot *s = e->slots[i];
+		if (s->state == SLOT_ACTIVE)
+			curl_multi_remove_handle(e->multi, s->h);
+		s->state = SLOT_FREE;
+	}
+	e->active = 0;
+	e->nheap = 0;
+	e->state = ENGINE_FAILED;
+	e->t_end = mono();
+}
+
+/* ---- results ---- */
+
+static int class_of(long status)
+{
+	if (status >= 200 && status < 300) return 0;
+	if (status >= 300 && status < 400) return 1;
+	if (status >= 400 && status < 500) return 2;
+	if (status >= 500 && status < 600) return 3;
+	return 4;
+}
+
+static void tail_add(struct engine *e, const struct engine_result *r)
+{
+	struct engine_tail_entry *t = &e->tail[e->tail_next];
+	t->row = r->row;
+	t->attempt = r->attempt;
+	t->status = r->status;
+	t->outcome = r->outcome;
+	t->latency_ms = r->latency_ms;
+	snprintf(t->error, sizeof t->error, "%s", r->error);
+	e->tail_next = (e->tail_next + 1) % ENGINE_TAIL;
+	if (e->tail_n < ENGINE_TAIL)
+		e->tail_n++;
+}
+
+static void breaker(struct engine *e, enum engine_outcome o)
+{
+	e->finals++;
+	if (o == OUTCOME_FAILED) {
+		e->consecutive_failed++;
+		if (e->finals <= (uint64_t)e->cfg.breaker_initial)
+			e->initial_failed++;
+	} else {
+		e->consecutive_failed = 0;
+	}
+	if (e->broken || e->stopping)
+		return;
+	long c = e->cfg.breaker_consecutive, i = e->cfg.breaker_initial;
+	if (c > 0 && e->consecutive_failed >= (uint64_t)c)
+		snprintf(e->stop_reason, sizeof e->stop_reason,
+			 "circuit breaker: %ld rows in a row failed", c);
+	else if (i > 0 && e->finals == (uint64_t)i && e->initial_failed == e->finals)
+		snprintf(e->stop_reason, sizeof e->stop_reason,
+			 "circuit breaker: the first %ld rows all failed", i);
+	else
+		return;
+	e->broken = true;
+	e->stopping = true;
+}
+
+/* Describe a finished attempt and decide what happens to the row. */
+static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
+{
+	long status = 0;
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(e->multi, s->h);
+	e->active--;
+	if (s->body_cut && code == CURLE_WRITE_ERROR)
+		code = CURLE_OK; /* we stopped reading; the status stands */
+
+	char err[CURL_ERROR_SIZE + 128];
+	err[0] = '\0';
+	enum engine_outcome out;
+	bool retry = false;
+	if (code == CURLE_OK && status >= 200 && status < 300) {
+		out = OUTCOME_DELIVERED;
+	} else if (code == CURLE_OK && status >= 300 && status < 400) {
+		struct curl_header *loc = NULL;
+		if (curl_easy_header(s->h, "Location", 0, CURLH_HEADER, -1,
+				     &loc) == CURLHE_OK && loc)
+			snprintf(err, sizeof err, "HTTP %ld redirect to %.200s "
+				 "(not followed)", status, loc->value);
+		else
+			snprintf(err, sizeof err, "HTTP %ld redirect (not "
+				 "followed)", status);
+		out = OUTCOME_FAILED;
+	} else {
+		if (code == CURLE_OK)
+			snprintf(err, sizeof err, "HTTP %ld", status);
+		else
+			snprintf(err, sizeof err, "%s", s->errbuf[0] ? s->errbuf
+						: curl_easy_strerror(code));
+		retry = engine_retryable(code == CURLE_OK ? status : 0, code);
+		out = retry && s->attempt < (unsigned)e->cfg.max_attempts
+			      ? OUTCOME_RETRY
+			      : OUTCOME_FAILED;
+		if (retry && out == OUTCOME_FAILED) {
+			size_t l = strlen(err);
+			snprintf(err + l, sizeof err - l, " (after %u attempts)",
+				 s->attempt);
+		}
+	}
+	if (s->body_cut) {
+		size_t l = strlen(err);
+		snprintf(err + l, sizeof err - l, "%sresponse body over 1 MiB, "
+			 "not read to its end", l ? "; " : "");
+	}
+
+	double delay = -1;
+	if (out == OUTCOME_RETRY) {
+		double cap = ENGINE_BACKOFF_BASE * pow(2, s->attempt - 1);
+		if (cap > ENGINE_BACKOFF_CAP)
+			cap = ENGINE_BACKOFF_CAP;
+		delay = rnd(e) * cap; /* full jitter */
+		if (status == 429 || status == 503) {
+			struct curl_header *ra = NULL;
+			if (curl_easy_header(s->h, "Retry-After", 0,
+					     CURLH_HEADER, -1, &ra) == CURLHE_OK &&
+			    ra) {
+				double d = engine_parse_retry_after(ra->value,
+								    wall());
+				if (d >= 0)
+					delay = d;
+			}
+		}
+		if (status == 429) {
+			/* The server says we are too fast: hold every new
+			 * dispatch, not only this row. */
+			double until = now + (delay > 1 ? delay : 1);
+			if (until > e->holdoff_until)
+				e->holdoff_until = until;
+		}
+	}
+
+	struct engine_result r = {
+		.row = s->row,
+		.line = s->line,
+		.attempt = s->attempt,
+		.time = wall(),
+		.status = status,
+		.outcome = out,
+		.latency_ms = (now - s->started) * 1000.0,
+		.error = err,
+		.url_shown = s->shown.data,
+		.body = s->body.data ? s->body.data : "",
+		.body_len = s->body.len,
+		.retry_in = delay,
+	};
+	if (e->src.record(e->src.ud, &r) < 0) {
+		fail_engine(e, "cannot write the journal");
+		return;
+	}
+	e->dirty = true;
+	e->pending.attempts++;
+	if (s->attempt > 1)
+		e->pending.retries++;
+	e->pending.by_class[code == CURLE_OK ? class_of(status) : 4]++;
+	hist_add(&e->hist, (uint64_t)(r.latency_ms * 1000.0));
+	tail_add(e, &r);
+	if (out == OUTCOME_RETRY) {
+		s->due = now + delay;
+		s->state = SLOT_WAITING;
+		heap_push(e, s);
+		return;
+	}
+	if (out == OUTCOME_DELIVERED)
+		e->pending.delivered++;
+	else
+		e->pending.failed++;
+	s->state = SLOT_FREE;
+	breaker(e, out);
+}
+
+static void commit(struct engine *e, double now)
+{
+	e->done.delivered += e->pending.delivered;
+	e->done.failed += e->pending.failed;
+	e->done.retries += e->pending.retries;
+	e->done.attempts += e->pending.attempts;
+	for (int i = 0; i < 5; i++)
+		e->done.by_class[i] += e->pending.by_class[i];
+	rate_add(&e->rate_win, now, e->pending.delivered + e->pending.failed);
+	memset(&e->pending, 0, sizeof e->pending);
+}
+
+/* ---- dispatch ---- */
+
+static void refill_tokens(struct engine *e, double now)
+{
+	if (e->rate <= 0)
+		return;
+	double burst = e->rate / 20.0; /* 50 ms worth, at least one */
+	if (burst < 1)
+		burst = 1;
+	e->tokens += (now - e->token_time) * e->rate;
+	if (e->tokens > burst)
+		e->tokens = burst;
+	e->token_time = now;
+}
+
+static void dispatch(struct engine *e, double now)
+{
+	if (e->state != ENGINE_RUNNING || e->paused || e->stopping)
+		return;
+	if (now < e->holdoff_until)
+		return;
+	refill_tokens(e, now);
+	while (e->active < (size_t)e->concurrency) {
+		if (e->rate > 0 && e->tokens < 1)
+			break;
+		struct slot *s = NULL;
+		if (e->nheap > 0 && e->heap[0]->due <= now) {
+			s = heap_pop(e);
+		} else if (!e->source_done) {
+			s = slot_get(e);
+			if (s == NULL)
+				break;
+			hc_buf_reset(&s->url);
+			hc_buf_reset(&s->shown);
+			struct engine_request req = {
+				.url = &s->url, .shown = &s->shown,
+			};
+			int r = e->src.next(e->src.ud, &req);
+			if (r < 0) {
+				fail_engine(e, "cannot read the next row");
+				return;
+			}
+			if (r == 0) {
+				e->source_done = true;
+				break;
+			}
+			s->row = req.row;
+			s->line = req.line;
+			memcpy(s->key, req.key, sizeof s->key);
+			s->key[sizeof s->key - 1] = '\0';
+			s->attempt = 0;
+			e->dispatched++;
+		} else {
+			break;
+		}
+		if (start(e, s, now) < 0) {
+			fail_engine(e, "cannot start a transfer");
+			return;
+		}
+		if (e->rate > 0)
+			e->tokens -= 1;
+	}
+}
+
+/* How long may the loop sleep before the engine has work of its own? */
+static int wait_ms(struct engine *e, double now, int max_wait_ms)
+{
+	double wait = max_wait_ms / 1000.0;
+	bool can_dispatch = e->state == ENGINE_RUNNING && !e->paused &&
+			    !e->stopping;
+	if (can_dispatch) {
+		if (now < e->holdoff_until) {
+			if (e->holdoff_until - now < wait)
+				wait = e->holdoff_until - now;
+		} else if (e->active < (size_t)e->concurrency) {
+			if (e->rate > 0 && e->tokens < 1) {
+				double t = (1 - e->tokens) / e->rate;
+				if (t < wait)
+					wait = t;
+			}
+			if (e->nheap > 0 && e->heap[0]->due - now < wait)
+				wait = e->heap[0]->due - now;
+		}
+	}
+	if (wait < 0)
+		wait = 0;
+	return (int)ceil(wait * 1000.0);
+}
+
+static void settle(struct engine *e, double now)
+{
+	if (e->state == ENGINE_FAILED || e->active > 0)
+		return;
+	bool end = e->stopping || (e->source_done && e->nheap == 0);
+	if (!end)
+		return;
+	/* Rows still waiting for a retry keep their "retry" journal line,
+	 * so a resume sends them again. */
+	for (size_t i = 0; i < e->nslots; i++)
+		e->slots[i]->state = SLOT_FREE;
+	e->nheap = 0;
+	if (e->broken)
+		e->state = ENGINE_BROKEN;
+	else if (e->stopping)
+		e->state = e->state == ENGINE_ABORTED ? ENGINE_ABORTED
+						      : ENGINE_STOPPED;
+	else
+		e->state = ENGINE_DONE;
+	e->t_end = now;
+}
+
+int engine_step(struct engine *e, struct curl_waitfd *extra, unsigned nextra,
+		int max_wait_ms)
+{
+	double now = mono();
+	if (!e->started) {
+		e->started = true;
+		e->t0 = now;
+		e->token_time = now;
+		e->tokens = 1;
+	}
+	if (e->state != ENGINE_RUNNING && e->state != ENGINE_PAUSED &&
+	    e->state != ENGINE_STOPPING) {
+		if (nextra > 0 || max_wait_ms > 0)
+			curl_multi_poll(e->multi, extra, nextra, max_wait_ms, NULL);
+		return 0;
+	}
+	dispatch(e, now);
+	int running = 0;
+	curl_multi_poll(e->multi, extra, nextra, wait_ms(e, now, max_wait_ms),
+			NULL);
+	curl_multi_perform(e->multi, &running);
+	now = mono();
+	CURLMsg *msg;
+	int left;
+	while (e->state != ENGINE_FAILED &&
+	       (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		char *priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		finish(e, (struct slot *)(void *)priv, msg->data.result, now);
+	}
+	if (e->state == ENGINE_FAILED)
+		return 0;
+	dispatch(e, now);
+	if (e->state == ENGINE_FAILED)
+		return 0;
+	if (e->dirty) {
+		e->dirty = false;
+		if (e->src.flush(e->src.ud) < 0) {
+			fail_engine(e, "cannot write the journal");
+			return 0;
+		}
+		commit(e, now);
+	}
+	if (e->state == ENGINE_RUNNING && e->stopping)
+		e->state = ENGINE_STOPPING;
+	settle(e, now);
+	return e->state == ENGINE_RUNNING || e->state == ENGINE_PAUSED ||
+	       e->state == ENGINE_STOPPING;
+}
+
+void engine_wakeup(struct engine *e)
+{
+	curl_multi_wakeup(e->multi);
+}
+
+void engine_pause(struct engine *e, bool paused)
+{
+	if (e->state != ENGINE_RUNNING && e->state != ENGINE_PAUSED)
+		return;
+	e->paused = paused;
+	e->state = paused ? ENGINE_PAUSED : ENGINE_RUNNING;
+	if (!paused)
+		e->token_time = mono();
+}
+
+void engine_stop(struct engine *e)
+{
+	if (e->state != ENGINE_RUNNING && e->state != ENGINE_PAUSED)
+		return;
+	e->stopping = true;
+	e->paused = false;
+	e->state = ENGINE_STOPPING;
+	if (e->stop_reason[0] == '\0')
+		snprintf(e->stop_reason, sizeof e->stop_reason, "stopped");
+}
+
+void engine_abort(struct engine *e)
+{
+	if (e->state != ENGINE_RUNNING && e->state != ENGINE_PAUSED &&
+	    e->state != ENGINE_STOPPING)
+		return;
+	double now = mono();
+	for (size_t i = 0; i < e->nslots && e->state != ENGINE_FAILED; i++) {
+		struct slot *s = e->slots[i];
+		if (s->state != SLOT_ACTIVE)
+			continue;
+		curl_multi_remove_handle(e->multi, s->h);
+		e->active--;
+		s->state = SLOT_FREE;
+		struct engine_result r = {
+			.row = s->row, .line = s->line, .attempt = s->attempt,
+			.time = wall(), .status = 0, .outcome = OUTCOME_RETRY,
+			.latency_ms = (now - s->started) * 1000.0,
+			.error = "aborted: cancelled in flight",
+			.url_shown = s->shown.data, .body = "", .body_len = 0,
+			.retry_in = -1,
+		};
+		if (e->src.record(e->src.ud, &r) < 0)
+			fail_engine(e, "cannot write the journal");
+		else
+			e->dirty = true;
+	}
+	if (e->state == ENGINE_FAILED)
+		return;
+	if (e->dirty) {
+		e->dirty = false;
+		if (e->src.flush(e->src.ud) < 0) {
+			fail_engine(e, "cannot write the journal");
+			return;
+		}
+		commit(e, now);
+	}
+	snprintf(e->stop_reason, sizeof e->stop_reason, "aborted");
+	e->stopping = true;
+	e->broken = false;
+	e->state = ENGINE_ABORTED;
+	for (size_t i = 0; i < e->nslots; i++)
+		e->slots[i]->state = SLOT_FREE;
+	e->nheap = 0;
+	e->t_end = now;
+}
+
+void engine_set_concurrency(struct engine *e, long n)
+{
+	if (n < 1)
+		n = 1;
+	if (n > 1024)
+		n = 1024;
+	e->concurrency = n;
+}
+
+void engine_set_rate(struct engine *e, double rate)
+{
+	e->rate = rate > 0 ? rate : 0;
+	e->tokens = e->tokens > 1 ? 1 : e->tokens;
+	e->token_time = mono();
+}
+
+void engine_get_stats(const struct engine *e, struct engine_stats *o)
+{
+	memset(o, 0, sizeof *o);
+	double now = mono();
+	o->state = e->state;
+	o->dispatched = e->dispatched;
+	o->in_flight = e->active;
+	o->waiting = e->nheap;
+	o->delivered = e->done.delivered;
+	o->failed = e->done.failed;
+	o->retries = e->done.retries;
+	o->attempts = e->done.attempts;
+	memcpy(o->by_class, e->done.by_class, sizeof o->by_class);
+	double end = e->t_end > 0 ? e->t_end : now;
+	o->elapsed = e->started ? end - e->t0 : 0;
+	o->rate_now = e->t_end > 0 ? 0 : rate_now(&e->rate_win, now);
+	o->rate_avg = o->elapsed > 0 ? (double)(o->delivered + o->failed) /
+					       o->elapsed : 0;
+	static const double q[6] = { 0, 0.5, 0.9, 0.95, 0.99, 1 };
+	for (int i = 0; i < 6; i++)
+		o->latency_ms[i] = (double)hist_quantile(&e->hist, q[i]) / 1000.0;
+	o->holdoff = e->holdoff_until > now ? e->holdoff_until - now : 0;
+	o->concurrency = e->concurrency;
+	o->rate_limit = e->rate;
+	snprintf(o->stop_reason, sizeof o->stop_reason, "%s", e->stop_reason);
+}
+
+size_t engine_tail(const struct engine *e, struct engine_tail_entry *out,
+		   size_t max)
+{
+	size_t n = e->tail_n < max ? e->tail_n : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = e->tail[(e->tail_next + ENGINE_TAIL - 1 - i) % ENGINE_TAIL];
+	return n;
+}
+
+struct engine *engine_new(const struct engine_config *cfg,
+			  const struct engine_source *src, char **err)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->cfg = *cfg;
+	e->method = xstrdup(cfg->method);
+	e->key_header = cfg->key_header && cfg->key_header[0]
+				? xstrdup(cfg->key_header)
+				: NULL;
+	e->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "hookcast");
+	e->cfg.headers = NULL;
+	e->src = *src;
+	e->concurrency = cfg->concurrency;
+	engine_set_concurrency(e, cfg->concurrency);
+	e->rate = cfg->rate > 0 ? cfg->rate : 0;
+	if (e->cfg.max_attempts < 1)
+		e->cfg.max_attempts = 1;
+	e->rng = (uint64_t)(wall() * 1e6) ^ ((uint64_t)getpid() << 32) ^
+		 0x9E3779B97F4A7C15ULL;
+	/* An empty body needs no Content-Type: "Name:" removes the one curl
+	 * would add, unless the profile sets its own. */
+	bool own_type = false;
+	for (size_t i = 0; i < cfg->nheaders; i++)
+		if (strncasecmp(cfg->headers[i], "Content-Type:", 13) == 0)
+			own_type = true;
+	if (!own_type)
+		e->common = curl_slist_append(e->common, "Content-Type:");
+	e->common = curl_slist_append(e->common, "Expect:");
+	for (size_t i = 0; i < cfg->nheaders; i++)
+		e->common = curl_slist_append(e->common, cfg->headers[i]);
+	e->multi = curl_multi_init();
+	if (e->multi == NULL || e->common == NULL) {
+		*err = xstrdup("libcurl could not start");
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	slot_free_all(e);
+	if (e->multi)
+		curl_multi_cleanup(e->multi);
+	curl_slist_free_all(e->common);
+	free(e->method);
+	free(e->key_header);
+	free(e->user_agent);
+	free(e);
+}

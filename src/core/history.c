@@ -1,0 +1,719 @@
+#include "hookcast/history.h"
+
+#include <csv.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iniparser.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hookcast/hash.h"
+#include "hookcast/ini.h"
+#include "hookcast/segment.h"
+
+#define FINALS_MAX_ROW ((uint64_t)1 << 32)
+
+static int mkdir_p(const char *path, char **err)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			*err = xasprintf("%s: cannot create: %s", p,
+					 strerror(errno));
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+		*err = xasprintf("%s: cannot create: %s", p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+char *history_state_dir(char **err)
+{
+	const char *v = getenv("HOOKCAST_STATE_DIR");
+	char *dir;
+	if (v && *v) {
+		dir = xstrdup(v);
+	} else if ((v = getenv("XDG_STATE_HOME")) && *v == '/') {
+		dir = xasprintf("%s/hookcast", v);
+	} else if ((v = getenv("HOME")) && *v) {
+		dir = xasprintf("%s/.local/state/hookcast", v);
+	} else {
+		*err = xstrdup("no state folder: set HOOKCAST_STATE_DIR or "
+			       "HOME");
+		return NULL;
+	}
+	if (mkdir_p(dir, err) < 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+void history_format_time(double t, char *buf, size_t n)
+{
+	time_t s = (time_t)floor(t);
+	int ms = (int)((t - (double)s) * 1000.0);
+	if (ms > 999)
+		ms = 999;
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char base[32];
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03dZ", base, ms);
+}
+
+static double parse_time(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rest == NULL)
+		return 0;
+	double t = (double)timegm(&tm);
+	if (*rest == '.')
+		t += strtod(rest, NULL);
+	return t;
+}
+
+char *history_new_id(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char base[32];
+	strftime(base, sizeof base, "%Y%m%d-%H%M%S", &tm);
+	unsigned short r = 0;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (unsigned short)(ts.tv_nsec ^ getpid());
+	return xasprintf("%s.%03ld-%04x", base, ts.tv_nsec / 1000000L,
+			 (unsigned)r);
+}
+
+bool history_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 64 || id[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+void history_meta_free(struct history_meta *m)
+{
+	free(m->id);
+	free(m->dir);
+	free(m->profile_path);
+	free(m->segment_path);
+	free(m->parent);
+	memset(m, 0, sizeof *m);
+}
+
+int history_run_create(const char *state_dir, struct history_meta *m,
+		       char **err)
+{
+	char *runs = xasprintf("%s/runs", state_dir);
+	if (mkdir_p(runs, err) < 0) {
+		free(runs);
+		return -1;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		char *id = history_new_id();
+		char *dir = xasprintf("%s/%s", runs, id);
+		if (mkdir(dir, 0700) == 0) {
+			m->id = id;
+			m->dir = dir;
+			free(runs);
+			return 0;
+		}
+		int e = errno;
+		free(id);
+		free(dir);
+		if (e != EEXIST) {
+			*err = xasprintf("%s: cannot create a run folder: %s",
+					 runs, strerror(e));
+			free(runs);
+			return -1;
+		}
+	}
+	*err = xasprintf("%s: cannot find a free run id", runs);
+	free(runs);
+	return -1;
+}
+
+int history_meta_save(const struct history_meta *m, const char *profile_ini,
+		      char **err)
+{
+	struct ini_writer w;
+	ini_writer_init(&w);
+	hc_buf_adds(&w.out, "; hookcast run: the profile as it was used, then "
+			     "the run\n\n");
+	if (profile_ini)
+		hc_buf_adds(&w.out, profile_ini);
+	char t[40];
+	ini_section(&w, "run");
+	ini_put(&w, "id", m->id);
+	ini_put(&w, "state", m->state);
+	ini_put(&w, "reason", m->reason);
+	history_format_time(m->started, t, sizeof t);
+	ini_put(&w, "started", t);
+	ini_put_double(&w, "started_unix", m->started);
+	if (m->ended > 0) {
+		history_format_time(m->ended, t, sizeof t);
+		ini_put(&w, "ended", t);
+		ini_put_double(&w, "ended_unix", m->ended);
+	}
+	ini_put_long(&w, "pid", m->pid);
+	ini_put_long(&w, "exit_status", m->exit_status);
+	if (m->parent)
+		ini_put(&w, "retry_of", m->parent);
+	ini_put_long(&w, "limit", (long long)m->limit);
+	ini_put_long(&w, "shard_k", m->shard_k);
+	ini_put_long(&w, "shard_n", m->shard_n);
+	ini_put(&w, "profile", m->profile_path ? m->profile_path : "");
+	ini_section(&w, "source");
+	ini_put(&w, "path", m->segment_path ? m->segment_path : "");
+	ini_put_long(&w, "size", (long long)m->segment_size);
+	ini_put_long(&w, "mtime", m->segment_mtime);
+	ini_put(&w, "sha256", m->sha256);
+	ini_section(&w, "counts");
+	ini_put_long(&w, "rows_total", (long long)m->rows_total);
+	ini_put_long(&w, "valid", (long long)m->valid);
+	ini_put_long(&w, "invalid", (long long)m->invalid);
+	ini_put_long(&w, "delivered", (long long)m->delivered);
+	ini_put_long(&w, "failed", (long long)m->failed);
+	ini_put_long(&w, "retries", (long long)m->retries);
+	int rc = -1;
+	char *path = xasprintf("%s/run.ini", m->dir);
+	if (w.err)
+		*err = xasprintf("%s: cannot write: %s", path, w.err);
+	else
+		rc = hc_save_atomic(path, w.out.data, w.out.len, 0600, err);
+	free(path);
+	ini_writer_free(&w);
+	return rc;
+}
+
+static char *lock_path(const char *state_dir, const char *profile_abs,
+		       char **err);
+
+/* Does a live process hold the profile's lock? Asks without taking it
+ * (F_OFD_GETLK), so that looking never gets in a starting run's way.
+ * *holder gets the lock file's first line when held. */
+static bool lock_held(const char *state_dir, const char *profile_abs,
+		      char **holder)
+{
+	char *err = NULL;
+	char *path = lock_path(state_dir, profile_abs, &err);
+	free(err);
+	if (path == NULL)
+		return false;
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (f < 0)
+		return false;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	bool held = fcntl(f, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	if (held) {
+		char buf[128];
+		ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*holder = xstrdup(buf);
+	}
+	close(f);
+	return held;
+}
+
+static const char *ini_str(dictionary *d, const char *key)
+{
+	const char *v = iniparser_getstring(d, key, NULL);
+	return v ? v : "";
+}
+
+static uint64_t ini_u64(dictionary *d, const char *key)
+{
+	return strtoull(ini_str(d, key), NULL, 10);
+}
+
+int history_meta_load(const char *state_dir, const char *id,
+		      struct history_meta *m, char **err)
+{
+	memset(m, 0, sizeof *m);
+	if (!history_id_ok(id)) {
+		*err = xasprintf("\"%.80s\" is not a run id", id);
+		return -1;
+	}
+	char *dir = xasprintf("%s/runs/%s", state_dir, id);
+	char *path = xasprintf("%s/run.ini", dir);
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		*err = errno == ENOENT
+			       ? xasprintf("no run %s (looked in %s/runs)", id,
+					   state_dir)
+			       : xasprintf("%s: %s", path, strerror(errno));
+		free(dir);
+		free(path);
+		return -1;
+	}
+	dictionary *d = ini_load_quiet(path, err);
+	free(path);
+	if (d == NULL) {
+		free(dir);
+		return -1;
+	}
+	m->id = xstrdup(id);
+	m->dir = dir;
+	m->profile_path = xstrdup(ini_str(d, "run:profile"));
+	m->segment_path = xstrdup(ini_str(d, "source:path"));
+	m->segment_size = ini_u64(d, "source:size");
+	m->segment_mtime = strtoll(ini_str(d, "source:mtime"), NULL, 10);
+	snprintf(m->sha256, sizeof m->sha256, "%s", ini_str(d, "source:sha256"));
+	m->started = strtod(ini_str(d, "run:started_unix"), NULL);
+	m->ended = strtod(ini_str(d, "run:ended_unix"), NULL);
+	snprintf(m->state, sizeof m->state, "%s", ini_str(d, "run:state"));
+	snprintf(m->reason, sizeof m->reason, "%s", ini_str(d, "run:reason"));
+	const char *parent = ini_str(d, "run:retry_of");
+	m->parent = *parent ? xstrdup(parent) : NULL;
+	m->rows_total = ini_u64(d, "counts:rows_total");
+	m->valid = ini_u64(d, "counts:valid");
+	m->invalid = ini_u64(d, "counts:invalid");
+	m->delivered = ini_u64(d, "counts:delivered");
+	m->failed = ini_u64(d, "counts:failed");
+	m->retries = ini_u64(d, "counts:retries");
+	m->exit_status = (int)strtol(ini_str(d, "run:exit_status"), NULL, 10);
+	m->limit = ini_u64(d, "run:limit");
+	m->shard_k = (unsigned)ini_u64(d, "run:shard_k");
+	m->shard_n = (unsigned)ini_u64(d, "run:shard_n");
+	if (m->shard_n > 0 && (m->shard_k < 1 || m->shard_k > m->shard_n))
+		m->shard_n = 0;
+	m->pid = strtol(ini_str(d, "run:pid"), NULL, 10);
+	iniparser_freedict(d);
+	if (strcmp(m->state, "running") == 0) {
+		/* The process that wrote "running" is gone when nobody holds
+		 * the profile's lock under this run's id. */
+		char *holder = NULL;
+		if (!lock_held(state_dir, m->profile_path, &holder) ||
+		    holder == NULL || strncmp(holder, id, strlen(id)) != 0 ||
+		    holder[strlen(id)] != ' ')
+			snprintf(m->state, sizeof m->state, "interrupted");
+		free(holder);
+	}
+	return 0;
+}
+
+static int cmp_meta_desc(const void *a, const void *b)
+{
+	const struct history_meta *x = a, *y = b;
+	return strcmp(y->id, x->id);
+}
+
+int history_list(const char *state_dir, struct history_meta **runs,
+		 size_t *n, struct hc_msgs *warnings, char **err)
+{
+	*runs = NULL;
+	*n = 0;
+	char *dir = xasprintf("%s/runs", state_dir);
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		int e = errno;
+		free(dir);
+		if (e == ENOENT)
+			return 0;
+		*err = xasprintf("%s/runs: %s", state_dir, strerror(e));
+		return -1;
+	}
+	struct dirent *ent;
+	while ((ent = readdir(d)) != NULL) {
+		if (!history_id_ok(ent->d_name))
+			continue;
+		struct history_meta m;
+		char *e = NULL;
+		if (history_meta_load(state_dir, ent->d_name, &m, &e) < 0) {
+			if (warnings)
+				hc_msgs_add(warnings, HC_WARNING, "%s", e);
+			free(e);
+			continue;
+		}
+		*runs = xreallocarray(*runs, *n + 1, sizeof **runs);
+		(*runs)[(*n)++] = m;
+	}
+	closedir(d);
+	free(dir);
+	if (*n > 1)
+		qsort(*runs, *n, sizeof **runs, cmp_meta_desc);
+	return 0;
+}
+
+void history_list_free(struct history_meta *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		history_meta_free(&runs[i]);
+	free(runs);
+}
+
+/* ---- journal ---- */
+
+struct history_journal {
+	int fd;
+	char *path;
+	struct hc_buf buf;
+	struct hc_buf cell;
+	double last_sync;
+	bool unsynced;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct history_journal *history_journal_open(const char *dir, char **err)
+{
+	struct history_journal *j = xcalloc(1, sizeof *j);
+	j->path = xasprintf("%s/results.csv", dir);
+	hc_buf_init(&j->buf);
+	hc_buf_init(&j->cell);
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		*err = xasprintf("%s: cannot open: %s", j->path,
+				 strerror(errno));
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(j->fd, &st) < 0) {
+		*err = xasprintf("%s: %s", j->path, strerror(errno));
+		goto fail;
+	}
+	if (st.st_size == 0) {
+		hc_buf_adds(&j->buf, HISTORY_HEADER "\n");
+	} else {
+		/* A crash can leave a torn last line: start on a new one. */
+		int rfd = open(j->path, O_RDONLY | O_CLOEXEC);
+		char last = '\n';
+		if (rfd >= 0) {
+			if (pread(rfd, &last, 1, st.st_size - 1) != 1)
+				last = '\n';
+			close(rfd);
+		}
+		if (last != '\n')
+			hc_buf_addc(&j->buf, '\n');
+	}
+	if (history_journal_flush(j, err) < 0)
+		goto fail;
+	j->last_sync = mono_now();
+	return j;
+fail:
+	if (j->fd >= 0)
+		close(j->fd);
+	hc_buf_free(&j->buf);
+	hc_buf_free(&j->cell);
+	free(j->path);
+	free(j);
+	return NULL;
+}
+
+const char *history_journal_path(const struct history_journal *j)
+{
+	return j->path;
+}
+
+/* A text cell: control bytes become spaces, and a cell that a spreadsheet
+ * would run as a formula gets a leading apostrophe. Then libcsv quotes it. */
+static void put_text(struct history_journal *j, const char *s, size_t n)
+{
+	hc_buf_reset(&j->cell);
+	if (n > 0 && strchr("=+-@\t\r", s[0]) != NULL)
+		hc_buf_addc(&j->cell, '\'');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		hc_buf_addc(&j->cell, (c < 0x20 || c == 0x7f) ? ' ' : (char)c);
+	}
+	size_t need = 2 * j->cell.len + 2;
+	hc_buf_reserve(&j->buf, need);
+	size_t w = csv_write(j->buf.data + j->buf.len, need, j->cell.data,
+			     j->cell.len);
+	j->buf.len += w;
+	j->buf.data[j->buf.len] = '\0';
+}
+
+void history_journal_add(struct history_journal *j, const struct history_line *l)
+{
+	char t[40];
+	history_format_time(l->time, t, sizeof t);
+	hc_buf_printf(&j->buf, "%llu,%llu,%u,%s,%s,", (unsigned long long)l->row,
+		      (unsigned long long)l->line, l->attempt, t, l->method);
+	if (l->status > 0)
+		hc_buf_printf(&j->buf, "%ld", l->status);
+	hc_buf_printf(&j->buf, ",%s,", l->outcome);
+	if (l->latency_ms >= 0)
+		hc_buf_printf(&j->buf, "%.1f", l->latency_ms);
+	hc_buf_addc(&j->buf, ',');
+	put_text(j, l->error ? l->error : "", l->error ? strlen(l->error) : 0);
+	hc_buf_addc(&j->buf, ',');
+	put_text(j, l->url ? l->url : "", l->url ? strlen(l->url) : 0);
+	hc_buf_addc(&j->buf, ',');
+	put_text(j, l->response ? l->response : "", l->response_len);
+	hc_buf_addc(&j->buf, '\n');
+}
+
+int history_journal_flush(struct history_journal *j, char **err)
+{
+	if (j->buf.len > 0) {
+		if (hc_write_all(j->fd, j->buf.data, j->buf.len) < 0) {
+			*err = xasprintf("%s: cannot write: %s", j->path,
+					 strerror(errno));
+			return -1;
+		}
+		hc_buf_reset(&j->buf);
+		j->unsynced = true;
+	}
+	double now = mono_now();
+	if (j->unsynced && now - j->last_sync >= 1.0) {
+		if (fdatasync(j->fd) < 0) {
+			*err = xasprintf("%s: cannot sync: %s", j->path,
+					 strerror(errno));
+			return -1;
+		}
+		j->last_sync = now;
+		j->unsynced = false;
+	}
+	return 0;
+}
+
+int history_journal_close(struct history_journal *j, char **err)
+{
+	int rc = history_journal_flush(j, err);
+	if (rc == 0 && fsync(j->fd) < 0) {
+		*err = xasprintf("%s: cannot sync: %s", j->path, strerror(errno));
+		rc = -1;
+	}
+	if (close(j->fd) < 0 && rc == 0) {
+		*err = xasprintf("%s: cannot close: %s", j->path,
+				 strerror(errno));
+		rc = -1;
+	}
+	hc_buf_free(&j->buf);
+	hc_buf_free(&j->cell);
+	free(j->path);
+	free(j);
+	return rc;
+}
+
+static const char *const header_cols[] = {
+	"row", "line", "attempt", "time", "method", "status", "outcome",
+	"latency_ms", "error", "url", "response",
+};
+
+int history_journal_read(const char *dir,
+			 int (*cb)(void *ud, const struct history_line *l),
+			 void *ud, char **err)
+{
+	char *path = xasprintf("%s/results.csv", dir);
+	struct segment_opts o = { .delimiter = ',', .field_max = 1024 * 1024 };
+	struct segment *seg = segment_open(path, &o, err);
+	if (seg == NULL) {
+		free(path);
+		return -1;
+	}
+	if (segment_ncolumns(seg) != 11) {
+		*err = xasprintf("%s: not a hookcast journal", path);
+		segment_free(seg);
+		free(path);
+		return -1;
+	}
+	for (size_t i = 0; i < 11; i++)
+		if (strcmp(segment_column(seg, i), header_cols[i]) != 0) {
+			*err = xasprintf("%s: not a hookcast journal", path);
+			segment_free(seg);
+			free(path);
+			return -1;
+		}
+	struct segment_row row;
+	int r;
+	while ((r = segment_next(seg, &row)) > 0) {
+		if (row.invalid)
+			continue; /* a torn line */
+		const char *const *f = row.fields;
+		struct history_line l = {
+			.row = strtoull(f[0], NULL, 10),
+			.line = strtoull(f[1], NULL, 10),
+			.attempt = (unsigned)strtoul(f[2], NULL, 10),
+			.time = parse_time(f[3]),
+			.method = f[4],
+			.status = strtol(f[5], NULL, 10),
+			.outcome = f[6],
+			.latency_ms = f[7][0] ? strtod(f[7], NULL) : -1,
+			.error = f[8],
+			.url = f[9],
+			.response = f[10],
+			.response_len = row.lens[10],
+		};
+		if (l.row == 0)
+			continue;
+		if (cb(ud, &l) < 0)
+			break;
+	}
+	/* r < 0: a torn last line (an open quote); what came before stands. */
+	segment_free(seg);
+	free(path);
+	return 0;
+}
+
+/* ---- finals ---- */
+
+enum history_final history_finals_get(const struct history_finals *f,
+				      uint64_t row)
+{
+	if (row >= f->nrows)
+		return FINAL_NONE;
+	return (enum history_final)((f->bits[row / 4] >> ((row % 4) * 2)) & 3);
+}
+
+void history_finals_set(struct history_finals *f, uint64_t row,
+			enum history_final v)
+{
+	if (row >= FINALS_MAX_ROW)
+		return;
+	if (row >= f->nrows) {
+		uint64_t n = f->nrows ? f->nrows : 1024;
+		while (n <= row)
+			n *= 2;
+		f->bits = xrealloc(f->bits, (size_t)(n / 4));
+		memset(f->bits + f->nrows / 4, 0, (size_t)((n - f->nrows) / 4));
+		f->nrows = n;
+	}
+	enum history_final old = history_finals_get(f, row);
+	uint64_t *count[4] = { NULL, &f->delivered, &f->failed, &f->invalid };
+	if (count[old])
+		(*count[old])--;
+	if (count[v])
+		(*count[v])++;
+	size_t shift = (size_t)(row % 4) * 2;
+	f->bits[row / 4] = (uint8_t)((f->bits[row / 4] & ~(3u << shift)) |
+				     ((unsigned)v << shift));
+}
+
+void history_finals_free(struct history_finals *f)
+{
+	free(f->bits);
+	memset(f, 0, sizeof *f);
+}
+
+static int finals_cb(void *ud, const struct history_line *l)
+{
+	struct history_finals *f = ud;
+	if (strcmp(l->outcome, "delivered") == 0)
+		history_finals_set(f, l->row, FINAL_DELIVERED);
+	else if (strcmp(l->outcome, "failed") == 0)
+		history_finals_set(f, l->row, FINAL_FAILED);
+	else if (strcmp(l->outcome, "invalid") == 0)
+		history_finals_set(f, l->row, FINAL_INVALID);
+	return 0;
+}
+
+int history_finals_load(const char *dir, struct history_finals *f, char **err)
+{
+	memset(f, 0, sizeof *f);
+	return history_journal_read(dir, finals_cb, f, err);
+}
+
+/* ---- lock ---- */
+
+static char *lock_path(const char *state_dir, const char *profile_abs,
+		       char **err)
+{
+	char *dir = xasprintf("%s/locks", state_dir);
+	if (mkdir_p(dir, err) < 0) {
+		free(dir);
+		return NULL;
+	}
+	char hex[65];
+	hc_sha256_hex(profile_abs, strlen(profile_abs), hex);
+	hex[16] = '\0';
+	char *p = xasprintf("%s/%s.lock", dir, hex);
+	free(dir);
+	return p;
+}
+
+int history_lock(const char *state_dir, const char *profile_abs,
+		 const char *run_id, int *fd, char **holder, char **err)
+{
+	*fd = -1;
+	char *path = lock_path(state_dir, profile_abs, err);
+	if (path == NULL)
+		return -1;
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0) {
+		*err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	/* An open-file-description lock: tied to this descriptor, released
+	 * when it closes or the process dies, even by kill -9. */
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(f, F_OFD_SETLK, &fl) < 0) {
+		int e = errno;
+		if (e == EAGAIN || e == EACCES) {
+			char buf[128];
+			ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			*holder = xstrdup(buf);
+			close(f);
+			free(path);
+			return 1;
+		}
+		*err = xasprintf("%s: cannot lock: %s", path, strerror(e));
+		close(f);
+		free(path);
+		return -1;
+	}
+	if (run_id) {
+		char line[128];
+		int n = snprintf(line, sizeof line, "%s pid %ld\n", run_id,
+				 (long)getpid());
+		if (ftruncate(f, 0) < 0 || pwrite(f, line, (size_t)n, 0) != n) {
+			*err = xasprintf("%s: cannot write: %s", path,
+					 strerror(errno));
+			close(f);
+			free(path);
+			return -1;
+		}
+	}
+	free(path);
+	*fd = f;
+	return 0;
+}
+
+bool history_lock_free(const char *state_dir, const char *profile_abs)
+{
+	char *holder = NULL;
+	bool held = lock_held(state_dir, profile_abs, &holder);
+	free(holder);
+	return !held;
+}
