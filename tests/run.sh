@@ -43,5 +43,11 @@ for s in tests/cli/*.sh; do
     tally "$(basename "$s")" $? "$log"
 done
 
+for s in tests/integration/test_*.py; do
+    [ -x "$s" ] || continue
+    "$s" >"$log" 2>&1
+    tally "$(basename "$s")" $? "$log"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

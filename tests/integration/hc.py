@@ -1,0 +1,178 @@
+"""Helpers for the integration tests: run hookcast, run `hookcast sink`,
+read journals, and report TAP. Every server here listens on 127.0.0.1."""
+import atexit
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HOOKCAST = os.environ.get("HOOKCAST") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "asan", "hookcast")
+
+_n = 0
+_failed = 0
+
+
+def check(name, cond, detail=""):
+    """One TAP line. detail is printed on failure."""
+    global _n, _failed
+    _n += 1
+    if cond:
+        print(f"ok {_n} - {name}", flush=True)
+    else:
+        _failed += 1
+        print(f"not ok {_n} - {name}", flush=True)
+        for line in str(detail).splitlines()[:40]:
+            print(f"#   {line}", flush=True)
+
+
+def done():
+    print(f"1..{_n}", flush=True)
+    sys.exit(1 if _failed else 0)
+
+
+_works = []
+atexit.register(lambda: [shutil.rmtree(w, ignore_errors=True) for w in _works])
+
+
+class Work:
+    """A temporary folder with its own state folder, removed at exit."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hookcast-it.")
+        _works.append(self.dir)
+        self.state = os.path.join(self.dir, "state")
+        self.env = dict(os.environ)
+        self.env["HOOKCAST_STATE_DIR"] = self.state
+        self.env.pop("HC_TOKEN", None)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text, mode=0o600):
+        p = self.path(name)
+        with open(p, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return p
+
+    def write_csv(self, name, header, rows):
+        p = self.path(name)
+        with open(p, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows)
+        return p
+
+    def profile(self, name, url, maps, method="POST", statics=(),
+                headers=(), segment="segment.csv", delivery=None):
+        lines = ["[destination]", f'url = "{url}"', f"method = {method}"]
+        for i, h in enumerate(headers, 1):
+            lines.append(f'header{i} = "{h}"')
+        lines += ["[segment]", f'file = "{segment}"', "[static]"]
+        for i, s in enumerate(statics, 1):
+            lines.append(f'param{i} = "{s}"')
+        lines.append("[mappings]")
+        for i, m in enumerate(maps, 1):
+            lines.append(f'map{i} = "{m}"')
+        lines.append("[delivery]")
+        for k, v in (delivery or {}).items():
+            lines.append(f'{k} = "{v}"')
+        return self.write(name, "\n".join(lines) + "\n")
+
+    def run(self, args, timeout=120, env=None, stdin=None):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        p = subprocess.run([HOOKCAST] + args, cwd=self.dir, env=e,
+                           capture_output=True, timeout=timeout,
+                           stdin=stdin if stdin is not None else subprocess.DEVNULL)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), \
+            p.stderr.decode("utf-8", "replace")
+
+    def start(self, args, env=None):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        return subprocess.Popen([HOOKCAST] + args, cwd=self.dir, env=e,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+
+    def runs(self):
+        d = os.path.join(self.state, "runs")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def journal(self, run_id):
+        p = os.path.join(self.state, "runs", run_id, "results.csv")
+        with open(p, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    def run_ini(self, run_id):
+        p = os.path.join(self.state, "runs", run_id, "run.ini")
+        with open(p, encoding="utf-8") as f:
+            return f.read()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def finals(journal_rows):
+    """row -> (final line, attempts) from a journal."""
+    out = {}
+    attempts = {}
+    for r in journal_rows:
+        row = int(r["row"])
+        attempts[row] = max(attempts.get(row, 0), int(r["attempt"] or 0))
+        if r["outcome"] != "retry" or row not in out:
+            if row in out and out[row]["outcome"] != "retry" and r["outcome"] == "retry":
+                continue
+            out[row] = r
+    return out, attempts
+
+
+class Sink:
+    """`hookcast sink` on a free loopback port, logging JSON lines."""
+
+    def __init__(self, work, *args):
+        self.log = work.path(f"sink-{time.monotonic_ns()}.log")
+        self.p = subprocess.Popen(
+            [HOOKCAST, "sink", "--listen", "127.0.0.1:0", "--log", self.log,
+             "-q"] + list(args),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, env=work.env)
+        line = self.p.stdout.readline().decode()
+        if "listening on" not in line:
+            raise RuntimeError("sink did not start: " + line +
+                               self.p.stderr.read().decode())
+        self.url = line.split("listening on ")[1].strip().rstrip("/")
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def requests(self):
+        out = []
+        if os.path.exists(self.log):
+            with open(self.log, encoding="utf-8") as f:
+                for line in f:
+                    out.append(json.loads(line))
+        return out
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        err = self.p.stderr.read().decode()
+        self.p.stdout.close()
+        self.p.stderr.close()
+        return err
+
+
+def run_id_of(stdout_json):
+    return json.loads(stdout_json)["run_id"]

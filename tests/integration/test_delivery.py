@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Delivery over real HTTP to `hookcast sink` on 127.0.0.1: exactly-once
+arrival with byte-exact parameters, retries, faults, rate and concurrency
+limits, and the journal that records it all."""
+import json
+import os
+import random
+import time
+
+from hc import Sink, Work, check, done, finals, run_id_of
+
+random.seed(7)
+NASTY = ["a&b=c", "x#y", "1+1=2", "100%", "sp ace", "tab\there", "quote\"d",
+         "comma,here", "é", "東京", "😀", "a&admin=1", "line\r\nbreak", "",
+         "semi;colon", "/slash?q", "~._-"]
+
+
+def value(i):
+    parts = [random.choice(NASTY) for _ in range(random.randint(0, 3))]
+    return f"v{i}-" + "".join(parts)
+
+
+def test_thousand_rows_exactly_once():
+    w = Work()
+    sink = Sink(w)
+    rows = [[str(i), f"u{i}@ex.org", value(i)] for i in range(1, 1001)]
+    w.write_csv("segment.csv", ["id", "email", "note"], rows)
+    w.profile("p.ini", sink.url + "/hook?foo=bar&keep=%20x",
+              ["user_id=id", "email=email", "note=note"],
+              statics=["source=crm"], delivery={"concurrency": 16})
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    reqs = sink.requests()
+    sink.stop()
+    check("1000 rows: exit 0", rc == 0, err)
+    by_id = {}
+    for r in reqs:
+        q = r["query"]
+        by_id.setdefault(dict(q)["user_id"], []).append(r)
+    check("1000 rows: every row arrives exactly once",
+          len(reqs) == 1000 and len(by_id) == 1000 and
+          all(len(v) == 1 for v in by_id.values()),
+          f"{len(reqs)} requests, {len(by_id)} distinct rows")
+    bad = []
+    for i, email, note in rows:
+        got = by_id.get(i, [None])[0]
+        want = [["foo", "bar"], ["keep", " x"], ["source", "crm"],
+                ["user_id", i], ["email", email], ["note", note]]
+        if got is None or got["query"] != want:
+            bad.append((i, got and got["query"], want))
+    check("1000 rows: parameters decode byte for byte, in order",
+          not bad, "\n".join(map(repr, bad[:5])))
+    check("1000 rows: POST with Content-Length: 0 and an idempotency key",
+          all(r["method"] == "POST" and r["content_length"] == "0" and
+              len(r["key"]) == 32 for r in reqs))
+    rid = run_id_of(out)
+    j = w.journal(rid)
+    fin, att = finals(j)
+    check("1000 rows: results.csv has one delivered line per row",
+          len(j) == 1000 and len(fin) == 1000 and
+          all(r["outcome"] == "delivered" and r["status"] == "200"
+              for r in fin.values()), f"{len(j)} lines")
+    s = json.loads(out)
+    check("1000 rows: --json summary agrees",
+          s["delivered"] == 1000 and s["failed"] == 0 and
+          s["status_counts"]["2xx"] == 1000 and s["exit_status"] == 0 and
+          s["state"] == "done", out)
+    keys = {r["key"] for r in reqs}
+    check("1000 rows: idempotency keys differ per row", len(keys) == 1000)
+    w.cleanup()
+
+
+def test_503_first_attempt():
+    w = Work()
+    sink = Sink(w, "--fail-first", "1", "--fail-status", "503")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 31)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 8, "max_attempts": 3})
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    reqs = sink.requests()
+    sink.stop()
+    s = json.loads(out) if out else {}
+    check("503 once: exit 0, all delivered", rc == 0 and s.get("delivered") == 30,
+          err + out)
+    check("503 once: 30 retries, 60 requests, the same key on both attempts",
+          s.get("retries") == 30 and len(reqs) == 60 and
+          all(sum(1 for r in reqs if r["key"] == k) == 2
+              for k in {r["key"] for r in reqs}), f"{len(reqs)} {s}")
+    fin, att = finals(w.journal(s["run_id"]))
+    check("503 once: each row took 2 attempts",
+          all(a == 2 for a in att.values()) and len(att) == 30)
+
+
+def test_429_retry_after():
+    w = Work()
+    sink = Sink(w, "--fail-first", "1", "--fail-status", "429",
+                "--retry-after", "1")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 6)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 5, "max_attempts": 3})
+    t0 = time.monotonic()
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    took = time.monotonic() - t0
+    reqs = sink.requests()
+    sink.stop()
+    s = json.loads(out) if out else {}
+    check("429 Retry-After: 1: exit 0, delivered", rc == 0 and s.get("delivered") == 5,
+          err)
+    check("429 Retry-After: 1: the retry waited about a second",
+          took >= 0.95, f"took {took:.2f}s")
+    first = {r["key"]: r["time"] for r in reqs if r["attempt"] == 1}
+    second = [r for r in reqs if r["attempt"] == 2]
+    check("429: every row was retried once", len(second) == 5 and len(first) == 5)
+
+
+def test_dropped_connections():
+    w = Work()
+    sink = Sink(w, "--drop-every", "4")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 41)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 4, "max_attempts": 5})
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    reqs = sink.requests()
+    sink.stop()
+    s = json.loads(out) if out else {}
+    got = {dict(r["query"])["id"] for r in reqs if r["status"] == 200}
+    check("dropped connections: exit 0 and every row delivered",
+          rc == 0 and s.get("delivered") == 40 and len(got) == 40, err + out)
+    dup_keys = {}
+    for r in reqs:
+        dup_keys.setdefault(dict(r["query"])["id"], set()).add(r["key"])
+    check("dropped connections: a row's repeats carry the same key",
+          all(len(k) == 1 for k in dup_keys.values()))
+
+
+def test_never_answers_times_out():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "30000")
+    w.write_csv("segment.csv", ["id"], [["1"], ["2"]])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 2, "max_attempts": 2, "timeout": 1})
+    t0 = time.monotonic()
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"], timeout=60)
+    took = time.monotonic() - t0
+    sink.p.kill()
+    sink.stop()
+    s = json.loads(out) if out else {}
+    fin, att = finals(w.journal(s["run_id"])) if s else ({}, {})
+    check("no answer: ends through the timeout, exit 1",
+          rc == 1 and s.get("failed") == 2 and took < 20, f"{rc} {took} {err}")
+    check("no answer: 2 attempts each, the error says timeout",
+          all(a == 2 for a in att.values()) and
+          all("timed out" in r["error"] for r in fin.values()),
+          [r["error"] for r in fin.values()])
+
+
+def test_permanent_statuses():
+    for code in ("400", "404", "410", "422", "501"):
+        w = Work()
+        sink = Sink(w, "--status", code)
+        w.write_csv("segment.csv", ["id"], [["1"], ["2"], ["3"]])
+        w.profile("p.ini", sink.url + "/h", ["id=id"],
+                  delivery={"max_attempts": 5})
+        rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+        reqs = sink.requests()
+        sink.stop()
+        s = json.loads(out) if out else {}
+        fin, att = finals(w.journal(s["run_id"]))
+        check(f"{code}: not retried, failed, exit 1",
+              rc == 1 and len(reqs) == 3 and s["retries"] == 0 and
+              all(r["outcome"] == "failed" and r["status"] == code
+                  for r in fin.values()), f"{rc} {len(reqs)} {out}")
+        w.cleanup()
+
+
+def test_retried_statuses():
+    for code in ("408", "425", "500", "502", "504"):
+        w = Work()
+        sink = Sink(w, "--fail-first", "2", "--fail-status", code)
+        w.write_csv("segment.csv", ["id"], [["1"], ["2"]])
+        w.profile("p.ini", sink.url + "/h", ["id=id"],
+                  delivery={"max_attempts": 3})
+        rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+        reqs = sink.requests()
+        sink.stop()
+        s = json.loads(out) if out else {}
+        check(f"{code}: retried until delivered on the third attempt",
+              rc == 0 and len(reqs) == 6 and s.get("retries") == 4,
+              f"{rc} {len(reqs)} {out} {err}")
+        w.cleanup()
+
+
+def test_redirect_not_followed():
+    w = Work()
+    other = Sink(w)
+    sink = Sink(w, "--status", "301", "--location", other.url + "/stolen")
+    w.write_csv("segment.csv", ["id"], [["1"], ["2"]])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              headers=["X-Api-Token: ${HC_TOKEN}"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"],
+                         env={"HC_TOKEN": "tok-301-secret"})
+    reqs, stolen = sink.requests(), other.requests()
+    sink.stop()
+    other.stop()
+    s = json.loads(out) if out else {}
+    fin, _ = finals(w.journal(s["run_id"]))
+    check("301: not followed; the other host gets nothing",
+          rc == 1 and len(reqs) == 2 and stolen == [], f"{rc} {stolen}")
+    check("301: the journal names the Location",
+          all("redirect to " + other.url + "/stolen" in r["error"]
+              for r in fin.values()), [r["error"] for r in fin.values()])
+
+
+def test_rate_limit():
+    w = Work()
+    sink = Sink(w)
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 201)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 16})
+    t0 = time.monotonic()
+    rc, out, err = w.run(["run", "-p", "p.ini", "--rate", "50", "-q"])
+    took = time.monotonic() - t0
+    n = len(sink.requests())
+    sink.stop()
+    check("--rate 50 over 200 rows takes about 4 s", rc == 0 and n == 200 and
+          took >= 3.8, f"took {took:.2f}s, {n} requests")
+
+
+def test_concurrency_cap():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "50")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 41)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "-c", "4", "-q"])
+    reqs = sink.requests()
+    summary = sink.stop()
+    peak = max(r["inflight"] for r in reqs)
+    check("-c 4: the sink never sees more than 4 at once",
+          rc == 0 and len(reqs) == 40 and peak <= 4 and
+          "at most 4 at once" in summary or "at most 3 at once" in summary,
+          f"peak {peak}; {summary}")
+    check("-c 4: and it does run them in parallel", peak >= 2, peak)
+
+
+def test_breaker():
+    w = Work()
+    sink = Sink(w, "--status", "500")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 101)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 4, "max_attempts": 1})
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    n = len(sink.requests())
+    sink.stop()
+    s = json.loads(out) if out else {}
+    check("breaker: the first 20 rows all failed: stop, exit 5",
+          rc == 5 and s.get("state") == "stopped" and n < 40 and
+          "first 20 rows all failed" in s.get("stop_reason", ""),
+          f"{rc} {n} {out}")
+
+
+def test_secrets_never_written():
+    w = Work()
+    sink = Sink(w)
+    token = "s3cr3t-T0KEN-value"
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 6)] + [["x"]])
+    w.profile("p.ini", sink.url + "/h?k=${HC_TOKEN}", ["id=id"],
+              statics=["token=${HC_TOKEN}"],
+              headers=["Authorization: Bearer ${HC_TOKEN}"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json"],
+                         env={"HC_TOKEN": token})
+    reqs = sink.requests()
+    sink.stop()
+    check("secrets: the sink did get the token (the run used it)",
+          any(dict(r["query"]).get("token") == token for r in reqs))
+    leaks = [name for name in ("out", "err") if token in {"out": out, "err": err}[name]]
+    for root, _, files in os.walk(w.state):
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                if token.encode() in fh.read():
+                    leaks.append(os.path.join(root, f))
+    check("secrets: never in results.csv, run.ini or any output", not leaks,
+          leaks)
+    rid = run_id_of(out)
+    check("secrets: run.ini keeps ${HC_TOKEN}", "${HC_TOKEN}" in w.run_ini(rid))
+
+
+def test_lock_one_run_per_profile():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "200")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 21)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 1})
+    first = w.start(["run", "-p", "p.ini", "-q"])
+    time.sleep(0.8)
+    rc, out, err = w.run(["run", "-p", "p.ini", "-q"])
+    first.terminate()
+    first.wait(timeout=30)
+    sink.stop()
+    check("lock: a second run of the same profile is refused (exit 2)",
+          rc == 2 and "another run of" in err, f"{rc} {err}")
+    first.stdout.close()
+    first.stderr.close()
+
+
+def test_dry_run_and_delete_guard():
+    w = Work()
+    w.write_csv("segment.csv", ["id"], [["1"], ["2"], ["3"]])
+    w.profile("p.ini", "http://127.0.0.1:9/h", ["id=id"], method="DELETE")
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run", "--limit", "2"])
+    check("--dry-run prints the requests, sends and journals nothing",
+          rc == 0 and out == "DELETE http://127.0.0.1:9/h?id=1\n"
+          "DELETE http://127.0.0.1:9/h?id=2\n" and w.runs() == [], out + err)
+    rc, out, err = w.run(["run", "-p", "p.ini"])
+    check("DELETE without a terminal needs --yes", rc == 2 and "--yes" in err
+          and w.runs() == [], err)
+
+
+def test_shard_and_limit():
+    w = Work()
+    sink = Sink(w)
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 11)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--shard", "2/3", "-q"])
+    rc2, out2, err2 = w.run(["run", "-p", "p.ini", "--limit", "2", "-q"])
+    ids = [dict(r["query"])["id"] for r in sink.requests()]
+    sink.stop()
+    check("--shard 2/3 sends rows 2, 5, 8; --limit 2 sends rows 1, 2",
+          rc == 0 and rc2 == 0 and sorted(ids[:3], key=int) == ["2", "5", "8"]
+          and sorted(ids[3:], key=int) == ["1", "2"], ids)
+
+
+def test_invalid_rows_journaled_not_sent():
+    w = Work()
+    sink = Sink(w)
+    w.write("segment.csv", "id,v\n1,a\n2\n3,c\n")
+    w.profile("p.ini", sink.url + "/h", ["id=id", "v=v"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    ids = [dict(r["query"])["id"] for r in sink.requests()]
+    sink.stop()
+    s = json.loads(out)
+    fin, _ = finals(w.journal(s["run_id"]))
+    check("an invalid row is journaled, never sent; exit 1",
+          rc == 1 and sorted(ids) == ["1", "3"] and
+          fin[2]["outcome"] == "invalid" and
+          fin[2]["error"] == "has 1 field, expected 2" and s["invalid"] == 1,
+          f"{rc} {ids} {fin.get(2)}")
+
+
+def test_fatal_segment_sends_nothing():
+    w = Work()
+    sink = Sink(w)
+    w.write("segment.csv", "id,v\n1,a\n2,\"b\n3,c\n")
+    w.profile("p.ini", sink.url + "/h", ["id=id", "v=v"])
+    rc, out, err = w.run(["run", "-p", "p.ini"])
+    n = len(sink.requests())
+    sink.stop()
+    check("a fatal segment error sends nothing and exits 3",
+          rc == 3 and n == 0 and "unbalanced quote" in err and w.runs() == [],
+          f"{rc} {n} {err}")
+
+
+def test_history_commands():
+    w = Work()
+    sink = Sink(w, "--status", "404")
+    w.write_csv("segment.csv", ["id"], [["1"], ["2"]])
+    w.profile("p.ini", sink.url + "/h", ["id=id"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    sink.stop()
+    rid = run_id_of(out)
+    rc1, lst, _ = w.run(["history", "--json"])
+    rows = [json.loads(x) for x in lst.splitlines()]
+    check("history --json lists the run",
+          rc1 == 0 and len(rows) == 1 and rows[0]["run_id"] == rid and
+          rows[0]["failed"] == 2 and rows[0]["state"] == "done" and
+          rows[0]["profile"].endswith("/p.ini"), lst)
+    rc2, show, _ = w.run(["history", "show", rid, "--failed", "--json"])
+    lines = [json.loads(x) for x in show.splitlines()]
+    check("history show --failed --json gives each failed row",
+          rc2 == 0 and [x["row"] for x in lines] == [1, 2] and
+          all(x["status"] == 404 and x["attempts"] == 1 for x in lines), show)
+    rc3, text, _ = w.run(["history"])
+    check("history prints a table", rc3 == 0 and rid in text and "done" in text,
+          text)
+    rc4, _, e4 = w.run(["history", "show", "nope"])
+    check("history show of an unknown run is an error", rc4 == 2 and "no run" in e4,
+          e4)
+
+
+for t in [test_thousand_rows_exactly_once, test_503_first_attempt,
+          test_429_retry_after, test_dropped_connections,
+          test_never_answers_times_out, test_permanent_statuses,
+          test_retried_statuses, test_redirect_not_followed, test_rate_limit,
+          test_concurrency_cap, test_breaker, test_secrets_never_written,
+          test_lock_one_run_per_profile, test_dry_run_and_delete_guard,
+          test_shard_and_limit, test_invalid_rows_journaled_not_sent,
+          test_fatal_segment_sends_nothing, test_history_commands]:
+    try:
+        t()
+    except Exception as e:  # a crash in a test is a failure, not a skip
+        check(t.__name__, False, repr(e))
+done()
