@@ -68,10 +68,9 @@ char *history_state_dir(char **err)
 
 void history_format_time(double t, char *buf, size_t n)
 {
-	time_t s = (time_t)floor(t);
-	int ms = (int)((t - (double)s) * 1000.0);
-	if (ms > 999)
-		ms = 999;
+	long long total = llround(t * 1000.0);
+	time_t s = (time_t)(total / 1000);
+	int ms = (int)(total % 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	char base[32];

@@ -1,0 +1,269 @@
+/* Unit tests of the journal, run metadata and the state folder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+
+#include "hookcast/history.h"
+#include "testutil.h"
+
+static char *state_dir(void)
+{
+	char *p = tu_writes("placeholder", "");
+	char *dir = xasprintf("%s.state", p);
+	free(p);
+	return dir;
+}
+
+struct lines {
+	size_t n;
+	char outcome[8][16];
+	char error[8][64];
+	char response[8][64];
+	uint64_t row[8];
+	long status[8];
+};
+
+static int collect(void *ud, const struct history_line *l)
+{
+	struct lines *c = ud;
+	if (c->n < 8) {
+		snprintf(c->outcome[c->n], 16, "%s", l->outcome);
+		snprintf(c->error[c->n], 64, "%s", l->error);
+		snprintf(c->response[c->n], 64, "%s", l->response);
+		c->row[c->n] = l->row;
+		c->status[c->n] = l->status;
+	}
+	c->n++;
+	return 0;
+}
+
+static void test_journal_round_trip_and_torn_line(void **state)
+{
+	(void)state;
+	char *sd = state_dir();
+	setenv("HOOKCAST_STATE_DIR", sd, 1);
+	char *err = NULL;
+	char *resolved = history_state_dir(&err);
+	assert_string_equal(resolved, sd);
+	struct stat st;
+	assert_int_equal(stat(sd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	struct history_meta m;
+	memset(&m, 0, sizeof m);
+	assert_int_equal(history_run_create(sd, &m, &err), 0);
+	assert_true(history_id_ok(m.id));
+
+	struct history_journal *j = history_journal_open(m.dir, &err);
+	assert_non_null(j);
+	struct history_line l = {
+		.row = 1, .line = 2, .attempt = 1, .time = 1764300000.5,
+		.method = "POST", .status = 503, .outcome = "retry",
+		.latency_ms = 12.5, .error = "HTTP 503",
+		.url = "https://h/x?a=1", .response = "=cmd|' /C calc'!A0\n\x1b[2J",
+		.response_len = 23,
+	};
+	history_journal_add(j, &l);
+	l.attempt = 2;
+	l.status = 200;
+	l.outcome = "delivered";
+	l.error = "";
+	l.response = "ok, \"quoted\"";
+	l.response_len = strlen(l.response);
+	history_journal_add(j, &l);
+	l.row = 2;
+	l.line = 3;
+	l.attempt = 0;
+	l.status = 0;
+	l.outcome = "invalid";
+	l.error = "-has 1 field, expected 2";
+	l.response = "";
+	l.response_len = 0;
+	history_journal_add(j, &l);
+	assert_int_equal(history_journal_close(j, &err), 0);
+
+	/* a crash mid-line */
+	char *path = xasprintf("%s/results.csv", m.dir);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(write(fd, "3,4,1,2026-11-28T00:00:00.000Z,POST,200,deliv", 45) == 45);
+	close(fd);
+
+	struct lines c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(history_journal_read(m.dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 3); /* the torn line is not read */
+	assert_string_equal(c.outcome[0], "retry");
+	assert_int_equal(c.status[0], 503);
+	/* spreadsheet-safe and no control bytes */
+	assert_string_equal(c.response[0], "'=cmd|' /C calc'!A0  [2J");
+	assert_string_equal(c.response[1], "ok, \"quoted\"");
+	assert_string_equal(c.error[2], "'-has 1 field, expected 2");
+
+	struct history_finals f;
+	assert_int_equal(history_finals_load(m.dir, &f, &err), 0);
+	assert_int_equal(history_finals_get(&f, 1), FINAL_DELIVERED);
+	assert_int_equal(history_finals_get(&f, 2), FINAL_INVALID);
+	assert_int_equal(history_finals_get(&f, 3), FINAL_NONE);
+	assert_int_equal(history_finals_get(&f, 999999), FINAL_NONE);
+	assert_int_equal(f.delivered, 1);
+	assert_int_equal(f.invalid, 1);
+	history_finals_set(&f, 1, FINAL_FAILED);
+	assert_int_equal(f.delivered, 0);
+	assert_int_equal(f.failed, 1);
+	history_finals_free(&f);
+
+	/* Appending after a torn line starts a new line. */
+	j = history_journal_open(m.dir, &err);
+	assert_non_null(j);
+	l.row = 5;
+	l.outcome = "failed";
+	l.error = "HTTP 404";
+	history_journal_add(j, &l);
+	assert_int_equal(history_journal_close(j, &err), 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(history_journal_read(m.dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.row[3], 5);
+	free(path);
+	history_meta_free(&m);
+	free(resolved);
+	free(sd);
+}
+
+static void test_meta_round_trip(void **state)
+{
+	(void)state;
+	char *sd = state_dir();
+	char *err = NULL;
+	struct history_meta m;
+	memset(&m, 0, sizeof m);
+	assert_int_equal(history_run_create(sd, &m, &err), 0);
+	m.profile_path = xstrdup("/tmp/x/p.ini");
+	m.segment_path = xstrdup("/tmp/x/s.csv");
+	snprintf(m.state, sizeof m.state, "done");
+	snprintf(m.reason, sizeof m.reason, "circuit breaker: x");
+	snprintf(m.sha256, sizeof m.sha256, "%064d", 7);
+	m.started = 1764300000.25;
+	m.ended = 1764300010.5;
+	m.rows_total = 10;
+	m.valid = 9;
+	m.invalid = 1;
+	m.delivered = 8;
+	m.failed = 1;
+	m.retries = 3;
+	m.limit = 5;
+	m.shard_k = 2;
+	m.shard_n = 3;
+	m.exit_status = 1;
+	assert_int_equal(history_meta_save(&m, "[destination]\nurl = \"x\"\n", &err), 0);
+	struct history_meta r;
+	assert_int_equal(history_meta_load(sd, m.id, &r, &err), 0);
+	assert_string_equal(r.state, "done");
+	assert_string_equal(r.reason, "circuit breaker: x");
+	assert_string_equal(r.profile_path, "/tmp/x/p.ini");
+	assert_string_equal(r.sha256, m.sha256);
+	assert_true(r.started == m.started && r.ended == m.ended);
+	assert_int_equal(r.delivered, 8);
+	assert_int_equal(r.retries, 3);
+	assert_int_equal(r.shard_n, 3);
+	assert_int_equal(r.limit, 5);
+	assert_int_equal(r.exit_status, 1);
+	history_meta_free(&r);
+
+	/* "running" with nobody holding the lock reads as interrupted */
+	snprintf(m.state, sizeof m.state, "running");
+	assert_int_equal(history_meta_save(&m, NULL, &err), 0);
+	assert_int_equal(history_meta_load(sd, m.id, &r, &err), 0);
+	assert_string_equal(r.state, "interrupted");
+	history_meta_free(&r);
+	/* and as running while its lock is held */
+	int fd;
+	char *holder = NULL;
+	assert_int_equal(history_lock(sd, m.profile_path, m.id, &fd, &holder,
+				      &err), 0);
+	assert_int_equal(history_meta_load(sd, m.id, &r, &err), 0);
+	assert_string_equal(r.state, "running");
+	history_meta_free(&r);
+	int fd2;
+	assert_int_equal(history_lock(sd, m.profile_path, "other", &fd2, &holder,
+				      &err), 1);
+	assert_non_null(strstr(holder, m.id));
+	free(holder);
+	assert_false(history_lock_free(sd, m.profile_path));
+	close(fd);
+	assert_true(history_lock_free(sd, m.profile_path));
+
+	assert_int_equal(history_meta_load(sd, "../etc", &r, &err), -1);
+	assert_non_null(strstr(err, "is not a run id"));
+	free(err);
+	assert_int_equal(history_meta_load(sd, "20990101-000000.000-0000", &r,
+					   &err), -1);
+	assert_non_null(strstr(err, "no run 20990101-000000.000-0000"));
+	free(err);
+
+	struct history_meta *list;
+	size_t n;
+	assert_int_equal(history_list(sd, &list, &n, NULL, &err), 0);
+	assert_int_equal(n, 1);
+	history_list_free(list, n);
+	history_meta_free(&m);
+	free(sd);
+}
+
+static void test_ids_sort_by_time(void **state)
+{
+	(void)state;
+	char *a = history_new_id();
+	usleep(2000);
+	char *b = history_new_id();
+	assert_true(strcmp(a, b) < 0);
+	assert_true(history_id_ok(a));
+	assert_false(history_id_ok(".."));
+	assert_false(history_id_ok("a/b"));
+	assert_false(history_id_ok(""));
+	free(a);
+	free(b);
+	char t[40];
+	history_format_time(1764300000.123, t, sizeof t);
+	assert_string_equal(t, "2025-11-28T03:20:00.123Z");
+}
+
+static void test_state_dir_env(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	unsetenv("HOOKCAST_STATE_DIR");
+	char *sd = state_dir();
+	setenv("XDG_STATE_HOME", sd, 1);
+	char *d = history_state_dir(&err);
+	char *want = xasprintf("%s/hookcast", sd);
+	assert_string_equal(d, want);
+	free(d);
+	free(want);
+	unsetenv("XDG_STATE_HOME");
+	setenv("HOME", sd, 1);
+	d = history_state_dir(&err);
+	want = xasprintf("%s/.local/state/hookcast", sd);
+	assert_string_equal(d, want);
+	free(d);
+	free(want);
+	setenv("HOOKCAST_STATE_DIR", "/proc/nope/x", 1);
+	assert_null(history_state_dir(&err));
+	assert_non_null(strstr(err, "cannot create"));
+	free(err);
+	free(sd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_journal_round_trip_and_torn_line),
+		cmocka_unit_test(test_meta_round_trip),
+		cmocka_unit_test(test_ids_sort_by_time),
+		cmocka_unit_test(test_state_dir_env),
+	};
+	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
+}
