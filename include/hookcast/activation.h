@@ -33,6 +33,10 @@
 struct activation_opts {
 	const char *profile_path;     /* NULL with resume or retry_failed:
 				       * use the run's snapshot */
+	const struct profile *profile; /* in memory (the TUI's, maybe not
+					* saved): used instead of loading
+					* profile_path, which then only names
+					* it; copied */
 	const char *segment_override; /* -s; "-" reads stdin */
 	long concurrency;             /* 0: the profile's */
 	double rate;                  /* < 0: the profile's */

@@ -168,6 +168,14 @@ const char *engine_outcome_name(enum engine_outcome o);
  */
 double engine_parse_retry_after(const char *value, double now);
 
+/* The options every request handle gets: method with an empty body,
+ * timeouts, http/https only, no redirects. (Shared with the test request.) */
+void engine_handle_setup(CURL *h, const char *method, double timeout,
+			 const char *user_agent);
+/* The headers every request carries; free with curl_slist_free_all. */
+struct curl_slist *engine_common_headers(const char *const *headers,
+					 size_t n);
+
 /* Is this result worth another attempt? (status 0: look at the curl code) */
 bool engine_retryable(long status, CURLcode code);
 

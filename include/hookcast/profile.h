@@ -75,6 +75,8 @@ struct profile {
 /* A profile with every default and no destination. Caller frees. */
 struct profile *profile_new(void);
 void profile_free(struct profile *p);
+/* A deep copy. Caller frees. */
+struct profile *profile_clone(const struct profile *p);
 
 struct profile *profile_load(const char *path, struct hc_msgs *msgs);
 /* With snapshot set, read a run's run.ini: its [run], [source] and

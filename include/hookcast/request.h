@@ -54,6 +54,18 @@ int request_build(const struct request_plan *plan,
 		  const struct segment_row *row, struct hc_buf *url,
 		  struct hc_buf *shown, struct hc_buf *why);
 
+/* How much of a shown URL comes before the mapped parameters (the base URL
+ * and the static ones): the rest of it comes from the row. */
+size_t request_shown_prefix_len(const struct request_plan *plan);
+
+/*
+ * The row's idempotency key, 32 hex digits: a SHA-256 of the profile's URL,
+ * method, static parameters and mappings as written, and of the row's
+ * fields. The same row under the same profile always gets the same key.
+ */
+void request_row_key(const struct request_plan *plan,
+		     const struct segment_row *row, char out[65]);
+
 size_t request_nheaders(const struct request_plan *plan);
 /* "Name: value" as sent, and as it may be shown. */
 const char *request_header(const struct request_plan *plan, size_t i);

@@ -49,8 +49,6 @@ struct activation {
 	struct history_journal *journal;
 	struct segment *seg;
 	struct engine *engine;
-	struct hc_sha256 key_base;
-	bool key_base_ready;
 	struct hc_buf why;
 	char *journal_error;
 	char *results_path;
@@ -80,55 +78,6 @@ static bool in_scope(const struct activation *a, uint64_t row)
 static bool limit_reached(const struct activation *a)
 {
 	return a->opts.limit > 0 && a->selected_valid >= a->opts.limit;
-}
-
-/* ---- idempotency keys ---- */
-
-static void key_add(struct hc_sha256 *h, const char *s, size_t n)
-{
-	uint64_t len = n;
-	unsigned char b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (unsigned char)(len >> (8 * i));
-	hc_sha256_update(h, b, sizeof b);
-	hc_sha256_update(h, s, n);
-}
-
-/* The part of every key that comes from the profile: destination, method,
- * static parameters and mappings, as written (never expanded secrets). */
-static void key_base_init(struct activation *a)
-{
-	const struct profile *p = a->profile;
-	hc_sha256_init(&a->key_base);
-	key_add(&a->key_base, "hookcast-key-1", 14);
-	key_add(&a->key_base, p->method, strlen(p->method));
-	key_add(&a->key_base, p->url, strlen(p->url));
-	for (size_t i = 0; i < p->statics.n; i++) {
-		key_add(&a->key_base, p->statics.items[i].key,
-			strlen(p->statics.items[i].key));
-		key_add(&a->key_base, p->statics.items[i].value,
-			strlen(p->statics.items[i].value));
-	}
-	for (size_t i = 0; i < p->mappings.n; i++) {
-		key_add(&a->key_base, p->mappings.items[i].key,
-			strlen(p->mappings.items[i].key));
-		key_add(&a->key_base, p->mappings.items[i].value,
-			strlen(p->mappings.items[i].value));
-	}
-	a->key_base_ready = true;
-}
-
-/* 32 hex digits: the same for the same row content under the same profile,
- * across retries, resumes and re-runs. */
-static void row_key(const struct activation *a, const struct segment_row *row,
-		    char out[65])
-{
-	struct hc_sha256 h;
-	hc_sha256_copy(&h, &a->key_base);
-	for (size_t i = 0; i < row->nfields; i++)
-		key_add(&h, row->fields[i], row->lens[i]);
-	hc_sha256_final_hex(&h, out);
-	out[32] = '\0';
 }
 
 /* ---- validation ---- */
@@ -278,7 +227,7 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		history_meta_free(&m);
 		return HC_CONFIG;
 	}
-	if (a->opts.profile_path && m.profile_path[0] &&
+	if (a->profile_abs && m.profile_path[0] &&
 	    strcmp(a->profile_abs, m.profile_path) != 0 && resume) {
 		hc_msgs_add(msgs, HC_ERROR, "run %s was made from %s, not %s",
 			    id, m.profile_path, a->profile_abs);
@@ -347,7 +296,13 @@ struct activation *activation_new(const struct activation_opts *opts,
 			goto fail;
 		}
 	}
-	if (opts->profile_path) {
+	if (opts->profile) {
+		a->profile = profile_clone(opts->profile);
+		if (profile_validate(a->profile, msgs) > 0)
+			goto fail;
+		a->profile_abs = opts->profile_path ? abs_path(opts->profile_path)
+						    : xstrdup("(unsaved profile)");
+	} else if (opts->profile_path) {
 		a->profile = load_profile(opts->profile_path, false, msgs);
 		if (a->profile == NULL)
 			goto fail;
@@ -381,7 +336,6 @@ struct activation *activation_new(const struct activation_opts *opts,
 		goto fail;
 	a->seg_opts.delimiter = p->delimiter;
 	a->seg_opts.field_max = p->field_max;
-	key_base_init(a);
 	*status = validate(a, msgs);
 	if (*status != HC_OK)
 		goto fail;
@@ -478,7 +432,7 @@ static int src_next(void *ud, struct engine_request *req)
 		req->row = row.row;
 		req->line = row.line;
 		if (a->profile->idempotency_header[0])
-			row_key(a, &row, req->key);
+			request_row_key(a->plan, &row, req->key);
 		else
 			req->key[0] = '\0';
 		return 1;
@@ -911,8 +865,6 @@ void activation_free(struct activation *a)
 	free(a->profile_ini);
 	free(a->journal_error);
 	free(a->results_path);
-	if (a->key_base_ready)
-		hc_sha256_free(&a->key_base);
 	history_finals_free(&a->prior);
 	history_finals_free(&a->retry);
 	history_meta_free(&a->meta);

@@ -224,24 +224,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static int setup_handle(struct engine *e, struct slot *s)
+void engine_handle_setup(CURL *h, const char *method, double timeout,
+			 const char *user_agent)
 {
-	CURL *h = curl_easy_init();
-	if (h == NULL)
-		return -1;
-	s->h = h;
-	long timeout_ms = (long)(e->cfg.timeout * 1000.0);
+	long timeout_ms = (long)(timeout * 1000.0);
 	long connect_ms = timeout_ms < 10000 ? timeout_ms : 10000;
-	long low_time = (long)e->cfg.timeout;
+	long low_time = (long)timeout;
 	if (low_time < 1)
 		low_time = 1;
 	if (low_time > 30)
 		low_time = 30;
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -249,17 +242,48 @@ static int setup_handle(struct engine *e, struct slot *s)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, e->user_agent);
-	if (strcmp(e->method, "GET") == 0) {
+	curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
+	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
 		/* An empty body with Content-Length: 0 for every method:
 		 * without it a PUT carries no length and servers answer 411. */
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-		if (strcmp(e->method, "POST") != 0)
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, e->method);
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
+}
+
+struct curl_slist *engine_common_headers(const char *const *headers,
+					 size_t n)
+{
+	/* An empty body needs no Content-Type: "Name:" removes the one curl
+	 * would add, unless the profile sets its own. */
+	struct curl_slist *l = NULL;
+	bool own_type = false;
+	for (size_t i = 0; i < n; i++)
+		if (strncasecmp(headers[i], "Content-Type:", 13) == 0)
+			own_type = true;
+	if (!own_type)
+		l = curl_slist_append(l, "Content-Type:");
+	l = curl_slist_append(l, "Expect:");
+	for (size_t i = 0; i < n; i++)
+		l = curl_slist_append(l, headers[i]);
+	return l;
+}
+
+static int setup_handle(struct engine *e, struct slot *s)
+{
+	CURL *h = curl_easy_init();
+	if (h == NULL)
+		return -1;
+	s->h = h;
+	engine_handle_setup(h, e->method, e->cfg.timeout, e->user_agent);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	s->keynode.data = s->keyhdr;
 	s->keynode.next = e->common;
 	return 0;
@@ -831,17 +855,7 @@ struct engine *engine_new(const struct engine_config *cfg,
 		e->cfg.max_attempts = 1;
 	e->rng = (uint64_t)(wall() * 1e6) ^ ((uint64_t)getpid() << 32) ^
 		 0x9E3779B97F4A7C15ULL;
-	/* An empty body needs no Content-Type: "Name:" removes the one curl
-	 * would add, unless the profile sets its own. */
-	bool own_type = false;
-	for (size_t i = 0; i < cfg->nheaders; i++)
-		if (strncasecmp(cfg->headers[i], "Content-Type:", 13) == 0)
-			own_type = true;
-	if (!own_type)
-		e->common = curl_slist_append(e->common, "Content-Type:");
-	e->common = curl_slist_append(e->common, "Expect:");
-	for (size_t i = 0; i < cfg->nheaders; i++)
-		e->common = curl_slist_append(e->common, cfg->headers[i]);
+	e->common = engine_common_headers(cfg->headers, cfg->nheaders);
 	e->multi = curl_multi_init();
 	if (e->multi == NULL || e->common == NULL) {
 		*err = xstrdup("libcurl could not start");

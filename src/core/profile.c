@@ -101,6 +101,39 @@ void profile_free(struct profile *p)
 	free(p);
 }
 
+static void list_copy(struct profile_list *dst, const struct profile_list *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		profile_list_add(dst, src->items[i].name, src->items[i].line,
+				 src->items[i].key, src->items[i].value);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct profile *profile_clone(const struct profile *p)
+{
+	struct profile *c = xcalloc(1, sizeof *c);
+	*c = *p;
+	c->path = dup_or_null(p->path);
+	c->url = dup_or_null(p->url);
+	c->method = xstrdup(p->method);
+	c->segment_file = dup_or_null(p->segment_file);
+	c->idempotency_header = xstrdup(p->idempotency_header);
+	c->theme = xstrdup(p->theme);
+	memset(&c->headers, 0, sizeof c->headers);
+	memset(&c->statics, 0, sizeof c->statics);
+	memset(&c->mappings, 0, sizeof c->mappings);
+	memset(&c->lines, 0, sizeof c->lines);
+	list_copy(&c->headers, &p->headers);
+	list_copy(&c->statics, &p->statics);
+	list_copy(&c->mappings, &p->mappings);
+	list_copy(&c->lines, &p->lines);
+	return c;
+}
+
 static unsigned line_of(const struct profile *p, const char *section,
 			const char *key)
 {

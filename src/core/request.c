@@ -2,9 +2,12 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hookcast/hash.h"
 
 struct mapped {
 	char *name;     /* "map1", for messages */
@@ -32,6 +35,7 @@ struct request_plan {
 	char **static_names;
 	size_t nstatics;
 	char *profile_path;
+	struct hc_sha256 key_base; /* the profile's part of every row key */
 };
 
 static void escape_into(struct hc_buf *b, const char *s, size_t n)
@@ -304,6 +308,45 @@ static int compile_url(struct request_plan *plan, const struct profile *p,
 	return rc;
 }
 
+static void key_add(struct hc_sha256 *h, const char *s, size_t n)
+{
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)n >> (8 * i));
+	hc_sha256_update(h, b, sizeof b);
+	hc_sha256_update(h, s, n);
+}
+
+/* The destination, method, static parameters and mappings, as written
+ * (never expanded secrets): the profile's part of every idempotency key. */
+static void key_base_init(struct request_plan *plan, const struct profile *p)
+{
+	struct hc_sha256 *h = &plan->key_base;
+	hc_sha256_init(h);
+	key_add(h, "hookcast-key-1", 14);
+	key_add(h, p->method, strlen(p->method));
+	key_add(h, p->url ? p->url : "", p->url ? strlen(p->url) : 0);
+	const struct profile_list *lists[2] = { &p->statics, &p->mappings };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			key_add(h, lists[k]->items[i].key,
+				strlen(lists[k]->items[i].key));
+			key_add(h, lists[k]->items[i].value,
+				strlen(lists[k]->items[i].value));
+		}
+}
+
+void request_row_key(const struct request_plan *plan,
+		     const struct segment_row *row, char out[65])
+{
+	struct hc_sha256 h;
+	hc_sha256_copy(&h, &plan->key_base);
+	for (size_t i = 0; i < row->nfields; i++)
+		key_add(&h, row->fields[i], row->lens[i]);
+	hc_sha256_final_hex(&h, out);
+	out[32] = '\0';
+}
+
 struct request_plan *request_plan_new(const struct profile *p,
 				      struct hc_msgs *msgs)
 {
@@ -312,6 +355,7 @@ struct request_plan *request_plan_new(const struct profile *p,
 	plan->where_url = profile_where(p, "destination", "url");
 	plan->omit_empty = p->empty_values == PROFILE_EMPTY_OMIT;
 	plan->profile_path = xstrdup(p->path ? p->path : "profile");
+	key_base_init(plan, p);
 	hc_buf_init(&plan->prefix);
 	hc_buf_init(&plan->prefix_shown);
 	int rc = 0;
@@ -374,6 +418,7 @@ void request_plan_free(struct request_plan *plan)
 	free(plan->static_keys);
 	free(plan->static_names);
 	free(plan->profile_path);
+	hc_sha256_free(&plan->key_base);
 	free(plan);
 }
 
@@ -482,6 +527,11 @@ int request_build(const struct request_plan *plan,
 		hc_buf_add(shown, url->data + suffix_at, url->len - suffix_at);
 	}
 	return 0;
+}
+
+size_t request_shown_prefix_len(const struct request_plan *plan)
+{
+	return plan->prefix_shown.len;
 }
 
 size_t request_nheaders(const struct request_plan *plan)
