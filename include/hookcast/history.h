@@ -125,6 +125,27 @@ void history_finals_set(struct history_finals *f, uint64_t row,
 			enum history_final v);
 void history_finals_free(struct history_finals *f);
 
+/* ---- One line per segment row ---- */
+
+struct history_row {
+	uint64_t row, line;
+	unsigned attempts;  /* the highest attempt journaled */
+	long status;        /* of the final line (or the last retry) */
+	char outcome[12];   /* delivered, failed, invalid, or retry: no final
+			     * outcome yet */
+	double latency_ms;  /* < 0: none */
+	double time;
+	char *error;        /* owned */
+	char *url;          /* owned, redacted */
+	char *response;     /* owned */
+};
+
+/* Every row of a run's journal, in row order. Caller frees with
+ * history_rows_free(). */
+int history_rows_load(const char *dir, struct history_row **rows, size_t *n,
+		      char **err);
+void history_rows_free(struct history_row *rows, size_t n);
+
 /* ---- One run per profile ---- */
 
 /*

@@ -83,55 +83,6 @@ static int list_runs(const char *state, bool json)
 	return HC_OK;
 }
 
-/* The final line of each row, and how many attempts it took. */
-struct row_final {
-	uint64_t row, line;
-	unsigned attempts;
-	long status;
-	char outcome[12];
-	double latency_ms;
-	char *error;
-	char *url;
-};
-
-struct show {
-	struct row_final *rows; /* indexed by row number */
-	uint64_t cap;
-};
-
-static int collect(void *ud, const struct history_line *l)
-{
-	struct show *s = ud;
-	if (l->row > ((uint64_t)1 << 31))
-		return 0;
-	if (l->row >= s->cap) {
-		uint64_t n = s->cap ? s->cap : 1024;
-		while (n <= l->row)
-			n *= 2;
-		s->rows = xreallocarray(s->rows, (size_t)n, sizeof *s->rows);
-		memset(s->rows + s->cap, 0, (size_t)(n - s->cap) * sizeof *s->rows);
-		s->cap = n;
-	}
-	struct row_final *r = &s->rows[l->row];
-	/* A retry line never replaces a final one. */
-	bool final = strcmp(l->outcome, "retry") != 0;
-	bool have_final = r->row && strcmp(r->outcome, "retry") != 0;
-	if (l->attempt > r->attempts)
-		r->attempts = l->attempt;
-	if (have_final && !final)
-		return 0;
-	r->row = l->row;
-	r->line = l->line;
-	r->status = l->status;
-	snprintf(r->outcome, sizeof r->outcome, "%s", l->outcome);
-	r->latency_ms = l->latency_ms;
-	free(r->error);
-	free(r->url);
-	r->error = xstrdup(l->error);
-	r->url = xstrdup(l->url);
-	return 0;
-}
-
 static int show_run(const char *state, const char *id, bool failed_only,
 		    bool json)
 {
@@ -142,8 +93,9 @@ static int show_run(const char *state, const char *id, bool failed_only,
 		free(err);
 		return HC_CONFIG;
 	}
-	struct show s = { 0 };
-	if (history_journal_read(m.dir, collect, &s, &err) < 0) {
+	struct history_row *rows;
+	size_t nrows;
+	if (history_rows_load(m.dir, &rows, &nrows, &err) < 0) {
 		fprintf(stderr, "hookcast: %s\n", err);
 		free(err);
 		history_meta_free(&m);
@@ -159,12 +111,10 @@ static int show_run(const char *state, const char *id, bool failed_only,
 		       "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "ERROR");
 	struct hc_buf b;
 	hc_buf_init(&b);
-	for (uint64_t i = 1; i < s.cap; i++) {
-		struct row_final *r = &s.rows[i];
-		if (r->row == 0)
-			continue;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct history_row *r = &rows[i];
 		if (failed_only && strcmp(r->outcome, "failed") != 0)
-			goto next;
+			continue;
 		if (json) {
 			hc_buf_reset(&b);
 			hc_buf_printf(&b, "{\"row\":%llu,\"line\":%llu,",
@@ -194,12 +144,9 @@ static int show_run(const char *state, const char *id, bool failed_only,
 								: r->outcome,
 			       status, r->attempts, lat, r->error);
 		}
-next:
-		free(r->error);
-		free(r->url);
 	}
 	hc_buf_free(&b);
-	free(s.rows);
+	history_rows_free(rows, nrows);
 	history_meta_free(&m);
 	return HC_OK;
 }

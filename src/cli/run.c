@@ -12,33 +12,7 @@
 #include <unistd.h>
 
 #include "hookcast/activation.h"
-
-/* The only global: the write end of the signal pipe (see STYLE.md). */
-static int signal_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (signal_pipe[1] >= 0)
-		(void)!write(signal_pipe[1], &b, 1);
-	errno = saved;
-}
-
-static int install_signals(void)
-{
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
+#include "hookcast/sigpipe.h"
 
 static double mono(void)
 {
@@ -318,12 +292,12 @@ static int parse(int argc, char **argv, struct run_args *ra)
 /* Drain the signal pipe: the first signal stops, a second SIGINT aborts. */
 static void handle_signals(struct activation *a, int *count)
 {
-	unsigned char b;
-	while (read(signal_pipe[0], &b, 1) == 1) {
+	int sig;
+	while ((sig = sigpipe_next()) != 0) {
 		(*count)++;
 		if (*count == 1)
 			activation_stop(a, true);
-		else if (b == SIGINT || b == SIGTERM)
+		else if (sig == SIGINT || sig == SIGTERM)
 			activation_abort(a, true);
 	}
 }
@@ -355,7 +329,8 @@ int cli_run(int argc, char **argv)
 		activation_free(a);
 		return HC_CONFIG;
 	}
-	if (install_signals() < 0) {
+	int sigfd = sigpipe_install(0);
+	if (sigfd < 0) {
 		perror("hookcast: pipe");
 		activation_free(a);
 		return HC_STATE;
@@ -371,7 +346,7 @@ int cli_run(int argc, char **argv)
 	double interval = tty ? 0.25 : 10.0;
 	double last = mono();
 	int signals = 0;
-	struct curl_waitfd wfd = { .fd = signal_pipe[0], .events = CURL_WAIT_POLLIN };
+	struct curl_waitfd wfd = { .fd = sigfd, .events = CURL_WAIT_POLLIN };
 	char line[256];
 	while (activation_step(a, &wfd, 1, 250)) {
 		handle_signals(a, &signals);

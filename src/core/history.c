@@ -641,6 +641,83 @@ int history_finals_load(const char *dir, struct history_finals *f, char **err)
 	return history_journal_read(dir, finals_cb, f, err);
 }
 
+/* ---- rows ---- */
+
+struct rows_ctx {
+	struct history_row *by_row; /* indexed by row number */
+	uint64_t cap;
+};
+
+static int rows_cb(void *ud, const struct history_line *l)
+{
+	struct rows_ctx *c = ud;
+	if (l->row >= FINALS_MAX_ROW)
+		return 0;
+	if (l->row >= c->cap) {
+		uint64_t n = c->cap ? c->cap : 1024;
+		while (n <= l->row)
+			n *= 2;
+		c->by_row = xreallocarray(c->by_row, (size_t)n, sizeof *c->by_row);
+		memset(c->by_row + c->cap, 0,
+		       (size_t)(n - c->cap) * sizeof *c->by_row);
+		c->cap = n;
+	}
+	struct history_row *r = &c->by_row[l->row];
+	bool final = strcmp(l->outcome, "retry") != 0;
+	bool have_final = r->row && strcmp(r->outcome, "retry") != 0;
+	if (l->attempt > r->attempts)
+		r->attempts = l->attempt;
+	if (have_final && !final)
+		return 0; /* a retry line never replaces a final one */
+	r->row = l->row;
+	r->line = l->line;
+	r->status = l->status;
+	snprintf(r->outcome, sizeof r->outcome, "%s", l->outcome);
+	r->latency_ms = l->latency_ms;
+	r->time = l->time;
+	free(r->error);
+	free(r->url);
+	free(r->response);
+	r->error = xstrdup(l->error);
+	r->url = xstrdup(l->url);
+	r->response = xstrndup(l->response, l->response_len);
+	return 0;
+}
+
+int history_rows_load(const char *dir, struct history_row **rows, size_t *n,
+		      char **err)
+{
+	struct rows_ctx c = { 0 };
+	*rows = NULL;
+	*n = 0;
+	if (history_journal_read(dir, rows_cb, &c, err) < 0) {
+		for (uint64_t i = 0; i < c.cap; i++) {
+			free(c.by_row[i].error);
+			free(c.by_row[i].url);
+			free(c.by_row[i].response);
+		}
+		free(c.by_row);
+		return -1;
+	}
+	size_t k = 0;
+	for (uint64_t i = 0; i < c.cap; i++)
+		if (c.by_row[i].row)
+			c.by_row[k++] = c.by_row[i];
+	*rows = c.by_row;
+	*n = k;
+	return 0;
+}
+
+void history_rows_free(struct history_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].error);
+		free(rows[i].url);
+		free(rows[i].response);
+	}
+	free(rows);
+}
+
 /* ---- lock ---- */
 
 static char *lock_path(const char *state_dir, const char *profile_abs,
