@@ -31,7 +31,8 @@ OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-
 else
 OPT = -O2 -g
 endif
-CPPFLAGS_ALL = -Iinclude -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
+CPPFLAGS_ALL = -Iinclude -Isrc -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
+	-DHOOKCAST_DATADIR='"$(DATADIR)"' \
 	$(INI_CFLAGS) $(CURL_CFLAGS) $(UI_CFLAGS) $(MHD_CFLAGS)
 CFLAGS_ALL = -std=c11 $(WARN) $(OPT) $(CFLAGS)
 LDFLAGS_ALL = $(OPT) $(LDFLAGS)
@@ -60,7 +61,7 @@ deps:
 build: hookcast
 
 hookcast: $(BUILD)/hookcast
-	cp $< $@
+	rm -f $@ && cp $< $@
 
 $(BUILD)/hookcast: $(CORE_OBJ) $(APP_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS) $(UI_LIBS) $(MHD_LIBS)

@@ -4,11 +4,16 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ui/tui.h"
 #include "hookcast/util.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: hookcast COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(out, "usage: hookcast [COMMAND] [OPTIONS]\n\n"
+		"With no command, hookcast opens the interactive wizard (hookcast "
+		"tui).\n\ncommands:\n"
+		"  %-9s %s\n", "tui", "the interactive wizard: hookcast tui "
+		"[-p PROFILE] [--theme NAME]");
 	for (const struct cli_command *c = cli_commands(); c->name; c++)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\n`hookcast COMMAND --help` shows a command's options."
@@ -26,11 +31,11 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C"); /* numbers in profiles use '.' */
 
-	if (argc < 2) {
-		usage(stderr);
-		return HC_CONFIG;
-	}
+	if (argc < 2)
+		return tui_main(argc, argv);
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "tui") == 0)
+		return tui_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		usage(stdout);

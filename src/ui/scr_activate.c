@@ -1,0 +1,333 @@
+/* Step 4: the summary, the test request and the activation itself. */
+#include "tui.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { F_NONE = -1, F_CONC, F_RATE, F_ATTEMPTS, F_COUNT };
+enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE };
+
+static const struct keybind keys[] = {
+	{ 't', 0, "t", "test request", "send the previewed row once and show "
+	  "the answer (not journaled)", A_TEST, 1 },
+	{ 'A', '\r', "A", "activate", "activate: send one request per valid "
+	  "row (asks first)", A_ACTIVATE, 0 },
+	{ '\t', 0, "Tab", "edit settings", "edit concurrency, rate and "
+	  "attempts (Shift-Tab: back)", A_NEXT, 3 },
+	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
+	{ 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+static struct lineedit *field(struct app *a, int f)
+{
+	return f == F_CONC ? &a->conc_edit : f == F_RATE ? &a->rate_edit
+							 : &a->attempts_edit;
+}
+
+static void test_request(struct app *a)
+{
+	app_plan(a);
+	struct segment_row row;
+	if (a->plan == NULL || !seg_preview_row(a, a->preview_row, &row)) {
+		app_flash(a, ROLE_ERROR, "the test request needs a valid "
+			  "destination and a loaded segment");
+		return;
+	}
+	struct hc_buf url, shown, why;
+	hc_buf_init(&url);
+	hc_buf_init(&shown);
+	hc_buf_init(&why);
+	if (request_build(a->plan, &row, &url, &shown, &why) < 0) {
+		app_flash(a, ROLE_ERROR, "row %llu cannot be sent: %s",
+			  (unsigned long long)row.row, why.data);
+		goto out;
+	}
+	size_t nh = request_nheaders(a->plan);
+	const char **h = xcalloc(nh ? nh : 1, sizeof *h);
+	for (size_t i = 0; i < nh; i++)
+		h[i] = request_header(a->plan, i);
+	char key[65];
+	request_row_key(a->plan, &row, key);
+	char *err = NULL;
+	probe_free(a->probe);
+	a->probe = probe_start(a->profile->method, url.data, h, nh,
+			       a->profile->idempotency_header, key,
+			       a->profile->timeout, &err);
+	free(h);
+	if (a->probe == NULL) {
+		app_flash(a, ROLE_ERROR, "%s", err);
+		free(err);
+		goto out;
+	}
+	snprintf(a->probe_url, sizeof a->probe_url, "%s", shown.data);
+	app_flash(a, ROLE_MUTED, "test request sent...");
+out:
+	hc_buf_free(&url);
+	hc_buf_free(&shown);
+	hc_buf_free(&why);
+}
+
+static void start(struct app *a)
+{
+	struct activation_opts o = {
+		.profile = a->profile,
+		.profile_path = a->profile_path,
+		.segment_override = a->sv.path,
+		.rate = -1,
+	};
+	app_start_run(a, &o);
+}
+
+static void on_confirm(struct app *a, int ctx, bool ok, const char *text,
+		       int index)
+{
+	(void)index;
+	if (!ok)
+		return;
+	if (ctx > 0) { /* DELETE: the row count must be typed */
+		char want[32];
+		snprintf(want, sizeof want, "%d", ctx);
+		if (strcmp(text, want) != 0) {
+			app_flash(a, ROLE_ERROR, "not confirmed: nothing was sent");
+			return;
+		}
+	}
+	start(a);
+}
+
+static void activate(struct app *a)
+{
+	app_plan(a);
+	if (a->run_active) {
+		app_go(a, SCR_PROGRESS);
+		return;
+	}
+	if (a->plan == NULL || a->sv.path == NULL) {
+		app_flash(a, ROLE_ERROR, "set a valid destination (1) and load a "
+			  "segment (2) first");
+		return;
+	}
+	if (!a->sv.count_done) {
+		app_flash(a, ROLE_WARNING, "still counting the rows; try again "
+			  "in a moment");
+		return;
+	}
+	uint64_t rows = a->sv.counted - a->sv.invalid;
+	char text[512];
+	if (strcmp(a->profile->method, "DELETE") == 0) {
+		snprintf(text, sizeof text, "DELETE removes data. This sends %llu "
+			 "DELETE requests.\nType %llu to confirm:",
+			 (unsigned long long)rows, (unsigned long long)rows);
+		app_input(a, "Confirm DELETE", text, "", (int)rows, on_confirm);
+		return;
+	}
+	snprintf(text, sizeof text, "Send %llu %s requests (one per valid row)?"
+		 "\nEvery attempt is journaled; the run can be stopped and "
+		 "resumed.", (unsigned long long)rows, a->profile->method);
+	app_confirm(a, "Activate", text, 0, on_confirm);
+}
+
+static void commit_field(struct app *a, int f)
+{
+	const char *t = field(a, f)->text.data ? field(a, f)->text.data : "";
+	long v;
+	double d;
+	if (f == F_CONC && hc_parse_long(t, 1, 1024, &v) == 0 &&
+	    v != a->profile->concurrency) {
+		a->profile->concurrency = v;
+		app_changed(a);
+	} else if (f == F_RATE && hc_parse_double(t, 0, 1e6, &d) == 0 &&
+		   d != a->profile->rate) {
+		a->profile->rate = d;
+		app_changed(a);
+	} else if (f == F_ATTEMPTS && hc_parse_long(t, 1, 100, &v) == 0 &&
+		   v != a->profile->max_attempts) {
+		a->profile->max_attempts = v;
+		app_changed(a);
+	}
+}
+
+static int action(struct app *a, int act)
+{
+	switch (act) {
+	case A_NEXT:
+		a->act_focus = a->act_focus + 1 >= F_COUNT ? F_NONE : a->act_focus + 1;
+		return H_REDRAW;
+	case A_PREV:
+		a->act_focus = a->act_focus <= F_NONE ? F_COUNT - 1 : a->act_focus - 1;
+		return H_REDRAW;
+	case A_TEST:
+		test_request(a);
+		return H_REDRAW;
+	case A_ACTIVATE:
+		activate(a);
+		return H_REDRAW;
+	default:
+		return H_NONE;
+	}
+}
+
+static int input(struct app *a, int key)
+{
+	if (a->act_focus == F_NONE)
+		return H_NONE;
+	if (key == 27 || key == '\r' || key == KEY_ENTER) {
+		a->act_focus = F_NONE;
+		return H_REDRAW;
+	}
+	if (key == '\t' || key == KEY_BTAB)
+		return H_NONE;
+	int r = le_key(field(a, a->act_focus), key);
+	if (r == 1)
+		commit_field(a, a->act_focus);
+	return r ? H_REDRAW : H_NONE;
+}
+
+static enum theme_role status_role(long status, bool error)
+{
+	if (error || status == 0)
+		return ROLE_NETERR;
+	if (status < 300)
+		return ROLE_S2XX;
+	if (status < 500)
+		return ROLE_S4XX;
+	return ROLE_S5XX;
+}
+
+static void draw_lines(WINDOW *w, int *y, int maxy, int wd, const char *s,
+		       size_t n)
+{
+	while (n > 0 && *y < maxy) {
+		const char *nl = memchr(s, '\n', n);
+		size_t len = nl ? (size_t)(nl - s) : n;
+		size_t show = len;
+		while (show > 0 && (s[show - 1] == '\r'))
+			show--;
+		ui_text(w, (*y)++, 4, wd - 6, s, show);
+		if (!nl)
+			break;
+		n -= len + 1;
+		s = nl + 1;
+	}
+}
+
+static void draw(struct app *a, WINDOW *w, int h, int wd)
+{
+	app_plan(a);
+	const struct profile *p = a->profile;
+	int y = 0;
+	ui_box(w, y, 0, 9, wd, "Summary", a->act_focus != F_NONE);
+	ui_role(w, ROLE_NORMAL);
+	ui_textf(w, y + 1, 2, 14, "Destination");
+	ui_role(w, strcmp(p->method, "DELETE") == 0 ? ROLE_DANGER : ROLE_TITLE);
+	int x = 16 + ui_textf(w, y + 1, 16, wd - 18, "%s", p->method) + 1;
+	ui_role(w, ROLE_NORMAL);
+	ui_text(w, y + 1, x, wd - x - 2, p->url ? p->url : "(none)",
+		p->url ? strlen(p->url) : 6);
+	ui_str(w, y + 2, 2, 14, "Segment");
+	if (a->sv.path && !a->sv.error)
+		ui_textf(w, y + 2, 16, wd - 18, "%s: %llu rows%s, %llu invalid",
+			 a->sv.path, (unsigned long long)a->sv.counted,
+			 a->sv.count_done ? "" : " so far",
+			 (unsigned long long)a->sv.invalid);
+	else
+		ui_str(w, y + 2, 16, wd - 18, "(none loaded)");
+	ui_str(w, y + 3, 2, 14, "Mappings");
+	struct hc_buf m;
+	hc_buf_init(&m);
+	for (size_t i = 0; i < p->mappings.n; i++)
+		hc_buf_printf(&m, "%s%s", i ? ", " : "", p->mappings.items[i].key);
+	ui_textf(w, y + 3, 16, wd - 18, "%zu (%s); %zu static", p->mappings.n,
+		 m.data ? m.data : "", p->statics.n);
+	hc_buf_free(&m);
+	ui_str(w, y + 4, 2, 14, "Concurrency");
+	le_draw(w, y + 4, 16, 8, &a->conc_edit, a->act_focus == F_CONC);
+	ui_str(w, y + 4, 27, 14, "Rate (req/s)");
+	le_draw(w, y + 4, 41, 8, &a->rate_edit, a->act_focus == F_RATE);
+	ui_str(w, y + 4, 52, 10, "Attempts");
+	le_draw(w, y + 4, 62, 6, &a->attempts_edit, a->act_focus == F_ATTEMPTS);
+	ui_role(w, ROLE_MUTED);
+	ui_textf(w, y + 5, 16, wd - 18, "0 = unlimited rate; timeout %gs per "
+		 "attempt; %s", p->timeout,
+		 p->idempotency_header[0] ? "an Idempotency-Key header on every "
+					    "request"
+					  : "no idempotency header");
+	ui_role(w, ROLE_NORMAL);
+	long v;
+	double d;
+	const char *bad = NULL;
+	if (hc_parse_long(a->conc_edit.text.data ? a->conc_edit.text.data : "", 1, 1024, &v) < 0)
+		bad = "concurrency is 1..1024";
+	else if (hc_parse_double(a->rate_edit.text.data ? a->rate_edit.text.data : "", 0, 1e6, &d) < 0)
+		bad = "rate is a number of requests per second, 0..1000000";
+	else if (hc_parse_long(a->attempts_edit.text.data ? a->attempts_edit.text.data : "", 1, 100, &v) < 0)
+		bad = "attempts is 1..100";
+	if (bad) {
+		ui_role(w, ROLE_ERROR);
+		ui_textf(w, y + 6, 16, wd - 18, "x %s", bad);
+	}
+	size_t nerr = a->plan_msgs.nerrors;
+	ui_role(w, nerr ? ROLE_ERROR : ROLE_SUCCESS);
+	if (nerr)
+		ui_textf(w, y + 7, 2, wd - 4, "x %zu problem(s) in the profile: "
+			 "see steps 1 and 3", nerr);
+	else
+		ui_str(w, y + 7, 2, wd - 4, "ready: A activates");
+	ui_role(w, ROLE_NORMAL);
+	y += 10;
+
+	ui_role(w, ROLE_TITLE);
+	struct segment_row row;
+	if (seg_preview_row(a, a->preview_row, &row))
+		ui_textf(w, y++, 2, wd - 4, "Test request (t): row %llu, sent "
+			 "once, not journaled",
+			 (unsigned long long)row.row);
+	else
+		ui_str(w, y++, 2, wd - 4, "Test request (t): load a segment "
+			"first");
+	ui_role(w, ROLE_NORMAL);
+	if (a->probe == NULL)
+		return;
+	const struct probe_result *r = probe_result(a->probe);
+	ui_role(w, ROLE_MUTED);
+	ui_textf(w, y++, 4, wd - 6, "%s %s", p->method, a->probe_url);
+	if (r == NULL) {
+		ui_role(w, ROLE_WARNING);
+		ui_str(w, y++, 4, wd - 6, "waiting for the answer...");
+		ui_role(w, ROLE_NORMAL);
+		return;
+	}
+	ui_role(w, status_role(r->status, r->error[0] != '\0'));
+	if (r->error[0])
+		ui_textf(w, y++, 4, wd - 6, "ERROR after %.0f ms: %s", r->ms,
+			 r->error);
+	else
+		ui_textf(w, y++, 4, wd - 6, "HTTP %ld %s in %.1f ms", r->status,
+			 r->status < 300   ? "(success)"
+			 : r->status < 400 ? "(a redirect: not followed)"
+					   : "(an error)",
+			 r->ms);
+	ui_role(w, ROLE_MUTED);
+	draw_lines(w, &y, h - 4, wd, r->headers.data ? r->headers.data : "",
+		   r->headers.len);
+	ui_role(w, ROLE_NORMAL);
+	if (r->body.len > 0 && y < h) {
+		ui_str(w, y++, 4, wd - 6, "Body:");
+		draw_lines(w, &y, h, wd, r->body.data, r->body.len);
+	}
+}
+
+static void enter(struct app *a)
+{
+	a->act_focus = F_NONE;
+}
+
+const struct screen_ops screen_activate = {
+	.name = "Activate",
+	.keys = keys,
+	.enter = enter,
+	.draw = draw,
+	.action = action,
+	.input = input,
+};

@@ -1,0 +1,311 @@
+/* Step 1: the destination: URL, method, headers and timeout. */
+#include "tui.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { F_URL, F_METHOD, F_HEADERS, F_TIMEOUT, F_COUNT };
+enum { A_NEXT = 1, A_PREV, A_ENTER, A_ADD, A_EDIT, A_DEL, A_STEP };
+
+static const struct keybind keys[] = {
+	{ '\t', 0, "Tab", "field", "next field (Shift-Tab: previous)", A_NEXT, 1 },
+	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
+	{ '\r', KEY_ENTER, "Enter", NULL, "select the method, edit a header", A_ENTER, 4 },
+	{ 'a', 0, "a", "add header", "add a header (Name: value; ${VAR} "
+	  "reads the environment)", A_ADD, 3 },
+	{ 'e', 0, "e", NULL, "edit the selected header", A_EDIT, 5 },
+	{ 'd', 0, "d", NULL, "delete the selected header", A_DEL, 5 },
+	{ 'n', 0, "n", "next step", "go on to the segment", A_STEP, 0 },
+	{ 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct {
+	const char *name, *what;
+} methods[] = {
+	{ "POST", "(recommended) sends data to create or trigger an action" },
+	{ "PUT", "replaces an existing resource with new data" },
+	{ "PATCH", "partially updates an existing resource" },
+	{ "DELETE", "removes an existing resource from the target system" },
+	{ "GET", "(also accepted) reads; most webhooks do not expect it" },
+};
+#define NMETHODS 5
+
+static void enter(struct app *a)
+{
+	a->headers_lv.n = (int)a->profile->headers.n;
+	a->dest_focus = a->profile->url && a->profile->url[0] ? F_METHOD : F_URL;
+}
+
+static int method_index(const char *m)
+{
+	for (int i = 0; i < NMETHODS; i++)
+		if (strcmp(methods[i].name, m) == 0)
+			return i;
+	return 0;
+}
+
+static void renumber(struct profile_list *l, const char *prefix)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		l->items[i].name = xasprintf("%s%zu", prefix, i + 1);
+		l->items[i].line = 0;
+	}
+}
+
+static void on_header(struct app *a, int ctx, bool ok, const char *text,
+		      int index)
+{
+	(void)index;
+	if (!ok || !text[0])
+		return;
+	struct profile_list *l = &a->profile->headers;
+	if (ctx < 0) {
+		profile_list_add(l, "header", 0, text, NULL);
+		a->headers_lv.sel = (int)l->n - 1;
+	} else if ((size_t)ctx < l->n) {
+		free(l->items[ctx].key);
+		l->items[ctx].key = xstrdup(text);
+	}
+	renumber(l, "header");
+	a->headers_lv.n = (int)l->n;
+	app_changed(a);
+}
+
+static void edit_header(struct app *a, int idx)
+{
+	const struct profile_list *l = &a->profile->headers;
+	const char *cur = idx >= 0 ? l->items[idx].key : "";
+	app_input(a, idx < 0 ? "Add header" : "Edit header",
+		  "Name: value   (${VAR} reads the environment; the value is "
+		  "never shown again)", cur, idx, on_header);
+	/* A literal secret stays hidden while it is edited. */
+	if (idx >= 0 && profile_header_literal_secret(cur)) {
+		const char *colon = strchr(cur, ':');
+		size_t from = (size_t)(colon - cur) + 1;
+		while (cur[from] == ' ')
+			from++;
+		a->dlg.edit.mask_from = (int)from;
+	}
+}
+
+static int action(struct app *a, int act)
+{
+	struct profile_list *l = &a->profile->headers;
+	switch (act) {
+	case A_NEXT:
+		a->dest_focus = (a->dest_focus + 1) % F_COUNT;
+		return H_REDRAW;
+	case A_PREV:
+		a->dest_focus = (a->dest_focus + F_COUNT - 1) % F_COUNT;
+		return H_REDRAW;
+	case A_STEP:
+		app_go(a, SCR_SEGMENT);
+		return H_REDRAW;
+	case A_ENTER:
+		if (a->dest_focus == F_HEADERS && l->n > 0)
+			edit_header(a, a->headers_lv.sel);
+		else if (a->dest_focus == F_METHOD)
+			a->dest_focus = F_HEADERS;
+		return H_REDRAW;
+	case A_ADD:
+		a->dest_focus = F_HEADERS;
+		edit_header(a, -1);
+		return H_REDRAW;
+	case A_EDIT:
+		if (a->dest_focus != F_HEADERS || l->n == 0)
+			return H_NONE;
+		edit_header(a, a->headers_lv.sel);
+		return H_REDRAW;
+	case A_DEL: {
+		if (a->dest_focus != F_HEADERS || l->n == 0)
+			return H_NONE;
+		size_t i = (size_t)a->headers_lv.sel;
+		free(l->items[i].name);
+		free(l->items[i].key);
+		free(l->items[i].value);
+		memmove(&l->items[i], &l->items[i + 1],
+			(l->n - i - 1) * sizeof *l->items);
+		l->n--;
+		renumber(l, "header");
+		a->headers_lv.n = (int)l->n;
+		app_changed(a);
+		return H_REDRAW;
+	}
+	default:
+		return H_NONE;
+	}
+}
+
+static int input(struct app *a, int key)
+{
+	if (a->dest_focus == F_METHOD) {
+		int i = method_index(a->profile->method);
+		if (key == KEY_UP || key == 'k')
+			i = i > 0 ? i - 1 : 0;
+		else if (key == KEY_DOWN || key == 'j')
+			i = i < NMETHODS - 1 ? i + 1 : i;
+		else
+			return H_NONE;
+		if (strcmp(a->profile->method, methods[i].name) != 0) {
+			free(a->profile->method);
+			a->profile->method = xstrdup(methods[i].name);
+			app_changed(a);
+		}
+		return H_REDRAW;
+	}
+	if (a->dest_focus == F_HEADERS)
+		return lv_key(&a->headers_lv, key, 5) ? H_REDRAW : H_NONE;
+	struct lineedit *le = a->dest_focus == F_URL ? &a->url_edit
+						     : &a->timeout_edit;
+	if (key == 27) {
+		a->dest_focus = F_METHOD;
+		return H_REDRAW;
+	}
+	if (key == '\r' || key == KEY_ENTER) {
+		a->dest_focus = (a->dest_focus + 1) % F_COUNT;
+		return H_REDRAW;
+	}
+	int r = le_key(le, key);
+	if (r == 1) {
+		if (a->dest_focus == F_URL) {
+			free(a->profile->url);
+			a->profile->url = xstrdup(le->text.data);
+			app_changed(a);
+		} else {
+			double t;
+			if (hc_parse_double(le->text.data, 0.1, 3600, &t) == 0 &&
+			    t != a->profile->timeout) {
+				a->profile->timeout = t;
+				app_changed(a);
+			}
+		}
+	}
+	return r ? H_REDRAW : H_NONE;
+}
+
+/* The base URL's own query, decoded, as a table. */
+static int draw_query(WINDOW *w, int y, int wd, const char *url)
+{
+	const char *q = url ? strchr(url, '?') : NULL;
+	ui_role(w, ROLE_TITLE);
+	ui_str(w, y, 2, wd - 4, "Static parameters in the base URL");
+	ui_role(w, ROLE_NORMAL);
+	if (q == NULL || q[1] == '\0') {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y + 1, 4, wd - 6, "(none)");
+		ui_role(w, ROLE_NORMAL);
+		return 2;
+	}
+	int rows = 1;
+	char *copy = xstrdup(q + 1);
+	char *save = NULL;
+	for (char *p = strtok_r(copy, "&", &save); p && rows < 5;
+	     p = strtok_r(NULL, "&", &save), rows++) {
+		char *eq = strchr(p, '=');
+		if (eq)
+			*eq = '\0';
+		char *k = curl_easy_unescape(NULL, p, 0, NULL);
+		char *v = eq ? curl_easy_unescape(NULL, eq + 1, 0, NULL) : NULL;
+		ui_textf(w, y + rows, 4, wd - 6, "%-20s = %s", k ? k : "",
+			 v ? v : "");
+		curl_free(k);
+		curl_free(v);
+	}
+	free(copy);
+	return rows + (rows >= 5 ? 0 : 0);
+}
+
+static void draw(struct app *a, WINDOW *w, int h, int wd)
+{
+	app_plan(a);
+	int y = 0;
+	ui_box(w, y, 0, 3, wd, "Webhook URL", a->dest_focus == F_URL);
+	le_draw(w, y + 1, 2, wd - 4, &a->url_edit, a->dest_focus == F_URL);
+	y += 3;
+	/* live validation: the errors about the destination */
+	bool any = false;
+	for (size_t i = 0; i < a->plan_msgs.n && y < 6; i++) {
+		const char *t = a->plan_msgs.items[i].text;
+		if (strstr(t, "[destination]") == NULL)
+			continue;
+		ui_role(w, ROLE_ERROR);
+		const char *what = strstr(t, "] ");
+		ui_textf(w, y++, 2, wd - 4, "x %s", what ? what + 2 : t);
+		any = true;
+	}
+	if (!any && a->profile->url && a->profile->url[0]) {
+		ui_role(w, ROLE_SUCCESS);
+		ui_str(w, y++, 2, wd - 4, "ok: a valid http(s) URL");
+	} else if (!any) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y++, 2, wd - 4, "type the webhook's base URL, e.g. "
+			"https://example.com/webhook?foo=bar");
+	}
+	ui_role(w, ROLE_NORMAL);
+	y += draw_query(w, y, wd, a->profile->url) + 1;
+
+	int mh = NMETHODS + 2;
+	ui_box(w, y, 0, mh, wd, "HTTP method", a->dest_focus == F_METHOD);
+	int cur = method_index(a->profile->method);
+	for (int i = 0; i < NMETHODS; i++) {
+		bool sel = i == cur;
+		bool danger = strcmp(methods[i].name, "DELETE") == 0;
+		ui_role(w, sel && a->dest_focus == F_METHOD ? ROLE_SELECTION
+			   : danger			   ? ROLE_DANGER
+							   : ROLE_NORMAL);
+		ui_textf(w, y + 1 + i, 2, wd - 4, "(%c) %-7s", sel ? '*' : ' ',
+			 methods[i].name);
+		ui_role(w, danger ? ROLE_DANGER : ROLE_MUTED);
+		ui_text(w, y + 1 + i, 16, wd - 18, methods[i].what,
+			strlen(methods[i].what));
+	}
+	ui_role(w, ROLE_NORMAL);
+	y += mh;
+
+	int hh = h - y - 3;
+	if (hh < 3)
+		hh = 3;
+	const struct profile_list *l = &a->profile->headers;
+	a->headers_lv.n = (int)l->n;
+	lv_clamp(&a->headers_lv, hh - 2);
+	ui_box(w, y, 0, hh, wd, "Headers", a->dest_focus == F_HEADERS);
+	if (l->n == 0) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y + 1, 2, wd - 4, "(none: a adds one)");
+	}
+	for (int i = 0; i < hh - 2 && a->headers_lv.top + i < (int)l->n; i++) {
+		int k = a->headers_lv.top + i;
+		const char *hdr = l->items[k].key;
+		bool sel = k == a->headers_lv.sel && a->dest_focus == F_HEADERS;
+		ui_role(w, sel ? ROLE_SELECTION : ROLE_NORMAL);
+		if (profile_header_literal_secret(hdr)) {
+			const char *colon = strchr(hdr, ':');
+			ui_textf(w, y + 1 + i, 2, wd - 4, "%.*s: *** (a literal "
+				 "secret: prefer ${VAR})", (int)(colon - hdr), hdr);
+		} else {
+			ui_text(w, y + 1 + i, 2, wd - 4, hdr, strlen(hdr));
+		}
+	}
+	ui_role(w, ROLE_NORMAL);
+	y += hh;
+	ui_str(w, y, 2, 20, "Timeout (seconds)");
+	le_draw(w, y, 21, 12, &a->timeout_edit, a->dest_focus == F_TIMEOUT);
+	double t;
+	if (hc_parse_double(a->timeout_edit.text.data ? a->timeout_edit.text.data : "",
+			    0.1, 3600, &t) < 0) {
+		ui_role(w, ROLE_ERROR);
+		ui_str(w, y, 35, wd - 37, "x a number of seconds, 0.1..3600");
+		ui_role(w, ROLE_NORMAL);
+	}
+}
+
+const struct screen_ops screen_destination = {
+	.name = "Destination",
+	.keys = keys,
+	.enter = enter,
+	.draw = draw,
+	.action = action,
+	.input = input,
+};

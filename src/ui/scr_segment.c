@@ -1,0 +1,419 @@
+/* Step 2: the segment: path with Tab completion, delimiter, columns, the
+ * first rows, the row total (counted in the background) and problems. */
+#include "tui.h"
+
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { F_PATH, F_GRID, F_COUNT };
+enum { A_NEXT = 1, A_PREV, A_LOAD, A_DELIM, A_STEP, A_SCROLL_L, A_SCROLL_R };
+
+static const struct keybind keys[] = {
+	{ '\t', 0, "Tab", "complete/field", "complete the path; next field", A_NEXT, 1 },
+	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
+	{ '\r', KEY_ENTER, "Enter", "load", "load the segment", A_LOAD, 2 },
+	{ 'D', 0, "D", "delimiter", "cycle the delimiter: auto , ; tab |", A_DELIM, 3 },
+	{ 'h', KEY_LEFT, "h/l", NULL, "scroll the grid left and right", A_SCROLL_L, 6 },
+	{ 'l', KEY_RIGHT, NULL, NULL, NULL, A_SCROLL_R, 9 },
+	{ 'n', 0, "n", "next step", "go on to the mappings", A_STEP, 0 },
+	{ 0, 0, NULL, NULL, NULL, 0, 0 },
+};
+
+void seg_view_free(struct seg_view *sv)
+{
+	free(sv->path);
+	free(sv->error);
+	segment_free(sv->header);
+	segment_free(sv->counter);
+	for (size_t i = 0; i < sv->nrows; i++) {
+		for (size_t k = 0; k < sv->rows[i].n; k++)
+			free(sv->rows[i].cells[k]);
+		free(sv->rows[i].cells);
+		free(sv->rows[i].lens);
+		free(sv->rows[i].invalid);
+	}
+	for (size_t i = 0; i < sv->nproblems; i++)
+		free(sv->problems[i]);
+	free(sv->fatal);
+	memset(sv, 0, sizeof *sv);
+}
+
+static void add_problem(struct seg_view *sv, char *text)
+{
+	if (sv->nproblems < SEG_PROBLEMS_MAX)
+		sv->problems[sv->nproblems++] = text;
+	else
+		free(text);
+}
+
+void seg_load(struct app *a, const char *path)
+{
+	struct seg_view *sv = &a->sv;
+	seg_view_free(sv);
+	sv->path = xstrdup(path);
+	struct segment_opts o = { .delimiter = a->seg_delim,
+				  .field_max = a->profile->field_max };
+	char *err = NULL;
+	struct segment *seg = segment_open(path, &o, &err);
+	if (seg == NULL) {
+		sv->error = err;
+		a->plan_stale = true;
+		return;
+	}
+	sv->delim = segment_delimiter(seg);
+	sv->detected = segment_delimiter_detected(seg);
+	struct segment_row row;
+	while (sv->nrows < SEG_PREVIEW_ROWS && segment_next(seg, &row) > 0) {
+		struct seg_row *r = &sv->rows[sv->nrows++];
+		r->row = row.row;
+		r->line = row.line;
+		r->n = row.nfields;
+		r->cells = xcalloc(row.nfields, sizeof *r->cells);
+		r->lens = xcalloc(row.nfields, sizeof *r->lens);
+		for (size_t k = 0; k < row.nfields; k++) {
+			r->cells[k] = xstrndup(row.fields[k], row.lens[k]);
+			r->lens[k] = row.lens[k];
+		}
+		r->invalid = row.invalid ? xstrdup(row.invalid) : NULL;
+	}
+	segment_free(seg);
+	/* One reader keeps the header for binding mappings; another counts
+	 * the whole file a slice at a time in the loop. */
+	sv->header = segment_open(path, &o, &err);
+	sv->counter = segment_open(path, &o, &err);
+	if (sv->counter == NULL) {
+		sv->error = err;
+		sv->count_done = true;
+	}
+	sv->count_done = sv->counter == NULL;
+	a->preview_row = 0;
+	a->plan_stale = true;
+	a->need_redraw = true;
+}
+
+void seg_count_step(struct app *a, double budget_s)
+{
+	struct seg_view *sv = &a->sv;
+	double until = app_now() + budget_s;
+	struct segment_row row;
+	int r = 1;
+	for (int i = 0; r > 0; i++) {
+		if ((i & 1023) == 0 && app_now() > until)
+			break;
+		r = segment_next(sv->counter, &row);
+		if (r <= 0)
+			break;
+		sv->counted++;
+		if (row.invalid) {
+			sv->invalid++;
+			add_problem(sv, xasprintf("line %llu, row %llu: %s",
+						  (unsigned long long)row.line,
+						  (unsigned long long)row.row,
+						  row.invalid));
+		}
+	}
+	if (r < 0)
+		sv->fatal = xstrdup(segment_fatal(sv->counter)->msg);
+	if (r <= 0) {
+		sv->count_done = true;
+		segment_free(sv->counter);
+		sv->counter = NULL;
+	}
+	a->need_redraw = true;
+}
+
+bool seg_preview_row(struct app *a, size_t i, struct segment_row *row)
+{
+	if (i >= a->sv.nrows)
+		return false;
+	struct seg_row *r = &a->sv.rows[i];
+	row->row = r->row;
+	row->line = r->line;
+	row->offset = 0;
+	row->nfields = r->n;
+	row->fields = (const char *const *)r->cells;
+	row->lens = r->lens;
+	row->invalid = r->invalid;
+	return true;
+}
+
+/* Complete the path to the longest common prefix of the matches. */
+static void complete(struct app *a)
+{
+	for (size_t i = 0; i < a->ncompletions; i++)
+		free(a->completions[i]);
+	free(a->completions);
+	a->completions = NULL;
+	a->ncompletions = 0;
+	const char *cur = a->seg_edit.text.data ? a->seg_edit.text.data : "";
+	char *pat = xasprintf("%s*", cur);
+	glob_t g;
+	if (glob(pat, GLOB_MARK, NULL, &g) != 0) {
+		free(pat);
+		app_flash(a, ROLE_WARNING, "no file matches %s", cur);
+		return;
+	}
+	free(pat);
+	size_t common = strlen(g.gl_pathv[0]);
+	for (size_t i = 1; i < g.gl_pathc; i++) {
+		size_t k = 0;
+		while (k < common && g.gl_pathv[i][k] == g.gl_pathv[0][k])
+			k++;
+		common = k;
+	}
+	char *prefix = xstrndup(g.gl_pathv[0], common);
+	le_set(&a->seg_edit, prefix);
+	free(prefix);
+	if (g.gl_pathc > 1) {
+		a->completions = xcalloc(g.gl_pathc, sizeof *a->completions);
+		for (size_t i = 0; i < g.gl_pathc && i < 200; i++)
+			a->completions[a->ncompletions++] = xstrdup(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	a->need_redraw = true;
+}
+
+static void load(struct app *a)
+{
+	const char *p = a->seg_edit.text.data ? a->seg_edit.text.data : "";
+	if (!p[0])
+		return;
+	for (size_t i = 0; i < a->ncompletions; i++)
+		free(a->completions[i]);
+	a->ncompletions = 0;
+	seg_load(a, p);
+	if (a->sv.error) {
+		app_flash(a, ROLE_ERROR, "%s", a->sv.error);
+		return;
+	}
+	/* Keep an absolute path, so that the profile can be saved anywhere. */
+	char buf[PATH_MAX];
+	const char *keep = realpath(p, buf) ? buf : p;
+	if (a->profile->segment_file == NULL ||
+	    strcmp(a->profile->segment_file, keep) != 0) {
+		free(a->profile->segment_file);
+		a->profile->segment_file = xstrdup(keep);
+		app_changed(a);
+	}
+	a->seg_focus = F_GRID;
+	app_flash(a, ROLE_SUCCESS, "loaded %s", p);
+}
+
+static int action(struct app *a, int act)
+{
+	switch (act) {
+	case A_NEXT:
+		if (a->seg_focus == F_PATH && a->seg_edit.text.len > 0 &&
+		    a->sv.path == NULL) {
+			complete(a);
+			return H_REDRAW;
+		}
+		a->seg_focus = (a->seg_focus + 1) % F_COUNT;
+		return H_REDRAW;
+	case A_PREV:
+		a->seg_focus = (a->seg_focus + F_COUNT - 1) % F_COUNT;
+		return H_REDRAW;
+	case A_LOAD:
+		load(a);
+		return H_REDRAW;
+	case A_DELIM: {
+		static const char cycle[] = { 0, ',', ';', '\t', '|' };
+		int i = 0;
+		while (i < 5 && cycle[i] != a->seg_delim)
+			i++;
+		a->seg_delim = cycle[(i + 1) % 5];
+		a->profile->delimiter = a->seg_delim;
+		app_changed(a);
+		if (a->sv.path) {
+			char *p = xstrdup(a->sv.path);
+			seg_load(a, p);
+			free(p);
+		}
+		return H_REDRAW;
+	}
+	case A_SCROLL_L:
+		if (a->sv.hscroll > 0)
+			a->sv.hscroll--;
+		return H_REDRAW;
+	case A_SCROLL_R:
+		if (a->sv.header &&
+		    (size_t)a->sv.hscroll + 1 < segment_ncolumns(a->sv.header))
+			a->sv.hscroll++;
+		return H_REDRAW;
+	case A_STEP:
+		app_go(a, SCR_MAPPINGS);
+		return H_REDRAW;
+	default:
+		return H_NONE;
+	}
+}
+
+static int input(struct app *a, int key)
+{
+	if (a->seg_focus == F_GRID) {
+		struct listview lv = { .sel = a->sv.vscroll, .n = (int)a->sv.nrows };
+		if (!lv_key(&lv, key, 10))
+			return H_NONE;
+		a->sv.vscroll = lv.sel;
+		return H_REDRAW;
+	}
+	if (key == 27) {
+		a->seg_focus = F_GRID;
+		return H_REDRAW;
+	}
+	if (key == '\t') {
+		if (a->seg_edit.text.len > 0) {
+			complete(a);
+			return H_REDRAW;
+		}
+		return H_NONE;
+	}
+	int r = le_key(&a->seg_edit, key);
+	return r ? H_REDRAW : H_NONE;
+}
+
+static void draw_grid(struct app *a, WINDOW *w, int y, int h, int wd)
+{
+	struct seg_view *sv = &a->sv;
+	size_t ncols = segment_ncolumns(sv->header);
+	ui_box(w, y, 0, h, wd, "First rows", a->seg_focus == F_GRID);
+	const int cw = 18;
+	int x = 2;
+	size_t first = (size_t)sv->hscroll;
+	ui_role(w, ROLE_TITLE);
+	ui_str(w, y + 1, x, 6, "row");
+	size_t shown = 0;
+	for (size_t c = first; c < ncols; c++) {
+		int cx = x + 7 + (int)(c - first) * (cw + 1);
+		if (cx + cw > wd - 2)
+			break;
+		const char *name = segment_column(sv->header, c);
+		ui_text(w, y + 1, cx, cw, name, strlen(name));
+		shown++;
+	}
+	ui_role(w, ROLE_NORMAL);
+	int rows = h - 3;
+	if (sv->vscroll > (int)sv->nrows - rows)
+		sv->vscroll = (int)sv->nrows - rows;
+	if (sv->vscroll < 0)
+		sv->vscroll = 0;
+	for (int i = 0; i < rows && sv->vscroll + i < (int)sv->nrows; i++) {
+		struct seg_row *r = &sv->rows[sv->vscroll + i];
+		ui_role(w, r->invalid ? ROLE_ERROR : ROLE_MUTED);
+		ui_textf(w, y + 2 + i, x, 6, "%llu", (unsigned long long)r->row);
+		ui_role(w, r->invalid ? ROLE_ERROR : ROLE_NORMAL);
+		for (size_t c = first; c < r->n && c < ncols; c++) {
+			int cx = x + 7 + (int)(c - first) * (cw + 1);
+			if (cx + cw > wd - 2)
+				break;
+			ui_text(w, y + 2 + i, cx, cw, r->cells[c], r->lens[c]);
+		}
+	}
+	ui_role(w, ROLE_NORMAL);
+	if (first > 0 || ncols > first + shown) {
+		ui_role(w, ROLE_MUTED);
+		ui_textf(w, y + h - 1, wd - 34, 32, " columns %zu-%zu of %zu (h/l) ",
+			 first + 1, first + shown, ncols);
+		ui_role(w, ROLE_NORMAL);
+	}
+}
+
+static void draw(struct app *a, WINDOW *w, int h, int wd)
+{
+	struct seg_view *sv = &a->sv;
+	ui_box(w, 0, 0, 3, wd, "Segment file (CSV; Tab completes)",
+	       a->seg_focus == F_PATH);
+	le_draw(w, 1, 2, wd - 4, &a->seg_edit, a->seg_focus == F_PATH);
+	int y = 3;
+	if (a->ncompletions > 0) {
+		ui_role(w, ROLE_MUTED);
+		int x = 2;
+		for (size_t i = 0; i < a->ncompletions && x < wd - 10; i++) {
+			const char *c = hc_basename(a->completions[i]);
+			if (c[0] == '\0') /* a folder: name/ */
+				c = a->completions[i];
+			x += ui_text(w, y, x, wd - x - 2, c, strlen(c)) + 2;
+		}
+		ui_role(w, ROLE_NORMAL);
+		y++;
+	}
+	if (sv->path == NULL) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y + 1, 2, wd - 4, "Type the path of a CSV file whose "
+			"first line names the columns, then Enter.");
+		ui_role(w, ROLE_NORMAL);
+		return;
+	}
+	if (sv->error) {
+		ui_role(w, ROLE_ERROR);
+		ui_textf(w, y + 1, 2, wd - 4, "x %s", sv->error);
+		ui_role(w, ROLE_NORMAL);
+		return;
+	}
+	size_t ncols = segment_ncolumns(sv->header);
+	int x = 2 + ui_textf(w, y, 2, wd - 4, "Delimiter: %s%s (D changes it)"
+			     "    Columns: %zu    Rows: ",
+			     segment_delimiter_name(sv->delim),
+			     sv->detected ? ", detected" : ", set", ncols);
+	char total[96];
+	if (sv->count_done)
+		snprintf(total, sizeof total, "%llu (%llu invalid)%s",
+			 (unsigned long long)sv->counted,
+			 (unsigned long long)sv->invalid,
+			 sv->fatal ? ", stopped at a fatal error" : "");
+	else
+		snprintf(total, sizeof total, "counting... %llu",
+			 (unsigned long long)sv->counted);
+	ui_role(w, sv->fatal ? ROLE_ERROR : sv->invalid ? ROLE_WARNING
+							: ROLE_SUCCESS);
+	ui_text(w, y, x, wd - x - 2, total, strlen(total));
+	ui_role(w, ROLE_NORMAL);
+	y++;
+	ui_role(w, ROLE_MUTED);
+	struct hc_buf cols;
+	hc_buf_init(&cols);
+	hc_buf_adds(&cols, "Columns: ");
+	for (size_t c = 0; c < ncols; c++)
+		hc_buf_printf(&cols, "%s%s", c ? ", " : "",
+			      segment_column(sv->header, c));
+	ui_text(w, y++, 2, wd - 4, cols.data, cols.len);
+	hc_buf_free(&cols);
+	ui_role(w, ROLE_NORMAL);
+
+	int probs = sv->fatal || sv->nproblems ? 5 : 0;
+	int gh = h - y - probs;
+	if (gh > 4)
+		draw_grid(a, w, y, gh, wd);
+	y += gh;
+	if (probs) {
+		ui_role(w, ROLE_TITLE);
+		ui_textf(w, y, 2, wd - 4, "Problems (%zu%s)", sv->nproblems + (sv->fatal ? 1 : 0),
+			 sv->nproblems >= SEG_PROBLEMS_MAX ? "+" : "");
+		int row = y + 1;
+		if (sv->fatal) {
+			ui_role(w, ROLE_ERROR);
+			ui_textf(w, row++, 2, wd - 4, "FATAL %s", sv->fatal);
+		}
+		ui_role(w, ROLE_WARNING);
+		for (size_t i = 0; i < sv->nproblems && row < h; i++)
+			ui_textf(w, row++, 2, wd - 4, "invalid %s", sv->problems[i]);
+		ui_role(w, ROLE_NORMAL);
+	}
+}
+
+static void enter(struct app *a)
+{
+	a->seg_focus = a->sv.path && !a->sv.error ? F_GRID : F_PATH;
+}
+
+const struct screen_ops screen_segment = {
+	.name = "Segment",
+	.keys = keys,
+	.enter = enter,
+	.draw = draw,
+	.action = action,
+	.input = input,
+};
