@@ -16,6 +16,7 @@ NEEDS="
 /usr/include/openssl/evp.h:libssl-dev
 pkg-config:pkg-config
 python3:python3
+tmux:tmux
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 

@@ -250,8 +250,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_role(w, ROLE_MUTED);
 	ui_textf(w, y + 5, 16, wd - 18, "0 = unlimited rate; timeout %gs per "
 		 "attempt; %s", p->timeout,
-		 p->idempotency_header[0] ? "an Idempotency-Key header on every "
-					    "request"
+		 p->idempotency_header[0] ? "Idempotency-Key on every request"
 					  : "no idempotency header");
 	ui_role(w, ROLE_NORMAL);
 	long v;

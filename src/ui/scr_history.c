@@ -212,9 +212,9 @@ static enum theme_role row_role(const struct history_row *r)
 static void draw_runs(struct app *a, WINDOW *w, int h, int wd)
 {
 	ui_role(w, ROLE_TITLE);
-	ui_textf(w, 0, 2, wd - 4, "%-24s %-12s %-19s %-11s %11s %6s %9s", "RUN",
+	ui_textf(w, 0, 2, wd - 4, "%-24s %-12s %-19s %-11s %11s %6s %8s", "RUN",
 		 "PROFILE", "STARTED (UTC)", "STATE", "DELIV/TOTAL", "FAILED",
-		 "DURATION");
+		 "TIME");
 	if (a->nruns == 0) {
 		ui_role(w, ROLE_MUTED);
 		ui_str(w, 2, 2, wd - 4, "No runs yet.");
@@ -237,7 +237,7 @@ static void draw_runs(struct app *a, WINDOW *w, int h, int wd)
 		ui_role(w, k == a->runs_lv.sel ? ROLE_SELECTION : role);
 		mvwhline(w, 1 + i, 1, ' ', wd - 2);
 		ui_textf(w, 1 + i, 2, wd - 4, "%-24s %-12.12s %-19s %-11s %11s "
-			 "%6llu %8.1fs", m->id, hc_basename(m->profile_path), t,
+			 "%6llu %7.1fs", m->id, hc_basename(m->profile_path), t,
 			 m->state, tot, (unsigned long long)m->failed, dur);
 	}
 	ui_role(w, ROLE_NORMAL);

@@ -231,32 +231,70 @@ static void dialog_key(struct app *a, int key)
 	}
 }
 
+/* Split the dialog text into lines of at most width columns, breaking at
+ * spaces where it can. Returns the number of lines; starts/lens get them. */
+static int wrap(const char *t, int width, const char **starts, size_t *lens,
+		int max)
+{
+	int n = 0;
+	while (*t && n < max) {
+		const char *nl = strchr(t, '\n');
+		size_t len = nl ? (size_t)(nl - t) : strlen(t);
+		if (len == 0) {
+			starts[n] = t;
+			lens[n++] = 0;
+		}
+		while (len > 0 && n < max) {
+			size_t cut = len;
+			if (ui_width(t, len) > width) {
+				cut = 0;
+				while (cut < len && ui_width(t, cut + 1) <= width)
+					cut++;
+				size_t sp = cut;
+				while (sp > 0 && t[sp] != ' ')
+					sp--;
+				if (sp > 0)
+					cut = sp;
+			}
+			starts[n] = t;
+			lens[n++] = cut;
+			t += cut;
+			len -= cut;
+			while (len > 0 && *t == ' ') {
+				t++;
+				len--;
+			}
+		}
+		if (nl == NULL)
+			break;
+		t = nl + 1;
+	}
+	return n;
+}
+
 static void dialog_draw(struct app *a)
 {
 	struct dialog *d = &a->dlg;
 	int W = COLS - 8 < 76 ? COLS - 8 : 76;
-	int lines = 1;
-	for (const char *c = d->text; *c; c++)
-		lines += *c == '\n';
+	const char *starts[24];
+	size_t lens[24];
+	int nlines = d->kind == DLG_PICKER ? 0 : wrap(d->text, W - 4, starts, lens, 24);
 	int H = d->kind == DLG_PICKER ? (LINES - 6 < (int)d->nitems + 4
 						? LINES - 6
 						: (int)d->nitems + 4)
-				      : lines + (d->kind == DLG_INPUT ? 5 : 4);
+				      : nlines + (d->kind == DLG_INPUT ? 5 : 4);
 	if (H < 5)
 		H = 5;
+	if (H > LINES - 2)
+		H = LINES - 2;
 	int y = (LINES - H) / 2, x = (COLS - W) / 2;
 	ui_role(stdscr, ROLE_NORMAL);
 	for (int i = 0; i < H; i++)
 		mvwhline(stdscr, y + i, x, ' ', W);
 	ui_box(stdscr, y, x, H, W, d->title, true);
 	int row = y + 1;
-	const char *t = d->text;
-	while (*t && d->kind != DLG_PICKER) {
-		const char *nl = strchr(t, '\n');
-		size_t n = nl ? (size_t)(nl - t) : strlen(t);
-		ui_text(stdscr, row++, x + 2, W - 4, t, n);
-		t += n + (nl ? 1 : 0);
-	}
+	for (int i = 0; i < nlines && row < y + H - 2; i++)
+		ui_text(stdscr, row++, x + 2, W - 4, starts[i], lens[i]);
 	if (d->kind == DLG_INPUT) {
 		ui_role(stdscr, ROLE_SELECTION);
 		le_draw(stdscr, row + 1, x + 2, W - 4, &d->edit, true);
@@ -656,7 +694,9 @@ static void apply_theme(struct app *a, const char *name)
 	if (a->no_color) {
 		theme_builtin_mono(&a->theme);
 	} else if (theme_load(name, a->theme_dirs, &a->theme, &err) < 0) {
-		app_flash(a, ROLE_ERROR, "theme: %s; using default", err);
+		char *text = xasprintf("%s\n\nUsing the default theme.", err);
+		app_confirm(a, "Theme", text, 0, NULL);
+		free(text);
 		free(err);
 	}
 	ui_theme_apply(&a->theme);

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""The TUI, driven in tmux as a person would: send-keys to type,
+capture-pane to read the screen. Screen dumps are compared with
+tests/tui/screens/*.txt (UPDATE_SCREENS=1 rewrites them)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from hc import HOOKCAST, Sink, Work, check, done
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCREENS = os.path.join(HERE, "..", "tui", "screens")
+EXAMPLES = os.path.join(HERE, "..", "..", "examples")
+
+
+class Tmux:
+    def __init__(self, work, args, w=100, h=30, env=None):
+        self.name = f"hc{os.getpid()}{time.monotonic_ns() % 100000}"
+        self.work = work
+        e = {"HOOKCAST_STATE_DIR": work.state, "HOME": work.dir,
+             "XDG_CONFIG_HOME": work.path("cfg"), "LANG": "C.UTF-8"}
+        e.update(env or {})
+        envs = " ".join(f"{k}='{v}'" for k, v in e.items())
+        cmd = (f"cd '{work.dir}' && env {envs} {HOOKCAST} {args} "
+               f"2>'{work.path('tui.err')}'; echo EXIT=$? > '{work.path('tui.exit')}'; "
+               f"sleep 600")
+        subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s",
+                        "t", "-x", str(w), "-y", str(h), cmd], check=True)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.name] + list(args),
+                              capture_output=True, text=True)
+
+    def keys(self, *keys, pause=0.15):
+        for k in keys:
+            self.tmux("send-keys", "-t", "t", k)
+            time.sleep(pause)
+
+    def type(self, text):
+        self.tmux("send-keys", "-t", "t", "-l", text)
+        time.sleep(0.2)
+
+    def screen(self, escapes=False):
+        args = ["capture-pane", "-t", "t", "-p"] + (["-e"] if escapes else [])
+        return self.tmux(*args).stdout
+
+    def wait(self, text, timeout=15):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            s = self.screen()
+            if text in s:
+                return s
+            time.sleep(0.1)
+        return None
+
+    def exit_status(self, timeout=10):
+        p = self.work.path("tui.exit")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if os.path.exists(p):
+                with open(p) as f:
+                    return int(f.read().strip().split("=")[1])
+            time.sleep(0.1)
+        return None
+
+    def kill(self):
+        self.tmux("kill-server")
+
+
+def dump_matches(name, screen):
+    """Compare a 100x30 screen with its stored dump."""
+    path = os.path.join(SCREENS, name + ".txt")
+    text = "\n".join(line.rstrip() for line in screen.splitlines()) + "\n"
+    if os.environ.get("UPDATE_SCREENS"):
+        os.makedirs(SCREENS, exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    if not os.path.exists(path):
+        return False, f"no stored dump {path}"
+    with open(path) as f:
+        want = f.read()
+    if want == text:
+        return True, ""
+    import difflib
+    return False, "".join(difflib.unified_diff(
+        want.splitlines(True), text.splitlines(True), "stored", "screen"))
+
+
+def fixed_profile(w, url="http://127.0.0.1:9/webhook?foo=bar"):
+    shutil.copy(os.path.join(EXAMPLES, "contacts.csv"), w.path("contacts.csv"))
+    with open(os.path.join(EXAMPLES, "contacts.ini")) as f:
+        text = f.read().replace("https://example.com/webhook?foo=bar", url)
+    w.write("p.ini", text)
+
+
+def test_end_to_end_from_nothing():
+    w = Work()
+    sink = Sink(w)
+    shutil.copy(os.path.join(EXAMPLES, "contacts.csv"), w.path("contacts.csv"))
+    t = Tmux(w, "")
+    try:
+        s = t.wait("Webhook URL")
+        check("e2e: hookcast with no profile opens on an empty destination",
+              s is not None and "(new profile)" in s, s)
+        t.type(sink.url + "/webhook?foo=bar")
+        s = t.wait("ok: a valid http(s) URL")
+        check("e2e: the URL is validated live", s is not None, t.screen())
+        t.keys("Tab", "Down", "Up")  # to the method list: PUT, then POST
+        s = t.screen()
+        check("e2e: POST is chosen and marked recommended",
+              "(*) POST      (recommended)" in s, s)
+        t.keys("n")
+        t.type("contacts.csv")
+        t.keys("Enter")
+        s = t.wait("6 (0 invalid)")
+        check("e2e: the segment loads and its rows are counted", s is not None,
+              t.screen())
+        t.keys("n", "a")
+        s = t.wait("Segment column")
+        t.keys("Down", "Enter")  # contacts.email
+        s = t.wait("Query key for column contacts.email")
+        t.keys("Enter")  # the suggested key: email
+        t.keys("a", "Enter")  # contacts.id
+        t.wait("Query key for column contacts.id")
+        t.keys("C-u")
+        t.type("user_id")
+        t.keys("Enter")
+        want = f"POST {sink.url}/webhook?foo=bar&email=jo%2Bx%40ex.org&user_id=123"
+        s = t.wait("user_id=123")
+        check("e2e: the preview shows the exact URL of row 1",
+              s is not None and want in s.replace("\n  ", ""), t.screen())
+        t.keys("n", "t")
+        s = t.wait("HTTP 200 (success)")
+        check("e2e: the test request shows the answer", s is not None,
+              t.screen())
+        t.keys("A")
+        t.wait("Send 6 POST requests")
+        t.keys("y")
+        s = t.wait("finished: done, exit status 0", 20)
+        check("e2e: the activation runs to the end", s is not None, t.screen())
+        t.keys("H")
+        s = t.wait("DELIV/TOTAL")
+        t.keys("Enter")
+        s = t.wait("Selected row")
+        check("e2e: the history opens the run and its rows",
+              s is not None and "delivered" in s and "6/6" not in "", t.screen())
+        t.keys("C-s")
+        t.wait("Save the profile as")
+        t.keys("C-u")
+        t.type(w.path("saved.ini"))
+        t.keys("Enter")
+        s = t.wait("saved ")
+        check("e2e: Ctrl-S saves the profile", s is not None, t.screen())
+        for _ in range(6):
+            t.keys("q")
+        status = t.exit_status()
+        check("e2e: q walks back and quits from the first step", status == 0,
+              f"{status} {t.screen()}")
+    finally:
+        t.kill()
+    reqs = sink.requests()
+    sink.stop()
+    got = sorted(json.dumps(r["query"]) for r in reqs)
+    rows = [("jo+x@ex.org", "123"), ("ana.silva@example.com", "124"),
+            ("lee, kim@example.org", "125"), ("zoë@example.de", "126"),
+            ("", "127"), ("min@example.jp", "128")]
+    want = sorted(json.dumps([["foo", "bar"], ["email", e], ["user_id", i]])
+                  for e, i in rows + [rows[0]])  # the test request is row 1
+    check("e2e: the sink received exactly the test request and one request "
+          "per row", got == want, f"{got}")
+    keys = [r["key"] for r in reqs if dict(r["query"])["user_id"] == "123"]
+    check("e2e: the test request used the row's idempotency key",
+          len(keys) == 2 and keys[0] == keys[1], keys)
+    saved = open(w.path("saved.ini")).read() if os.path.exists(w.path("saved.ini")) else ""
+    check("e2e: the saved profile holds what was typed",
+          f'url = "{sink.url}/webhook?foo=bar"' in saved and
+          'map1 = "email=contacts.email"' in saved and
+          'map2 = "user_id=contacts.id"' in saved and
+          'method = "POST"' in saved and
+          oct(os.stat(w.path("saved.ini")).st_mode & 0o777) == "0o600", saved)
+    rc, out, err = w.run(["preview", "-p", "saved.ini", "--all"])
+    check("e2e: the saved profile loads back and previews the same URLs",
+          rc == 0 and out.splitlines()[0] == f"POST {sink.url}/webhook?foo=bar"
+          "&email=jo%2Bx%40ex.org&user_id=123" and len(out.splitlines()) == 6,
+          out + err)
+
+
+def test_resize_during_run():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "10")
+    fixed_profile(w)
+    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, 301)])
+    with open(w.path("p.ini")) as f:
+        text = f.read()
+    text = text.replace("http://127.0.0.1:9", sink.url).replace(
+        '"contacts.csv"', '"big.csv"').replace("concurrency = 8", "concurrency = 4")
+    w.write("p.ini", text)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("Webhook URL")
+        t.keys("4")
+        t.wait("ready: A activates")
+        t.keys("A")
+        t.wait("Send 300 POST")
+        t.keys("y")
+        t.wait("Latest results")
+        t.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
+        small = t.wait("Terminal too small", 5)
+        t.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
+        s = t.wait("finished: done, exit status 0", 30)
+        check("resize to 60x20 mid-run: a notice, and the run goes on",
+              small is not None and "[RUN ACTIVE" in small, small)
+        check("resize back: the run completes", s is not None, t.screen())
+        t.keys("1", "q")
+        check("resize: the TUI exits cleanly", t.exit_status() == 0)
+    finally:
+        t.kill()
+    n = len({dict(r["query"])["user_id"] for r in sink.requests()})
+    sink.stop()
+    check("resize: every row was delivered", n == 300, n)
+
+
+def test_help_overlay_and_no_color():
+    w = Work()
+    fixed_profile(w)
+    t = Tmux(w, "tui -p p.ini", env={"NO_COLOR": "1"})
+    try:
+        t.wait("Webhook URL")
+        plain = t.screen(escapes=True)
+        check("NO_COLOR=1 renders with no colour codes",
+              "HTTP method" in plain and
+              re.search(r"\x1b\[[0-9;]*(3[0-7]|38;5|4[0-7]|48;5)[;m]", plain) is None,
+              repr(plain[:400]))
+        t.keys("?")
+        s = t.wait("Keys: Destination")
+        check("? shows the help overlay from the key table",
+              s is not None and "add a header" in s and "go to a step" in s, s)
+        t.keys("Escape")
+        s = t.screen()
+        check("any key closes the help", "Keys: Destination" not in s, s)
+    finally:
+        t.kill()
+    t = Tmux(w, "tui -p p.ini --theme default")
+    try:
+        t.wait("Webhook URL")
+        colour = t.screen(escapes=True)
+        check("the default theme does use colour",
+              re.search(r"\x1b\[[0-9;]*3[0-7][;m]", colour) is not None)
+    finally:
+        t.kill()
+
+
+def test_quit_asks_when_unsaved():
+    w = Work()
+    fixed_profile(w)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("HTTP method")
+        t.keys("Down")  # method: PUT, an unsaved change
+        s = t.wait("[+] unsaved")
+        check("an edit marks the title unsaved", s is not None, t.screen())
+        t.keys("q")
+        s = t.wait("unsaved changes")
+        check("q with unsaved changes asks first", s is not None, t.screen())
+        t.keys("n")
+        time.sleep(0.3)
+        check("n keeps the TUI open", not os.path.exists(w.path("tui.exit")))
+        t.keys("q", "y")
+        check("y quits", t.exit_status() == 0)
+    finally:
+        t.kill()
+
+
+def test_bad_theme_falls_back():
+    w = Work()
+    fixed_profile(w)
+    os.makedirs(w.path("cfg/hookcast/themes"))
+    w.write("cfg/hookcast/themes/broken.ini", "[colors]\ntitle = \"purpel\"\n")
+    t = Tmux(w, "tui -p p.ini --theme broken")
+    try:
+        s = t.wait("Using the default theme")
+        check("a bad theme file: a clear message and the default theme",
+              s is not None and "broken.ini:2: [colors]" in s and
+              'title: "purpel" is not a colour' in s, t.screen())
+        t.keys("Enter")
+        s = t.screen()
+        check("the message closes with a key, on the default theme",
+              "Using the default" not in s and "HTTP method" in s, s)
+    finally:
+        t.kill()
+
+
+def test_screen_dumps():
+    w = Work()
+    fixed_profile(w)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        steps = [("1-destination", [], "HTTP method"),
+                 ("2-segment", ["2"], "6 (0 invalid)"),
+                 ("3-mappings", ["3"], "Warnings"),
+                 ("4-activate", ["4"], "ready: A activates"),
+                 ("5-progress", ["5"], "No run yet"),
+                 ("6-history", ["6"], "No runs yet"),
+                 ("help", ["1", "?"], "Keys: Destination")]
+        for name, keys, marker in steps:
+            t.keys(*keys)
+            s = t.wait(marker)
+            ok, diff = dump_matches(name, s or t.screen())
+            check(f"screen dump at 100x30: {name}", ok, diff)
+    finally:
+        t.kill()
+
+
+def test_sigterm_stops_run_and_restores():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "50")
+    fixed_profile(w)
+    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, 201)])
+    with open(w.path("p.ini")) as f:
+        text = f.read().replace("http://127.0.0.1:9", sink.url).replace(
+            '"contacts.csv"', '"big.csv"').replace("concurrency = 8", "concurrency = 2")
+    w.write("p.ini", text)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("Webhook URL")
+        t.keys("4")
+        t.wait("ready")
+        t.keys("A")
+        t.wait("Send 200")
+        t.keys("y")
+        t.wait("Latest results")
+        time.sleep(0.5)
+        pid = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
+                             capture_output=True, text=True).stdout.split()
+        for p in pid:
+            os.kill(int(p), 15)
+        status = t.exit_status()
+        err = open(w.path("tui.err")).read()
+        check("SIGTERM in the TUI: the run stops gracefully, exit 130, resumable",
+              status == 130 and "resume with: hookcast run --resume" in err,
+              f"{status} {err}")
+    finally:
+        t.kill()
+    sink.stop()
+    rc, out, _ = w.run(["history", "--json"])
+    runs = [json.loads(x) for x in out.splitlines()]
+    check("SIGTERM in the TUI: the run reads as interrupted",
+          runs and runs[0]["state"] == "interrupted", out)
+
+
+if shutil.which("tmux") is None:
+    check("tmux is needed for the TUI tests", False, "install tmux")
+else:
+    for test in [test_end_to_end_from_nothing, test_resize_during_run,
+                 test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
+                 test_bad_theme_falls_back, test_screen_dumps,
+                 test_sigterm_stops_run_and_restores]:
+        try:
+            test()
+        except Exception as e:
+            check(test.__name__, False, repr(e))
+done()
