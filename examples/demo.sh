@@ -1,8 +1,11 @@
 #!/bin/bash
 # make demo: the main job, end to end, on this machine only. It starts the
-# built-in receiver (hookcast sink) on a free loopback port, points the
-# example profile at it, checks and previews the segment, runs the
-# activation, and shows the running history. Nothing leaves 127.0.0.1.
+# built-in receiver (hookcast sink) on a free loopback port and points the
+# example profile at it. On a terminal it opens the wizard on that profile
+# (activate it in step 4, watch step 5, browse step 6); the sink stops when
+# the wizard exits. Without a terminal it checks, previews and runs the
+# activation headless and shows the running history. Nothing leaves
+# 127.0.0.1.
 set -eu
 hc=$(realpath "${1:-./hookcast}")
 cd "$(dirname "$0")"
@@ -28,6 +31,12 @@ cp contacts.csv "$work/"
 sed "s|https://example.com/webhook|$url/webhook|" contacts.ini >"$work/contacts.ini"
 chmod 600 "$work/contacts.ini"
 cd "$work"
+
+if [ -t 0 ] && [ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && [ -z "${HOOKCAST_DEMO_HEADLESS:-}" ]; then
+    echo "hookcast sink is listening on $url (its log: $work/sink.log)"
+    "$hc" tui -p contacts.ini
+    exit $?
+fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "hookcast check -p contacts.ini"

@@ -26,7 +26,7 @@ class Tmux:
         envs = " ".join(f"{k}='{v}'" for k, v in e.items())
         cmd = (f"cd '{work.dir}' && env {envs} {HOOKCAST} {args} "
                f"2>'{work.path('tui.err')}'; echo EXIT=$? > '{work.path('tui.exit')}'; "
-               f"sleep 600")
+               f"stty -a > '{work.path('tui.stty')}'; sleep 600")
         subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s",
                         "t", "-x", str(w), "-y", str(h), cmd], check=True)
 
@@ -353,13 +353,37 @@ def test_sigterm_stops_run_and_restores():
           runs and runs[0]["state"] == "interrupted", out)
 
 
+def test_crash_restores_terminal():
+    w = Work()
+    fixed_profile(w)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("HTTP method")
+        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
+                              capture_output=True, text=True).stdout.split()
+        for p in pids:
+            os.kill(int(p), 11)  # SIGSEGV
+        status = t.exit_status()
+        time.sleep(0.3)
+        stty = open(w.path("tui.stty")).read() if os.path.exists(w.path("tui.stty")) else ""
+        flags = stty.replace(";", " ").split()
+        check("kill -SEGV: the TUI dies of the signal",
+              status == 128 + 11, status)
+        check("kill -SEGV: the terminal has echo and icanon back",
+              "echo" in flags and "icanon" in flags and "-echo" not in flags,
+              stty)
+    finally:
+        t.kill()
+
+
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI tests", False, "install tmux")
 else:
     for test in [test_end_to_end_from_nothing, test_resize_during_run,
                  test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
                  test_bad_theme_falls_back, test_screen_dumps,
-                 test_sigterm_stops_run_and_restores]:
+                 test_sigterm_stops_run_and_restores,
+                 test_crash_restores_terminal]:
         try:
             test()
         except Exception as e:
