@@ -208,6 +208,18 @@ def test_resize_during_run():
         t.wait("Send 300 POST")
         t.keys("y")
         t.wait("Latest results")
+        t.keys("p")
+        paused = t.wait("[RUN PAUSED", 5)
+        n1 = len(sink.requests())
+        time.sleep(0.6)
+        n2 = len(sink.requests())
+        t.keys("p")
+        check("p pauses the run (nothing new is sent) and p resumes it",
+              paused is not None and n2 - n1 <= 4 and
+              t.wait("[RUN ACTIVE", 5) is not None, f"{n1} {n2}")
+        t.keys("+")
+        check("+ raises the concurrency", t.wait("concurrency 5", 5) is not None,
+              t.screen())
         t.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
         small = t.wait("Terminal too small", 5)
         t.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
