@@ -48,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo install uninstall clean
+.PHONY: all deps build test check-build unit demo bench install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -83,6 +83,10 @@ check-build: $(BUILD)/hookcast $(UNIT_BIN)
 
 demo: all
 	@examples/demo.sh ./hookcast
+
+# The benchmark runs the optimised build: see BENCHMARKS.md.
+bench: all
+	@bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(MANDIR)

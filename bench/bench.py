@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""make bench: hookcast against wrk and curl --parallel, on one nginx on
+127.0.0.1, in the same run. Prints a table of ratios; see BENCHMARKS.md.
+
+  bench/run.sh            the full benchmark (100k and 1M rows, 3 runs each)
+  bench/run.sh --smoke    1,000 rows, one run each: checks that the scripts
+                          work, measures nothing worth reading
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+SMOKE = "--smoke" in sys.argv
+HC = os.path.abspath(os.environ.get("HOOKCAST") or os.path.join(ROOT, "hookcast"))
+ROWS = 1000 if SMOKE else int(os.environ.get("BENCH_ROWS", "100000"))
+BIG = 2000 if SMOKE else int(os.environ.get("BENCH_BIG_ROWS", "1000000"))
+RUNS = 1 if SMOKE else int(os.environ.get("BENCH_RUNS", "3"))
+WRK_S = 1 if SMOKE else int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+IDLE_S = 1 if SMOKE else 10
+C = 32
+
+work = tempfile.mkdtemp(prefix="hookcast-bench.")
+env = dict(os.environ, HOOKCAST_STATE_DIR=os.path.join(work, "state"),
+           LC_ALL="C.UTF-8")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def timed(cmd, **kw):
+    """Run cmd under /usr/bin/time: (wall s, user+sys s, peak RSS KiB, out)."""
+    fmt = "TIME %e %U %S %M"
+    p = subprocess.run(["/usr/bin/time", "-f", fmt] + cmd, capture_output=True,
+                       text=True, env=env, cwd=work, **kw)
+    m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {p.stderr[-800:]}")
+    wall, user, sys_, rss = float(m[1]), float(m[2]), float(m[3]), int(m[4])
+    return wall, user + sys_, rss, p.stdout
+
+
+def median_of(fn):
+    results = [fn() for _ in range(RUNS)]
+    key = sorted(range(len(results)), key=lambda i: results[i][0])
+    return results[key[len(key) // 2]]
+
+
+def start_nginx(port):
+    conf = os.path.join(work, "nginx.conf")
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        os.makedirs(os.path.join(work, d), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 60s;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /hook {{ return 204; }}
+    }}
+}}
+""")
+    subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("nginx did not start")
+
+
+def stop_nginx():
+    try:
+        with open(os.path.join(work, "nginx.pid")) as f:
+            os.kill(int(f.read().strip()), 15)
+    except (OSError, ValueError):
+        pass
+
+
+def write_segment(path, rows):
+    with open(path, "w") as f:
+        f.write("id,email,name,country,note\n")
+        for i in range(1, rows + 1):
+            f.write(f'{i},user{i}@example.com,Name {i},FR,"a&b={i} é+x"\n')
+
+
+def write_profile(path, url, segment):
+    with open(path, "w") as f:
+        f.write(f"""[destination]
+url = "{url}?src=bench"
+method = POST
+[segment]
+file = "{segment}"
+[mappings]
+map1 = "id=id"
+map2 = "email=email"
+map3 = "name=name"
+map4 = "country=country"
+map5 = "note=note"
+[delivery]
+concurrency = {C}
+breaker_initial = 0
+""")
+    os.chmod(path, 0o600)
+
+
+def hookcast_rate(out):
+    s = json.loads(out)
+    if s["delivered"] == 0 or s["exit_status"] != 0:
+        raise RuntimeError(f"hookcast run did not deliver: {out}")
+    return s
+
+
+def tui_run(profile):
+    """Start the same run from the wizard in tmux; the rate it shows."""
+    sock = f"hcbench{os.getpid()}"
+    cmd = f"cd {work} && env HOOKCAST_STATE_DIR={env['HOOKCAST_STATE_DIR']} {HC} tui -p {profile}; sleep 60"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "b", "-x",
+                    "100", "-y", "30", cmd], check=True)
+
+    def screen():
+        return subprocess.run(["tmux", "-L", sock, "capture-pane", "-t", "b",
+                               "-p"], capture_output=True, text=True).stdout
+
+    def wait(text, limit):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            s = screen()
+            if text in s:
+                return s
+            time.sleep(0.05)
+        raise RuntimeError(f"the TUI never showed {text!r}:\n{screen()}")
+
+    def key(k):
+        subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "b", k])
+
+    try:
+        wait("HTTP method", 20)
+        key("4")
+        wait("ready: A activates", 60)
+        key("A")
+        wait("Send ", 10)
+        t0 = time.monotonic()
+        key("y")
+        s = wait("finished:", 600)
+        wall = time.monotonic() - t0
+        m = re.search(r"average ([\d.]+)/s", s)
+        return float(m[1]), wall
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"])
+
+
+def tui_idle_cpu(profile):
+    sock = f"hcidle{os.getpid()}"
+    cmd = f"cd {work} && env HOOKCAST_STATE_DIR={env['HOOKCAST_STATE_DIR']} {HC} tui -p {profile}; sleep 60"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "i", "-x",
+                    "100", "-y", "30", cmd], check=True)
+    try:
+        time.sleep(1.5)
+        pid = subprocess.run(["pgrep", "-f", f"^{HC} tui -p {profile}"],
+                             capture_output=True, text=True).stdout.split()[0]
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def cpu():
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        c0, t0 = cpu(), time.monotonic()
+        time.sleep(IDLE_S)
+        return 100 * (cpu() - c0) / (time.monotonic() - t0)
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"])
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
+
+
+def main():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    log(f"bench: {ROWS} rows, {BIG} for memory and check, {RUNS} run(s) each, "
+        f"nginx on {url}")
+    seg = os.path.join(work, "seg.csv")
+    big = os.path.join(work, "big.csv")
+    write_segment(seg, ROWS)
+    write_segment(big, BIG)
+    prof = os.path.join(work, "bench.ini")
+    bigprof = os.path.join(work, "big.ini")
+    write_profile(prof, url, seg)
+    write_profile(bigprof, url, big)
+    start_nginx(port)
+    rows = []
+    try:
+        # 1. the ceiling: wrk on one fixed URL
+        def wrk():
+            p = subprocess.run(["wrk", "-t1", f"-c{C}", f"-d{WRK_S}s",
+                                f"{url}?src=bench&id=1"], capture_output=True,
+                               text=True)
+            m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+            if not m:
+                raise RuntimeError("wrk: " + p.stdout + p.stderr)
+            return float(m[1]), 0.0, 0
+        wrk_rate = median_of(wrk)[0]
+        log(f"wrk: {wrk_rate:.0f}/s")
+
+        # 2. what a shell user would do: curl --parallel over the same URLs
+        out = subprocess.run([HC, "preview", "-p", prof, "--all"],
+                             capture_output=True, text=True, env=env, check=True).stdout
+        cfg = os.path.join(work, "urls.cfg")
+        with open(cfg, "w") as f:
+            for line in out.splitlines():
+                f.write(f'url = "{line.split(" ", 1)[1]}"\noutput = /dev/null\n')
+
+        def curl():
+            wall, cpu, rss, _ = timed(["curl", "--parallel", "--parallel-max",
+                                       str(C), "-s", "-K", cfg])
+            return ROWS / wall, cpu, rss
+        curl_rate, curl_cpu, curl_rss = median_of(curl)
+        log(f"curl --parallel: {curl_rate:.0f}/s")
+
+        # 3. hookcast run, journal on
+        def hc():
+            wall, cpu, rss, out = timed([HC, "run", "-p", prof, "-c", str(C),
+                                         "-q", "--json"])
+            s = hookcast_rate(out)
+            return ROWS / wall, cpu, rss, s["rate"]
+        hc_rate, hc_cpu, hc_rss, hc_engine_rate = median_of(hc)
+        log(f"hookcast run: {hc_rate:.0f}/s (engine {hc_engine_rate:.0f}/s)")
+
+        # 4. the same run from the TUI
+        tui = [tui_run(prof) for _ in range(RUNS)]
+        tui.sort()
+        tui_rate = tui[len(tui) // 2][0]
+        log(f"hookcast in the TUI: {tui_rate:.0f}/s")
+        idle = tui_idle_cpu(prof)
+        log(f"idle TUI: {idle:.2f}% of a core")
+
+        # 5. memory: peak RSS, 100k and 1M rows
+        _, _, rss_small, _ = timed([HC, "run", "-p", prof, "-q", "--json"])
+        _, big_cpu, rss_big, big_out = timed([HC, "run", "-p", bigprof, "-q",
+                                              "--json"])
+        hookcast_rate(big_out)
+        log(f"peak RSS: {rss_small} KiB ({ROWS} rows), {rss_big} KiB ({BIG} rows)")
+
+        # 6. segment check speed against wc -l
+        hf = os.path.join(work, "hyperfine.json")
+        subprocess.run(["hyperfine", "-N", "--runs", str(max(RUNS, 2)),
+                        "--export-json", hf,
+                        f"{HC} check -p {bigprof}", f"wc -l {big}"],
+                       capture_output=True, check=True, env=env, cwd=work)
+        with open(hf) as f:
+            res = json.load(f)["results"]
+        check_s = res[0]["median"]
+        wc_s = res[1]["median"]
+        log(f"check: {check_s:.3f}s, wc -l: {wc_s:.3f}s")
+    finally:
+        stop_nginx()
+
+    def row(name, rate, cpu, rss, note=""):
+        rows.append((name, rate, cpu, rss, note))
+
+    row("wrk -t1 -c32 (one fixed URL)", wrk_rate, None, None)
+    row("curl --parallel --parallel-max 32", curl_rate, curl_cpu, curl_rss)
+    row("hookcast run -c 32 (journal on)", hc_rate, hc_cpu, hc_rss,
+        f"engine {hc_engine_rate:.0f}/s")
+    row("hookcast in the TUI (tmux)", tui_rate, None, None)
+    print(f"\nhookcast bench: {ROWS} rows, 5 columns, c={C}, POST, median of "
+          f"{RUNS}; {machine()}\n")
+    print("| case | requests/s | vs curl | vs wrk | CPU s | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, rate, cpu, rss, note in rows:
+        print(f"| {name} | {rate:,.0f} | {rate / curl_rate:.2f}x | "
+              f"{rate / wrk_rate:.2f}x | {'' if cpu is None else f'{cpu:.2f}'} | "
+              f"{'' if rss is None else f'{rss / 1024:.1f} MiB'} |"
+              + (f" {note}" if note else ""))
+    print()
+    print("| target | measured | met |")
+    print("| --- | --- | --- |")
+    targets = [
+        ("hookcast run vs curl --parallel >= 2.0x", f"{hc_rate / curl_rate:.2f}x",
+         hc_rate / curl_rate >= 2.0),
+        ("hookcast run vs wrk >= 0.40x", f"{hc_rate / wrk_rate:.2f}x",
+         hc_rate / wrk_rate >= 0.40),
+        (f"peak RSS, {BIG} rows <= 16 MiB, within 10% of {ROWS} rows",
+         f"{rss_big / 1024:.1f} MiB vs {rss_small / 1024:.1f} MiB",
+         rss_big <= 16 * 1024 and rss_big <= rss_small * 1.10),
+        ("TUI run vs headless run >= 0.9x", f"{tui_rate / hc_engine_rate:.2f}x "
+         "(engine rates)", tui_rate / hc_engine_rate >= 0.9),
+        ("idle TUI < 1% of a core", f"{idle:.2f}%", idle < 1.0),
+        (f"hookcast check, {BIG} rows <= 20x wc -l", f"{check_s / wc_s:.1f}x "
+         f"({check_s:.2f}s vs {wc_s:.3f}s)", check_s / wc_s <= 20),
+    ]
+    for name, value, met in targets:
+        print(f"| {name} | {value} | {'yes' if met else 'NO'} |")
+    if SMOKE:
+        print("\n(smoke run: numbers from 1,000 rows mean nothing)")
+
+
+try:
+    main()
+finally:
+    stop_nginx()
+    shutil.rmtree(work, ignore_errors=True)
