@@ -54,6 +54,18 @@ int request_build(const struct request_plan *plan,
 		  const struct segment_row *row, struct hc_buf *url,
 		  struct hc_buf *shown, struct hc_buf *why);
 
+/*
+ * The same verdict as request_build(), without building the URL: for
+ * validating a whole segment fast. 0, or -1 with why set.
+ */
+int request_check(const struct request_plan *plan,
+		  const struct segment_row *row, struct hc_buf *why);
+
+/* Percent-encode s[0..n) onto b exactly as curl_easy_escape does: only
+ * A-Z a-z 0-9 - . _ ~ stay as they are. */
+void request_escape(struct hc_buf *b, const char *s, size_t n);
+size_t request_escaped_len(const char *s, size_t n);
+
 /* How much of a shown URL comes before the mapped parameters (the base URL
  * and the static ones): the rest of it comes from the row. */
 size_t request_shown_prefix_len(const struct request_plan *plan);

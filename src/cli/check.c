@@ -44,7 +44,7 @@ int cli_check(int argc, char **argv)
 	const char *name = segment_name(job.seg);
 	while ((r = segment_next(job.seg, &row)) > 0) {
 		rows++;
-		if (request_build(job.plan, &row, &url, NULL, &why) == 0)
+		if (request_check(job.plan, &row, &why) == 0)
 			continue;
 		invalid++;
 		printf("%s:%llu: row %llu: %s\n", name,

@@ -162,7 +162,7 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 		a->rows_total++;
 		if (!in_scope(a, row.row) || limit_reached(a))
 			continue;
-		bool ok = request_build(a->plan, &row, &url, NULL, &a->why) == 0;
+		bool ok = request_check(a->plan, &row, &a->why) == 0;
 		a->selected++;
 		if (ok) {
 			a->valid++;
@@ -418,8 +418,7 @@ static int src_next(void *ud, struct engine_request *req)
 		if (history_finals_get(&a->prior, row.row) != FINAL_NONE) {
 			/* Final in the journal already: count it toward
 			 * the limit, as validation did. */
-			if (request_build(a->plan, &row, req->url, NULL,
-					  &a->why) == 0)
+			if (request_check(a->plan, &row, &a->why) == 0)
 				a->selected_valid++;
 			continue;
 		}

@@ -680,23 +680,32 @@ int engine_step(struct engine *e, struct curl_waitfd *extra, unsigned nextra,
 	int running = 0;
 	curl_multi_poll(e->multi, extra, nextra, wait_ms(e, now, max_wait_ms),
 			NULL);
-	curl_multi_perform(e->multi, &running);
-	now = mono();
-	CURLMsg *msg;
-	int left;
-	while (e->state != ENGINE_FAILED &&
-	       (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		char *priv = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-		finish(e, (struct slot *)(void *)priv, msg->data.result, now);
+	/* Perform, collect, refill; and when the refill started transfers,
+	 * perform once more so that they go out now rather than after
+	 * another trip through poll. */
+	for (int round = 0; round < 2; round++) {
+		curl_multi_perform(e->multi, &running);
+		now = mono();
+		CURLMsg *msg;
+		int left;
+		while (e->state != ENGINE_FAILED &&
+		       (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			char *priv = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			finish(e, (struct slot *)(void *)priv, msg->data.result,
+			       now);
+		}
+		if (e->state == ENGINE_FAILED)
+			return 0;
+		size_t before = e->active;
+		dispatch(e, now);
+		if (e->state == ENGINE_FAILED)
+			return 0;
+		if (e->active <= before)
+			break;
 	}
-	if (e->state == ENGINE_FAILED)
-		return 0;
-	dispatch(e, now);
-	if (e->state == ENGINE_FAILED)
-		return 0;
 	if (e->dirty) {
 		e->dirty = false;
 		if (e->src.flush(e->src.ud) < 0) {

@@ -380,6 +380,8 @@ struct history_journal {
 	char *path;
 	struct hc_buf buf;
 	struct hc_buf cell;
+	time_t time_sec;
+	char time_base[24];
 	double last_sync;
 	bool unsynced;
 };
@@ -446,12 +448,15 @@ const char *history_journal_path(const struct history_journal *j)
 static void put_text(struct history_journal *j, const char *s, size_t n)
 {
 	hc_buf_reset(&j->cell);
+	hc_buf_reserve(&j->cell, n + 1);
+	char *o = j->cell.data;
 	if (n > 0 && strchr("=+-@\t\r", s[0]) != NULL)
-		hc_buf_addc(&j->cell, '\'');
+		*o++ = '\'';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		hc_buf_addc(&j->cell, (c < 0x20 || c == 0x7f) ? ' ' : (char)c);
+		*o++ = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
 	}
+	j->cell.len = (size_t)(o - j->cell.data);
 	size_t need = 2 * j->cell.len + 2;
 	hc_buf_reserve(&j->buf, need);
 	size_t w = csv_write(j->buf.data + j->buf.len, need, j->cell.data,
@@ -460,24 +465,72 @@ static void put_text(struct history_journal *j, const char *s, size_t n)
 	j->buf.data[j->buf.len] = '\0';
 }
 
+static void put_u64(struct hc_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	hc_buf_reserve(b, n);
+	for (size_t i = 0; i < n; i++)
+		b->data[b->len + i] = tmp[n - 1 - i];
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* The time cell, "2026-11-28T05:45:07.123Z", formatting the seconds part
+ * once per second rather than once per line. */
+static void put_time(struct history_journal *j, double t)
+{
+	long long total = llround(t * 1000.0);
+	time_t sec = (time_t)(total / 1000);
+	int ms = (int)(total % 1000);
+	if (sec != j->time_sec || j->time_base[0] == '\0') {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(j->time_base, sizeof j->time_base, "%Y-%m-%dT%H:%M:%S",
+			 &tm);
+		j->time_sec = sec;
+	}
+	char msbuf[6] = { '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+			  (char)('0' + ms % 10), 'Z', '\0' };
+	hc_buf_adds(&j->buf, j->time_base);
+	hc_buf_add(&j->buf, msbuf, 5);
+}
+
 void history_journal_add(struct history_journal *j, const struct history_line *l)
 {
-	char t[40];
-	history_format_time(l->time, t, sizeof t);
-	hc_buf_printf(&j->buf, "%llu,%llu,%u,%s,%s,", (unsigned long long)l->row,
-		      (unsigned long long)l->line, l->attempt, t, l->method);
+	struct hc_buf *b = &j->buf;
+	put_u64(b, l->row);
+	hc_buf_addc(b, ',');
+	put_u64(b, l->line);
+	hc_buf_addc(b, ',');
+	put_u64(b, l->attempt);
+	hc_buf_addc(b, ',');
+	put_time(j, l->time);
+	hc_buf_addc(b, ',');
+	hc_buf_adds(b, l->method);
+	hc_buf_addc(b, ',');
 	if (l->status > 0)
-		hc_buf_printf(&j->buf, "%ld", l->status);
-	hc_buf_printf(&j->buf, ",%s,", l->outcome);
-	if (l->latency_ms >= 0)
-		hc_buf_printf(&j->buf, "%.1f", l->latency_ms);
-	hc_buf_addc(&j->buf, ',');
+		put_u64(b, (uint64_t)l->status);
+	hc_buf_addc(b, ',');
+	hc_buf_adds(b, l->outcome);
+	hc_buf_addc(b, ',');
+	if (l->latency_ms >= 0) {
+		uint64_t tenths = (uint64_t)llround(l->latency_ms * 10.0);
+		put_u64(b, tenths / 10);
+		hc_buf_addc(b, '.');
+		hc_buf_addc(b, (char)('0' + tenths % 10));
+	}
+	hc_buf_addc(b, ',');
 	put_text(j, l->error ? l->error : "", l->error ? strlen(l->error) : 0);
-	hc_buf_addc(&j->buf, ',');
+	hc_buf_addc(b, ',');
 	put_text(j, l->url ? l->url : "", l->url ? strlen(l->url) : 0);
-	hc_buf_addc(&j->buf, ',');
+	hc_buf_addc(b, ',');
 	put_text(j, l->response ? l->response : "", l->response_len);
-	hc_buf_addc(&j->buf, '\n');
+	hc_buf_addc(b, '\n');
 }
 
 int history_journal_flush(struct history_journal *j, char **err)

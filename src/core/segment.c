@@ -162,8 +162,12 @@ static void on_field(void *s, size_t len, void *data)
 	seg->offs[seg->nstored] = seg->data.len;
 	seg->lens[seg->nstored] = len;
 	seg->nstored++;
-	hc_buf_add(&seg->data, field, len);
-	hc_buf_addc(&seg->data, '\0');
+	struct hc_buf *d = &seg->data;
+	if (d->len + len + 1 >= d->cap)
+		hc_buf_reserve(d, len + 1);
+	memcpy(d->data + d->len, field, len);
+	d->len += len;
+	d->data[d->len++] = '\0';
 }
 
 static void on_record(int c, void *data)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <curl/curl.h>
+
 #include "hookcast/request.h"
 #include "testutil.h"
 
@@ -401,6 +403,88 @@ static void test_invalid_row_not_built(void **state)
 	profile_free(p);
 }
 
+/* Our encoder must give exactly what curl_easy_escape gives. */
+static void test_escape_matches_curl(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (int t = 0; t < 5000; t++) {
+		char s[80];
+		size_t n = 1 + (size_t)(t % 79);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			s[i] = (char)(seed >> 16);
+		}
+		hc_buf_reset(&b);
+		request_escape(&b, s, n);
+		char *want = curl_easy_escape(NULL, s, (int)n);
+		assert_string_equal(b.data, want);
+		assert_int_equal(request_escaped_len(s, n), strlen(want));
+		curl_free(want);
+	}
+	hc_buf_reset(&b);
+	request_escape(&b, "", 0);
+	assert_string_equal(b.data, "");
+	hc_buf_free(&b);
+}
+
+/* request_check gives the same verdict as request_build, near the limit. */
+static void test_check_agrees_with_build(void **state)
+{
+	(void)state;
+	struct profile *p = make_profile("https://h/x?a=1");
+	add_map(p, "v", "c");
+	add_map(p, "w", "d");
+	p->empty_values = PROFILE_EMPTY_OMIT;
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	char *path = tu_writes("chk.csv", "c,d\nx,y\n");
+	char *err;
+	struct segment *seg = segment_open(path, NULL, &err);
+	assert_int_equal(request_plan_bind(plan, seg, &m), 0);
+	struct hc_buf u, w1, w2, cbuf, dbuf;
+	hc_buf_init(&u);
+	hc_buf_init(&w1);
+	hc_buf_init(&w2);
+	hc_buf_init(&cbuf);
+	hc_buf_init(&dbuf);
+	int ok = 0, bad = 0;
+	for (size_t n = 4870; n < 4940; n++) {
+		hc_buf_reset(&cbuf);
+		hc_buf_reset(&dbuf);
+		for (size_t i = 0; i < n; i++)
+			hc_buf_addc(&cbuf, i % 3 ? 'a' : '&');
+		for (size_t i = 0; i < n % 7; i++)
+			hc_buf_addc(&dbuf, ' ');
+		const char *fields[2] = { cbuf.data, dbuf.data };
+		size_t lens[2] = { cbuf.len, dbuf.len };
+		struct segment_row row = { .row = 1, .line = 2, .nfields = 2,
+					   .fields = fields, .lens = lens };
+		int b = request_build(plan, &row, &u, NULL, &w1);
+		int c = request_check(plan, &row, &w2);
+		assert_int_equal(b, c);
+		assert_string_equal(w1.data ? w1.data : "", w2.data ? w2.data : "");
+		if (b == 0)
+			ok++;
+		else
+			bad++;
+	}
+	assert_true(ok > 0 && bad > 0); /* both sides of the limit were seen */
+	hc_buf_free(&u);
+	hc_buf_free(&w1);
+	hc_buf_free(&w2);
+	hc_buf_free(&cbuf);
+	hc_buf_free(&dbuf);
+	segment_free(seg);
+	request_plan_free(plan);
+	hc_msgs_free(&m);
+	profile_free(p);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +500,8 @@ int main(void)
 		cmocka_unit_test(test_long_url_invalid),
 		cmocka_unit_test(test_bind_missing_column_and_dup_keys),
 		cmocka_unit_test(test_invalid_row_not_built),
+		cmocka_unit_test(test_escape_matches_curl),
+		cmocka_unit_test(test_check_agrees_with_build),
 	};
 	return cmocka_run_group_tests_name("request", tests, NULL, NULL);
 }
