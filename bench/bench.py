@@ -57,12 +57,6 @@ def timed(cmd, **kw):
     return wall, user + sys_, rss, p.stdout
 
 
-def median_of(fn):
-    results = [fn() for _ in range(RUNS)]
-    key = sorted(range(len(results)), key=lambda i: results[i][0])
-    return results[key[len(key) // 2]]
-
-
 def start_nginx(port):
     conf = os.path.join(work, "nginx.conf")
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -142,7 +136,7 @@ def hookcast_rate(out):
 
 def tui_run(profile):
     """Start the same run from the wizard in tmux; the rate it shows."""
-    sock = f"hcbench{os.getpid()}"
+    sock = f"hcbench{os.getpid()}{time.monotonic_ns() % 1000000}"
     cmd = f"cd {work} && env HOOKCAST_STATE_DIR={env['HOOKCAST_STATE_DIR']} {HC} tui -p {profile}; sleep 60"
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "b", "-x",
                     "100", "-y", "30", cmd], check=True)
@@ -151,13 +145,13 @@ def tui_run(profile):
         return subprocess.run(["tmux", "-L", sock, "capture-pane", "-t", "b",
                                "-p"], capture_output=True, text=True).stdout
 
-    def wait(text, limit):
+    def wait(text, limit, poll=0.05):
         t0 = time.monotonic()
         while time.monotonic() - t0 < limit:
             s = screen()
             if text in s:
                 return s
-            time.sleep(0.05)
+            time.sleep(poll)
         raise RuntimeError(f"the TUI never showed {text!r}:\n{screen()}")
 
     def key(k):
@@ -171,7 +165,7 @@ def tui_run(profile):
         wait("Send ", 10)
         t0 = time.monotonic()
         key("y")
-        s = wait("finished:", 600)
+        s = wait("finished:", 600, poll=0.25)
         wall = time.monotonic() - t0
         m = re.search(r"average ([\d.]+)/s", s)
         return float(m[1]), wall
@@ -180,7 +174,7 @@ def tui_run(profile):
 
 
 def tui_idle_cpu(profile):
-    sock = f"hcidle{os.getpid()}"
+    sock = f"hcidle{os.getpid()}{time.monotonic_ns() % 1000000}"
     cmd = f"cd {work} && env HOOKCAST_STATE_DIR={env['HOOKCAST_STATE_DIR']} {HC} tui -p {profile}; sleep 60"
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "i", "-x",
                     "100", "-y", "30", cmd], check=True)
@@ -227,6 +221,13 @@ def main():
     start_nginx(port)
     rows = []
     try:
+        out = subprocess.run([HC, "preview", "-p", prof, "--all"],
+                             capture_output=True, text=True, env=env, check=True).stdout
+        cfg = os.path.join(work, "urls.cfg")
+        with open(cfg, "w") as f:
+            for line in out.splitlines():
+                f.write(f'url = "{line.split(" ", 1)[1]}"\noutput = /dev/null\n')
+
         # 1. the ceiling: wrk on one fixed URL
         def wrk():
             p = subprocess.run(["wrk", "-t1", f"-c{C}", f"-d{WRK_S}s",
@@ -236,23 +237,12 @@ def main():
             if not m:
                 raise RuntimeError("wrk: " + p.stdout + p.stderr)
             return float(m[1]), 0.0, 0
-        wrk_rate = median_of(wrk)[0]
-        log(f"wrk: {wrk_rate:.0f}/s")
 
         # 2. what a shell user would do: curl --parallel over the same URLs
-        out = subprocess.run([HC, "preview", "-p", prof, "--all"],
-                             capture_output=True, text=True, env=env, check=True).stdout
-        cfg = os.path.join(work, "urls.cfg")
-        with open(cfg, "w") as f:
-            for line in out.splitlines():
-                f.write(f'url = "{line.split(" ", 1)[1]}"\noutput = /dev/null\n')
-
         def curl():
             wall, cpu, rss, _ = timed(["curl", "--parallel", "--parallel-max",
                                        str(C), "-s", "-K", cfg])
             return ROWS / wall, cpu, rss
-        curl_rate, curl_cpu, curl_rss = median_of(curl)
-        log(f"curl --parallel: {curl_rate:.0f}/s")
 
         # 3. hookcast run, journal on
         def hc():
@@ -260,14 +250,40 @@ def main():
                                          "-q", "--json"])
             s = hookcast_rate(out)
             return ROWS / wall, cpu, rss, s["rate"]
-        hc_rate, hc_cpu, hc_rss, hc_engine_rate = median_of(hc)
-        log(f"hookcast run: {hc_rate:.0f}/s (engine {hc_engine_rate:.0f}/s)")
 
-        # 4. the same run from the TUI
-        tui = [tui_run(prof) for _ in range(RUNS)]
-        tui.sort()
-        tui_rate = tui[len(tui) // 2][0]
-        log(f"hookcast in the TUI: {tui_rate:.0f}/s")
+        # references: libcurl's own multi loop, and libcsv's own parsing
+        bare = os.path.join(work, "bare_multi")
+        barecsv = os.path.join(work, "bare_csv")
+        subprocess.run(["cc", "-O2", "-o", bare, os.path.join(ROOT, "bench",
+                        "bare_multi.c"), "-lcurl"], check=True)
+        subprocess.run(["cc", "-O2", "-o", barecsv, os.path.join(ROOT, "bench",
+                        "bare_csv.c"), "-lcsv"], check=True)
+
+        def bare_loop():
+            p = subprocess.run([bare, f"{url}?src=bench", str(ROWS)],
+                               capture_output=True, text=True, check=True)
+            return float(p.stdout), 0.0, 0
+
+        # The cases take turns, so that a noisy neighbour on a shared
+        # machine weighs on all of them alike.
+        wrks, curls, hcs, tuis, bares = [], [], [], [], []
+        for i in range(RUNS):
+            wrks.append(wrk())
+            bares.append(bare_loop())
+            curls.append(curl())
+            hcs.append(hc())
+            tuis.append(tui_run(prof))  # 4. the same run from the TUI
+            log(f"round {i + 1}: wrk {wrks[-1][0]:.0f}/s, curl {curls[-1][0]:.0f}/s, "
+                f"hookcast {hcs[-1][0]:.0f}/s (engine {hcs[-1][3]:.0f}/s), "
+                f"TUI {tuis[-1][0]:.0f}/s, bare libcurl {bares[-1][0]:.0f}/s")
+
+        def med(results):
+            return sorted(results, key=lambda r: r[0])[len(results) // 2]
+        wrk_rate = med(wrks)[0]
+        curl_rate, curl_cpu, curl_rss = med(curls)
+        hc_rate, hc_cpu, hc_rss, hc_engine_rate = med(hcs)
+        tui_rate = med(tuis)[0]
+        bare_rate = med(bares)[0]
         idle = tui_idle_cpu(prof)
         log(f"idle TUI: {idle:.2f}% of a core")
 
@@ -282,12 +298,14 @@ def main():
         hf = os.path.join(work, "hyperfine.json")
         subprocess.run(["hyperfine", "-N", "--runs", str(max(RUNS, 2)),
                         "--export-json", hf,
-                        f"{HC} check -p {bigprof}", f"wc -l {big}"],
+                        f"{HC} check -p {bigprof}", f"wc -l {big}",
+                        f"{barecsv} {big}"],
                        capture_output=True, check=True, env=env, cwd=work)
         with open(hf) as f:
             res = json.load(f)["results"]
         check_s = res[0]["median"]
         wc_s = res[1]["median"]
+        csv_s = res[2]["median"]
         log(f"check: {check_s:.3f}s, wc -l: {wc_s:.3f}s")
     finally:
         stop_nginx()
@@ -300,6 +318,7 @@ def main():
     row("hookcast run -c 32 (journal on)", hc_rate, hc_cpu, hc_rss,
         f"engine {hc_engine_rate:.0f}/s")
     row("hookcast in the TUI (tmux)", tui_rate, None, None)
+    row("reference: bare libcurl multi loop, no journal", bare_rate, None, None)
     print(f"\nhookcast bench: {ROWS} rows, 5 columns, c={C}, POST, median of "
           f"{RUNS}; {machine()}\n")
     print("| case | requests/s | vs curl | vs wrk | CPU s | peak RSS |")
@@ -328,6 +347,12 @@ def main():
     ]
     for name, value, met in targets:
         print(f"| {name} | {value} | {'yes' if met else 'NO'} |")
+    print(f"\nReferences measured in this run: hookcast run is "
+          f"{hc_engine_rate / bare_rate:.2f}x a bare libcurl multi loop "
+          f"({bare_rate:,.0f}/s, {bare_rate / wrk_rate:.2f}x wrk); bare libcsv "
+          f"parsing of the {BIG}-row file takes {csv_s:.3f}s, "
+          f"{csv_s / wc_s:.1f}x wc -l, and hookcast check "
+          f"{check_s / csv_s:.2f}x that.")
     if SMOKE:
         print("\n(smoke run: numbers from 1,000 rows mean nothing)")
 

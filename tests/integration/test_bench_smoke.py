@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""The benchmark's smoke run (1,000 rows, one run each, no thresholds), so
+that bench/ cannot rot. It checks that every case ran and reported."""
+import os
+import subprocess
+
+from hc import HOOKCAST, check, done
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+p = subprocess.run([os.path.join(ROOT, "bench", "run.sh"), "--smoke"],
+                   capture_output=True, text=True, timeout=600,
+                   env=dict(os.environ, HOOKCAST=HOOKCAST))
+out = p.stdout
+check("bench --smoke runs to the end", p.returncode == 0, p.stderr[-2000:])
+for case in ("wrk -t1 -c32", "curl --parallel --parallel-max 32",
+             "hookcast run -c 32 (journal on)", "hookcast in the TUI (tmux)"):
+    line = next((l for l in out.splitlines() if l.startswith("| " + case)), "")
+    check(f"bench --smoke reports a rate for {case}",
+          line != "" and line.split("|")[2].strip().replace(",", "").isdigit(),
+          out)
+for target in ("vs curl --parallel", "vs wrk", "peak RSS", "TUI run vs headless",
+               "idle TUI", "hookcast check"):
+    check(f"bench --smoke measures the target: {target}",
+          any(target in l and ("| yes |" in l or "| NO |" in l)
+              for l in out.splitlines()), out)
+done()
