@@ -1,5 +1,6 @@
 # hookcast: see README.md. `make`, `make test`, `make demo`, `make install`.
 VERSION := 0.1.0
+SHELL := /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(PREFIX)/bin
@@ -48,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo bench install uninstall clean
+.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -83,6 +84,33 @@ check-build: $(BUILD)/hookcast $(UNIT_BIN)
 
 demo: all
 	@examples/demo.sh ./hookcast
+
+# Fuzzing: libFuzzer harnesses in tests/fuzz, built with clang and run for
+# FUZZ_SECONDS each on a copy of the seeds in tests/fuzz/corpus/NAME.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := segment profile theme url retry_after
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-std=c11 -Iinclude -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
+	-DHOOKCAST_DATADIR='"$(DATADIR)"' $(INI_CFLAGS) $(CURL_CFLAGS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+		work=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$work/ 2>/dev/null; \
+		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+		build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 $$work \
+			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
+		st=$${PIPESTATUS[0]}; rm -rf $$work; \
+		[ "$$st" = 0 ] || { echo "fuzz $$n found a crash: see build/fuzz/$$n-*"; exit 1; }; \
+	done
+
+fuzz-build: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
 
 # The benchmark runs the optimised build: see BENCHMARKS.md.
 bench: all

@@ -41,6 +41,8 @@ struct segment_opts {
 	 * checksum, or to keep a copy of standard input. */
 	void (*on_bytes)(void *ud, const void *p, size_t n);
 	void *bytes_ud;
+	size_t read_max; /* the most one read() takes; 0: the buffer size.
+			  * Small values test reads that end anywhere. */
 };
 
 struct segment_row {

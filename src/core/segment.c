@@ -39,6 +39,7 @@ struct segment {
 	bool count_only;
 	void (*on_bytes)(void *ud, const void *p, size_t n);
 	void *bytes_ud;
+	size_t read_max;
 
 	uint64_t line;      /* physical line being fed, 1-based */
 	bool at_line_start; /* the next piece starts a physical line */
@@ -199,8 +200,10 @@ static int refill(struct segment *seg)
 		seg->start = 0;
 	}
 	while (seg->end < READ_BUF_SIZE) {
-		ssize_t n = read(seg->fd, seg->buf + seg->end,
-				 READ_BUF_SIZE - seg->end);
+		size_t want = READ_BUF_SIZE - seg->end;
+		if (seg->read_max && want > seg->read_max)
+			want = seg->read_max;
+		ssize_t n = read(seg->fd, seg->buf + seg->end, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -437,6 +440,7 @@ static struct segment *segment_new(const char *path,
 	if (opts) {
 		seg->on_bytes = opts->on_bytes;
 		seg->bytes_ud = opts->bytes_ud;
+		seg->read_max = opts->read_max;
 	}
 	seg->line = 1;
 	seg->at_line_start = true;
