@@ -109,6 +109,9 @@ char *profile_segment_path(const struct profile *p);
 void profile_list_add(struct profile_list *l, const char *name, unsigned line,
 		      const char *key, const char *value);
 void profile_list_clear(struct profile_list *l);
+/* Remove entry i, and name the rest PREFIX1, PREFIX2... in order. */
+void profile_list_remove(struct profile_list *l, size_t i, const char *prefix);
+void profile_list_renumber(struct profile_list *l, const char *prefix);
 
 /* Is this method one hookcast sends? Case-sensitive, upper case. */
 bool profile_method_ok(const char *method);

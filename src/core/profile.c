@@ -67,6 +67,27 @@ void profile_list_clear(struct profile_list *l)
 	l->n = 0;
 }
 
+void profile_list_renumber(struct profile_list *l, const char *prefix)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		l->items[i].name = xasprintf("%s%zu", prefix, i + 1);
+		l->items[i].line = 0;
+	}
+}
+
+void profile_list_remove(struct profile_list *l, size_t i, const char *prefix)
+{
+	if (i >= l->n)
+		return;
+	free(l->items[i].name);
+	free(l->items[i].key);
+	free(l->items[i].value);
+	memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof *l->items);
+	l->n--;
+	profile_list_renumber(l, prefix);
+}
+
 struct profile *profile_new(void)
 {
 	struct profile *p = xcalloc(1, sizeof *p);

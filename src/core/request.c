@@ -523,14 +523,10 @@ const char *request_method(const struct request_plan *plan)
 	return plan->method;
 }
 
-int request_build(const struct request_plan *plan,
-		  const struct segment_row *row, struct hc_buf *url,
-		  struct hc_buf *shown, struct hc_buf *why)
+/* Can this row be turned into a URL at all? */
+static int row_usable(const struct request_plan *plan,
+		      const struct segment_row *row, struct hc_buf *why)
 {
-	hc_buf_reset(url);
-	if (shown)
-		hc_buf_reset(shown);
-	hc_buf_reset(why);
 	if (!plan->bound) {
 		hc_buf_adds(why, "the mappings are not bound to a segment");
 		return -1;
@@ -539,6 +535,19 @@ int request_build(const struct request_plan *plan,
 		hc_buf_adds(why, row->invalid);
 		return -1;
 	}
+	return 0;
+}
+
+int request_build(const struct request_plan *plan,
+		  const struct segment_row *row, struct hc_buf *url,
+		  struct hc_buf *shown, struct hc_buf *why)
+{
+	hc_buf_reset(url);
+	if (shown)
+		hc_buf_reset(shown);
+	hc_buf_reset(why);
+	if (row_usable(plan, row, why) < 0)
+		return -1;
 	hc_buf_add(url, plan->prefix.data, plan->prefix.len);
 	size_t suffix_at = url->len;
 	char sep = plan->sep;
@@ -577,14 +586,8 @@ int request_check(const struct request_plan *plan,
 		  const struct segment_row *row, struct hc_buf *why)
 {
 	hc_buf_reset(why);
-	if (!plan->bound) {
-		hc_buf_adds(why, "the mappings are not bound to a segment");
+	if (row_usable(plan, row, why) < 0)
 		return -1;
-	}
-	if (row->invalid) {
-		hc_buf_adds(why, row->invalid);
-		return -1;
-	}
 	/* Every byte encodes to at most 3: when even that bound fits, the
 	 * exact length need not be computed. */
 	size_t bound = plan->prefix.len;

@@ -45,15 +45,6 @@ static int method_index(const char *m)
 	return 0;
 }
 
-static void renumber(struct profile_list *l, const char *prefix)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].name);
-		l->items[i].name = xasprintf("%s%zu", prefix, i + 1);
-		l->items[i].line = 0;
-	}
-}
-
 static void on_header(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {
@@ -68,7 +59,7 @@ static void on_header(struct app *a, int ctx, bool ok, const char *text,
 		free(l->items[ctx].key);
 		l->items[ctx].key = xstrdup(text);
 	}
-	renumber(l, "header");
+	profile_list_renumber(l, "header");
 	a->headers_lv.n = (int)l->n;
 	app_changed(a);
 }
@@ -121,14 +112,7 @@ static int action(struct app *a, int act)
 	case A_DEL: {
 		if (a->dest_focus != F_HEADERS || l->n == 0)
 			return H_NONE;
-		size_t i = (size_t)a->headers_lv.sel;
-		free(l->items[i].name);
-		free(l->items[i].key);
-		free(l->items[i].value);
-		memmove(&l->items[i], &l->items[i + 1],
-			(l->n - i - 1) * sizeof *l->items);
-		l->n--;
-		renumber(l, "header");
+		profile_list_remove(l, (size_t)a->headers_lv.sel, "header");
 		a->headers_lv.n = (int)l->n;
 		app_changed(a);
 		return H_REDRAW;

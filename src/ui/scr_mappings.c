@@ -31,15 +31,6 @@ static const struct keybind keys[] = {
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
-static void renumber(struct profile_list *l, const char *prefix)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].name);
-		l->items[i].name = xasprintf("%s%zu", prefix, i + 1);
-		l->items[i].line = 0;
-	}
-}
-
 static void on_key_name(struct app *a, int ctx, bool ok, const char *text,
 			int index)
 {
@@ -49,10 +40,7 @@ static void on_key_name(struct app *a, int ctx, bool ok, const char *text,
 		/* cancelling a new mapping removes it */
 		if (!ok && ctx >= 0 && (size_t)ctx == l->n - 1 &&
 		    l->items[ctx].key[0] == '\0') {
-			free(l->items[ctx].name);
-			free(l->items[ctx].key);
-			free(l->items[ctx].value);
-			l->n--;
+			profile_list_remove(l, (size_t)ctx, "map");
 			a->maps_lv.n = (int)l->n;
 		}
 		return;
@@ -74,7 +62,7 @@ static void on_column(struct app *a, int ctx, bool ok, const char *text,
 	const char *suggest = dot && dot[1] ? dot + 1 : text;
 	struct profile_list *l = &a->profile->mappings;
 	profile_list_add(l, "map", 0, "", text);
-	renumber(l, "map");
+	profile_list_renumber(l, "map");
 	a->maps_lv.n = (int)l->n;
 	a->maps_lv.sel = (int)l->n - 1;
 	char prompt[256];
@@ -105,7 +93,7 @@ static void on_static(struct app *a, int ctx, bool ok, const char *text,
 	} else {
 		profile_list_add(l, "param", 0, k, eq + 1);
 		free(k);
-		renumber(l, "param");
+		profile_list_renumber(l, "param");
 	}
 	a->statics_lv.n = (int)l->n;
 	app_changed(a);
@@ -122,15 +110,6 @@ static void pick_column(struct app *a)
 	for (size_t i = 0; i < n; i++)
 		items[i] = xstrdup(segment_column(a->sv.header, i));
 	app_pick(a, "Segment column", items, n, 0, on_column);
-}
-
-static void list_delete(struct profile_list *l, size_t i)
-{
-	free(l->items[i].name);
-	free(l->items[i].key);
-	free(l->items[i].value);
-	memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof *l->items);
-	l->n--;
 }
 
 static int action(struct app *a, int act)
@@ -173,8 +152,7 @@ static int action(struct app *a, int act)
 	case A_DEL:
 		if (l->n == 0)
 			return H_NONE;
-		list_delete(l, (size_t)lv->sel);
-		renumber(l, on_maps ? "map" : "param");
+		profile_list_remove(l, (size_t)lv->sel, on_maps ? "map" : "param");
 		lv->n = (int)l->n;
 		app_changed(a);
 		return H_REDRAW;
@@ -188,7 +166,7 @@ static int action(struct app *a, int act)
 		struct profile_entry t = m->items[i];
 		m->items[i] = m->items[j];
 		m->items[j] = t;
-		renumber(m, "map");
+		profile_list_renumber(m, "map");
 		lv->sel = j;
 		app_changed(a);
 		return H_REDRAW;
