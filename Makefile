@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build install uninstall clean
+.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -78,12 +78,19 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CORE_OBJ)
 # The tests run the sanitizer build: build/asan/hookcast and the unit tests.
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
+	@$(MAKE) --no-print-directory MODE=release check-build
 	@tests/run.sh build/asan
 
 check-build: $(BUILD)/hookcast $(UNIT_BIN)
 
 demo: all
 	@examples/demo.sh ./hookcast
+
+# valgrind: the unit tests and one CLI run against hookcast sink, built
+# without sanitizers; any error or definite leak fails.
+valgrind: deps
+	@$(MAKE) --no-print-directory MODE=release check-build
+	@tests/valgrind.sh build/release
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz, built with clang and run for
 # FUZZ_SECONDS each on a copy of the seeds in tests/fuzz/corpus/NAME.

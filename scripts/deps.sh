@@ -17,6 +17,7 @@ NEEDS="
 pkg-config:pkg-config
 python3:python3
 tmux:tmux
+valgrind:valgrind
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 

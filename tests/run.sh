@@ -49,5 +49,11 @@ for s in tests/integration/test_*.py; do
     tally "$(basename "$s")" $? "$log"
 done
 
+# The same unit tests and a real run, without sanitizers, under valgrind.
+if [ -x build/release/hookcast ] && command -v valgrind >/dev/null; then
+    tests/valgrind.sh build/release >"$log" 2>&1
+    tally "valgrind.sh" $? "$log"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

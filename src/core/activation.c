@@ -154,8 +154,6 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 		status = HC_CONFIG;
 		goto out;
 	}
-	struct hc_buf url;
-	hc_buf_init(&url);
 	struct segment_row row;
 	int r;
 	while ((r = segment_next(seg, &row)) > 0) {
@@ -171,7 +169,6 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 			a->invalid++;
 		}
 	}
-	hc_buf_free(&url);
 	if (r < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", segment_fatal(seg)->msg);
 		hc_msgs_add(msgs, HC_ERROR, "%s: nothing was sent: fix the file "
