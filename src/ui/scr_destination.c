@@ -198,7 +198,7 @@ static int draw_query(WINDOW *w, int y, int wd, const char *url)
 		curl_free(v);
 	}
 	free(copy);
-	return rows + (rows >= 5 ? 0 : 0);
+	return rows;
 }
 
 static void draw(struct app *a, WINDOW *w, int h, int wd)

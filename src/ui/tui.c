@@ -554,9 +554,10 @@ static int open_profile(struct app *a, const char *path)
 	return 0;
 }
 
-static void save_to(struct app *a, const char *path)
+static void save_to(struct app *a, const char *where)
 {
 	char *err = NULL;
+	char *path = xstrdup(where); /* where may be a->profile_path */
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	if (slash) {
@@ -577,10 +578,11 @@ static void save_to(struct app *a, const char *path)
 	if (profile_save(a->profile, path, &err) < 0) {
 		app_confirm(a, "Cannot save", err, 0, NULL);
 		free(err);
+		free(path);
 		return;
 	}
 	free(a->profile_path);
-	a->profile_path = xstrdup(path);
+	a->profile_path = path;
 	a->dirty = false;
 	app_flash(a, ROLE_SUCCESS, "saved %s (mode 0600)", path);
 }

@@ -281,8 +281,13 @@ def test_quit_asks_when_unsaved():
         t.keys("n")
         time.sleep(0.3)
         check("n keeps the TUI open", not os.path.exists(w.path("tui.exit")))
-        t.keys("q", "y")
-        check("y quits", t.exit_status() == 0)
+        t.keys("C-s")
+        s = t.wait("saved ")
+        check("Ctrl-S saves over the opened profile and clears the marker",
+              s is not None and "[+] unsaved" not in s and
+              'method = "PUT"' in open(w.path("p.ini")).read(), t.screen())
+        t.keys("q")
+        check("q quits at once once saved", t.exit_status() == 0)
     finally:
         t.kill()
 
