@@ -27,7 +27,8 @@ static const struct cli_command commands[] = {
 	{ "sink",
 	  "sink [--listen 127.0.0.1:PORT] [--log FILE] [--status CODE] "
 	  "[--fail-first N] [--fail-status CODE] [--retry-after S] "
-	  "[--delay-ms N] [--drop-every N] [--location URL] [-q]",
+	  "[--delay-ms N] [--drop-every N] [--location URL] [--endless-body] "
+	  "[--drip-ms N] [-q]",
 	  "a local webhook receiver that prints, logs and can inject faults",
 	  cli_sink },
 	{ NULL, NULL, NULL, NULL },

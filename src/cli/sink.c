@@ -29,6 +29,8 @@ struct sink {
 	long retry_after; /* -1: none */
 	const char *location;
 	bool quiet;
+	bool endless;     /* a response body that never ends */
+	unsigned drip_ms; /* send the body one byte per drip_ms */
 	FILE *log;
 	pthread_mutex_t mu;
 	uint64_t n, inflight, max_inflight;
@@ -81,9 +83,36 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* Bodies for fault rehearsal: endless, or one byte at a time. */
+static ssize_t slow_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	const struct sink *s = cls;
+	if (max == 0)
+		return 0;
+	if (s->drip_ms) {
+		if (pos >= 64)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		usleep((useconds_t)s->drip_ms * 1000);
+		buf[0] = 'x';
+		return 1;
+	}
+	size_t n = max < 16384 ? max : 16384;
+	memset(buf, 'y', n);
+	return (ssize_t)n;
+}
+
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 			       const struct sink *s, uint64_t n)
 {
+	if (s->endless || s->drip_ms) {
+		struct MHD_Response *r = MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, 4096, slow_body, (void *)s, NULL);
+		if (r == NULL)
+			return MHD_NO;
+		enum MHD_Result ret = MHD_queue_response(conn, status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	char body[96];
 	int len = status < 300 ? snprintf(body, sizeof body,
 					  "{\"ok\":true,\"n\":%llu}\n",
@@ -252,6 +281,8 @@ int cli_sink(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "drop-every", required_argument, NULL, 'x' },
 		{ "location", required_argument, NULL, 'o' },
+		{ "endless-body", no_argument, NULL, 'E' },
+		{ "drip-ms", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -299,6 +330,13 @@ int cli_sink(int argc, char **argv)
 			s.retry_after = v;
 			break;
 		case 'o': s.location = optarg; break;
+		case 'E': s.endless = true; break;
+		case 'D':
+			if (hc_parse_long(optarg, 1, 100000, &v) < 0)
+				return cli_usage_error("sink", "--drip-ms takes "
+						       "milliseconds");
+			s.drip_ms = (unsigned)v;
+			break;
 		case 'q': s.quiet = true; break;
 		case 'h': cli_print_help("sink"); return HC_OK;
 		default: return cli_usage_error("sink", "unknown option");
