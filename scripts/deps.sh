@@ -18,6 +18,7 @@ pkg-config:pkg-config
 python3:python3
 tmux:tmux
 valgrind:valgrind
+openssl:openssl
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 
