@@ -7,23 +7,9 @@
 #include <unistd.h>
 
 #include "hookcast/profile.h"
+#include "../unit/testutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		abort();
-	struct hc_buf b;
-	hc_buf_init(&b);
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		hc_buf_add(&b, tmp, n);
-	fclose(f);
-	return hc_buf_steal(&b);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -51,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort(); /* what we wrote, we must read */
 			if (profile_save(q, b, &err) != 0)
 				abort();
-			char *ta = slurp(a), *tb = slurp(b);
+			char *ta = tu_slurp(a), *tb = tu_slurp(b);
 			if (strcmp(ta, tb) != 0)
 				abort();
 			free(ta);

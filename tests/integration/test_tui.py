@@ -96,6 +96,29 @@ def fixed_profile(w, url="http://127.0.0.1:9/webhook?foo=bar"):
     w.write("p.ini", text)
 
 
+def big_profile(w, sink, rows, concurrency):
+    """p.ini over a segment of rows rows, pointed at sink."""
+    fixed_profile(w)
+    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, rows + 1)])
+    with open(w.path("p.ini")) as f:
+        text = f.read().replace("http://127.0.0.1:9", sink.url).replace(
+            '"contacts.csv"', '"big.csv"').replace(
+            "concurrency = 8", f"concurrency = {concurrency}")
+    w.write("p.ini", text)
+
+
+def activate(t, rows):
+    """From step 1 to a running activation of rows rows."""
+    t.wait("Webhook URL")
+    t.keys("4")
+    t.wait("ready: A activates")
+    t.keys("A")
+    t.wait(f"Send {rows} POST")
+    t.keys("y")
+    t.wait("Latest results")
+
+
 def test_end_to_end_from_nothing():
     w = Work()
     sink = Sink(w)
@@ -191,23 +214,10 @@ def test_end_to_end_from_nothing():
 def test_resize_during_run():
     w = Work()
     sink = Sink(w, "--delay-ms", "10")
-    fixed_profile(w)
-    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
-                [[str(i), f"u{i}@x.org"] for i in range(1, 301)])
-    with open(w.path("p.ini")) as f:
-        text = f.read()
-    text = text.replace("http://127.0.0.1:9", sink.url).replace(
-        '"contacts.csv"', '"big.csv"').replace("concurrency = 8", "concurrency = 4")
-    w.write("p.ini", text)
+    big_profile(w, sink, 300, 4)
     t = Tmux(w, "tui -p p.ini")
     try:
-        t.wait("Webhook URL")
-        t.keys("4")
-        t.wait("ready: A activates")
-        t.keys("A")
-        t.wait("Send 300 POST")
-        t.keys("y")
-        t.wait("Latest results")
+        activate(t, 300)
         t.keys("p")
         paused = t.wait("[RUN PAUSED", 5)
         n1 = len(sink.requests())
@@ -335,22 +345,10 @@ def test_screen_dumps():
 def test_sigterm_stops_run_and_restores():
     w = Work()
     sink = Sink(w, "--delay-ms", "50")
-    fixed_profile(w)
-    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
-                [[str(i), f"u{i}@x.org"] for i in range(1, 201)])
-    with open(w.path("p.ini")) as f:
-        text = f.read().replace("http://127.0.0.1:9", sink.url).replace(
-            '"contacts.csv"', '"big.csv"').replace("concurrency = 8", "concurrency = 2")
-    w.write("p.ini", text)
+    big_profile(w, sink, 200, 2)
     t = Tmux(w, "tui -p p.ini")
     try:
-        t.wait("Webhook URL")
-        t.keys("4")
-        t.wait("ready")
-        t.keys("A")
-        t.wait("Send 200")
-        t.keys("y")
-        t.wait("Latest results")
+        activate(t, 200)
         time.sleep(0.5)
         pid = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
                              capture_output=True, text=True).stdout.split()

@@ -84,20 +84,6 @@ static void assert_same_profile(const struct profile *a, const struct profile *b
 	assert_string_equal(a->theme, b->theme);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	struct hc_buf b;
-	hc_buf_init(&b);
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		hc_buf_add(&b, tmp, n);
-	fclose(f);
-	return hc_buf_steal(&b);
-}
-
 static void test_load_values(void **state)
 {
 	(void)state;
@@ -159,7 +145,7 @@ static void test_round_trip(void **state)
 	assert_non_null(b);
 	assert_same_profile(a, b);
 	assert_int_equal(profile_save(b, p2, &err), 0);
-	char *t1 = slurp(p1), *t2 = slurp(p2);
+	char *t1 = tu_slurp(p1), *t2 = tu_slurp(p2);
 	assert_string_equal(t1, t2); /* byte for byte */
 	/* every value is quoted */
 	assert_non_null(strstr(t1, "concurrency = \"32\"\n"));
@@ -197,7 +183,7 @@ static void test_round_trip_defaults_and_doubles(void **state)
 	hc_msgs_free(&m);
 
 	/* What cannot be written safely is refused, and the old file stays. */
-	char *before = slurp(path);
+	char *before = tu_slurp(path);
 	profile_list_add(&a->statics, "param2", 0, "k", "both ' and \"");
 	assert_int_equal(profile_save(a, path, &err), -1);
 	assert_non_null(strstr(err, "cannot hold both"));
@@ -207,7 +193,7 @@ static void test_round_trip_defaults_and_doubles(void **state)
 	assert_int_equal(profile_save(a, path, &err), -1);
 	assert_non_null(strstr(err, "line break"));
 	free(err);
-	char *after = slurp(path);
+	char *after = tu_slurp(path);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -364,7 +350,7 @@ static void test_iniparser_errors_stay_quiet(void **state)
 	dup2(saved, 2);
 	close(saved);
 	assert_null(d);
-	char *text = slurp(errfile);
+	char *text = tu_slurp(errfile);
 	assert_string_equal(text, "");
 	free(text);
 	free(bad);

@@ -43,6 +43,22 @@ static inline int tu_msgs_has(const struct hc_msgs *m, const char *needle)
 	return 0;
 }
 
+/* The whole file as a C string (caller frees); aborts when unreadable. */
+static inline char *tu_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		abort();
+	struct hc_buf b;
+	hc_buf_init(&b);
+	char tmp[4096];
+	size_t n;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		hc_buf_add(&b, tmp, n);
+	fclose(f);
+	return hc_buf_steal(&b);
+}
+
 static inline void tu_msgs_dump(const struct hc_msgs *m)
 {
 	for (size_t i = 0; i < m->n; i++)
