@@ -311,6 +311,25 @@ struct activation *activation_new(const struct activation_opts *opts,
 	const char *parent = a->resume ? opts->resume_id : opts->retry_failed_id;
 	if (parent && (*status = load_parent(a, parent, a->resume, msgs)) != HC_OK)
 		goto fail;
+	if (a->resume && a->meta.parent) {
+		/* Resuming a --retry-failed run: it covers only the rows that
+		 * failed in the run it retries. */
+		struct history_meta pm;
+		char *err = NULL;
+		if (history_meta_load(a->state_dir, a->meta.parent, &pm, &err) < 0 ||
+		    history_finals_load(pm.dir, &a->retry, &err) < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "run %s retries run %s, which "
+				    "cannot be read: %s", parent, a->meta.parent,
+				    err ? err : "");
+			free(err);
+			if (pm.id)
+				history_meta_free(&pm);
+			*status = HC_CONFIG;
+			goto fail;
+		}
+		history_meta_free(&pm);
+		a->retry_failed = true;
+	}
 	*status = HC_CONFIG;
 	struct profile *p = a->profile;
 	if (opts->segment_override && !a->resume) {

@@ -158,6 +158,41 @@ def test_retry_failed():
           f'retry_of = "{first["run_id"]}"' in w.run_ini(second["run_id"]))
 
 
+def test_resume_a_retry_run():
+    w = Work()
+    sink = Sink(w, "--fail-first", "1", "--fail-status", "404",
+                "--delay-ms", "150")
+    n = 50
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, n + 1)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 2, "breaker_initial": 0,
+                        "breaker_consecutive": 0})
+    rc, out, _ = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    first = json.loads(out)["run_id"]
+    # Make rows 1..25 delivered in the first run's journal: the retry and
+    # its resume must then cover rows 26..50 only.
+    path = os.path.join(w.state, "runs", first, "results.csv")
+    lines = open(path).read().splitlines(True)
+    with open(path, "w") as f:
+        for line in lines:
+            parts = line.split(",")
+            if parts[0].isdigit() and int(parts[0]) <= 25:
+                line = line.replace(",404,failed,", ",200,delivered,")
+            f.write(line)
+    before = len(sink.requests())
+    p = w.start(["run", "--retry-failed", first, "--json", "-q"])
+    wait_requests(sink, before + 6)
+    p.send_signal(signal.SIGINT)
+    out2, _ = p.communicate(timeout=60)
+    retry = json.loads(out2)["run_id"]
+    rc3, out3, err3 = w.run(["run", "--resume", retry, "--json", "-q"])
+    ids = {int(dict(r["query"])["id"]) for r in sink.requests()[before:]}
+    sink.stop()
+    check("resuming a --retry-failed run sends only the rows that failed in "
+          "the run it retries", rc3 == 0 and ids == set(range(26, n + 1)) and
+          json.loads(out3)["delivered"] == 25, f"{rc3} {sorted(ids)} {err3}")
+
+
 def test_resume_refuses_changed_segment():
     w = Work()
     sink = Sink(w, "--delay-ms", "20")
@@ -238,7 +273,8 @@ def test_full_disk():
 
 for t in [test_kill9_then_resume, test_sigint_then_resume,
           test_sigterm_and_sighup, test_second_sigint_aborts,
-          test_retry_failed, test_resume_refuses_changed_segment,
+          test_retry_failed, test_resume_a_retry_run,
+          test_resume_refuses_changed_segment,
           test_stdin_segment_resumable, test_full_disk]:
     try:
         t()
