@@ -60,8 +60,9 @@ void hc_buf_addc(struct hc_buf *b, char c);
 void hc_buf_printf(struct hc_buf *b, const char *fmt, ...) HC_PRINTF(2, 3);
 /*
  * Append s[0..n) for a message shown on a terminal: wrapped in double quotes,
- * with '"', '\\' and control bytes written as C escapes (\t, \xNN), so that
- * data can never move the cursor or end the quoted text.
+ * with '"', '\\', control bytes, C1 controls and bytes of invalid UTF-8
+ * written as C escapes (\t, \xNN), so that data can never move the cursor
+ * or end the quoted text. Valid UTF-8 passes through.
  */
 void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n);
 /*

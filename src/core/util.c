@@ -165,23 +165,6 @@ void hc_buf_printf(struct hc_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
-{
-	hc_buf_addc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			hc_buf_printf(b, "\\%c", c);
-		else if (c == '\t')
-			hc_buf_adds(b, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			hc_buf_printf(b, "\\x%02x", c);
-		else
-			hc_buf_addc(b, (char)c);
-	}
-	hc_buf_addc(b, '"');
-}
-
 /* The length of the valid UTF-8 sequence at s (max n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -210,6 +193,36 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
 	return len;
+}
+
+void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	hc_buf_addc(b, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+		/* C1 controls (U+0080..U+009F) act as escape sequences on some
+		 * terminals: escape them like bytes of invalid UTF-8. */
+		bool c1 = k == 2 && c == 0xC2 && u[i + 1] < 0xA0;
+		if (c == '"' || c == '\\') {
+			hc_buf_printf(b, "\\%c", c);
+		} else if (c == '\t') {
+			hc_buf_adds(b, "\\t");
+		} else if (c < 0x20 || c == 0x7f || k == 0 || c1) {
+			size_t bytes = k == 0 ? 1 : k;
+			for (size_t j = 0; j < bytes; j++)
+				hc_buf_printf(b, "\\x%02x", u[i + j]);
+			i += bytes;
+			continue;
+		} else {
+			hc_buf_add(b, s + i, k);
+			i += k;
+			continue;
+		}
+		i++;
+	}
+	hc_buf_addc(b, '"');
 }
 
 void hc_buf_add_json(struct hc_buf *b, const char *s, size_t n)

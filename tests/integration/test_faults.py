@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from hc import Sink, Work, check, done, finals
+from hc import HOOKCAST, Sink, Work, check, done, finals
 
 
 def one_run(w, url, rows=2, delivery=None, headers=(), env=None, timeout=120):
@@ -147,7 +147,41 @@ def test_self_signed_tls():
           "certificate" in fin[1]["error"].lower(), f"{rc} {fin} {err}")
 
 
-for t in [test_endless_body, test_drip, test_connection_refused,
+def test_huge_broken_quote():
+    """A 200 MB segment with a broken quote near the start fails fast, in
+    flat memory: the field cap stops the runaway field."""
+    w = Work()
+    w.profile("p.ini", "http://127.0.0.1:9/h", ["id=id"])
+
+    def write(path, mb):
+        with open(path, "w") as f:
+            f.write('id,v\n1,a\n2,"broken\n')
+            row = "3,abcdefghij\n" * 10000
+            for _ in range(mb * 1024 * 1024 // len(row)):
+                f.write(row)
+
+    def measure(seg):
+        p = subprocess.run(["/usr/bin/time", "-f", "RSS %M", HOOKCAST, "check",
+                            "-p", "p.ini", "-s", seg], cwd=w.dir, env=w.env,
+                           capture_output=True, text=True)
+        rss = int(p.stderr.rsplit("RSS ", 1)[1].split()[0])
+        return p.returncode, p.stdout, rss
+    write(w.path("small.csv"), 1)
+    write(w.path("huge.csv"), 200)
+    t0 = time.monotonic()
+    rc, out, rss_huge = measure("huge.csv")
+    took = time.monotonic() - t0
+    _, _, rss_small = measure("small.csv")
+    os.unlink(w.path("huge.csv"))
+    check("a 200 MB file with a broken quote fails fast (exit 3), naming "
+          "where the quote opens", rc == 3 and took < 5 and
+          "huge.csv:3: column 2" in out and "line 3 that may never close" in out,
+          f"{rc} {took:.2f}s {out}")
+    check("... in flat memory", rss_huge < rss_small + 4096,
+          f"{rss_huge} KiB vs {rss_small} KiB")
+
+
+for t in [test_huge_broken_quote, test_endless_body, test_drip, test_connection_refused,
           test_307_to_another_host_keeps_the_token, test_retry_after_forms,
           test_self_signed_tls]:
     try:

@@ -368,6 +368,36 @@ def test_sigterm_stops_run_and_restores():
           runs and runs[0]["state"] == "interrupted", out)
 
 
+def test_tiny_terminals_and_winch_storm():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "5")
+    big_profile(w, sink, 400, 4)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        activate(t, 400)
+        notes = []
+        for cols, rows in [(40, 10), (20, 5), (100, 30)] * 3:
+            t.tmux("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
+            time.sleep(0.15)
+            notes.append(t.screen())
+        pid = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
+                             capture_output=True, text=True).stdout.split()
+        for _ in range(200):  # a SIGWINCH storm
+            for p in pid:
+                os.kill(int(p), 28)
+        s = t.wait("finished: done, exit status 0", 60)
+        check("40x10 and 20x5: a notice, no crash",
+              "Terminal too small" in notes[0] and "too small" in notes[1] + notes[4],
+              notes[:2])
+        check("a SIGWINCH storm mid-run: no crash, and the run completes",
+              s is not None, t.screen())
+        t.keys("1", "q")
+        check("after the storm the TUI exits cleanly", t.exit_status() == 0)
+    finally:
+        t.kill()
+    sink.stop()
+
+
 def test_crash_restores_terminal():
     w = Work()
     fixed_profile(w)
@@ -398,7 +428,8 @@ else:
                  test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
                  test_bad_theme_falls_back, test_screen_dumps,
                  test_sigterm_stops_run_and_restores,
-                 test_crash_restores_terminal]:
+                 test_crash_restores_terminal,
+                 test_tiny_terminals_and_winch_storm]:
         try:
             test()
         except Exception as e:

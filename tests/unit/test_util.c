@@ -56,6 +56,10 @@ static void test_buf_and_quoted(void **state)
 	hc_buf_reset(&b);
 	hc_buf_add_quoted(&b, "a\"b\\c\td\x1b[2J\x7f", 12);
 	assert_string_equal(b.data, "\"a\\\"b\\\\c\\td\\x1b[2J\\x7f\"");
+	hc_buf_reset(&b);
+	/* valid UTF-8 stays; invalid bytes and C1 controls are escaped */
+	hc_buf_add_quoted(&b, "\xc3\xa9 \xff\xc2\x9b[2J \xe6\x9d\xb1", 13);
+	assert_string_equal(b.data, "\"\xc3\xa9 \\xff\\xc2\\x9b[2J \xe6\x9d\xb1\"");
 	char *s = hc_buf_steal(&b);
 	assert_null(b.data);
 	free(s);
