@@ -398,6 +398,44 @@ def test_tiny_terminals_and_winch_storm():
     sink.stop()
 
 
+def test_save_on_a_full_disk_keeps_the_old_file():
+    w = Work()
+    mnt = w.path("tiny")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+                       capture_output=True)
+    if r.returncode != 0:
+        check("save on a full disk (skipped: cannot mount a tmpfs) # SKIP", True)
+        return
+    try:
+        fixed_profile(w)
+        shutil.copy(w.path("p.ini"), os.path.join(mnt, "p.ini"))
+        shutil.copy(w.path("contacts.csv"), os.path.join(mnt, "contacts.csv"))
+        before = open(os.path.join(mnt, "p.ini")).read()
+        with open(os.path.join(mnt, "fill"), "wb") as f:
+            try:
+                f.write(b"x" * 128 * 1024)
+            except OSError:
+                pass
+        t = Tmux(w, f"tui -p {mnt}/p.ini")
+        try:
+            t.wait("HTTP method")
+            t.keys("Down", "C-s")
+            s = t.wait("Cannot save")
+            check("Ctrl-S on a full disk: a clear error",
+                  s is not None and "cannot write: No space left on" in s, t.screen())
+            after = open(os.path.join(mnt, "p.ini")).read()
+            check("... and the old profile is intact, with no temporary file left",
+                  after == before and
+                  not [n for n in os.listdir(mnt) if ".tmp." in n],
+                  os.listdir(mnt))
+            t.keys("Enter", "q", "y")
+        finally:
+            t.kill()
+    finally:
+        subprocess.run(["umount", mnt])
+
+
 def test_crash_restores_terminal():
     w = Work()
     fixed_profile(w)
@@ -429,7 +467,8 @@ else:
                  test_bad_theme_falls_back, test_screen_dumps,
                  test_sigterm_stops_run_and_restores,
                  test_crash_restores_terminal,
-                 test_tiny_terminals_and_winch_storm]:
+                 test_tiny_terminals_and_winch_storm,
+                 test_save_on_a_full_disk_keeps_the_old_file]:
         try:
             test()
         except Exception as e:
