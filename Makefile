@@ -49,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind install uninstall clean
+.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind lint install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -91,6 +91,14 @@ demo: all
 valgrind: deps
 	@$(MAKE) --no-print-directory MODE=release check-build
 	@tests/valgrind.sh build/release
+
+# Static checks: cppcheck, and clang-tidy with the checks in .clang-tidy.
+lint: deps
+	cppcheck --enable=warning,performance,portability --std=c11 -Iinclude -Isrc \
+		-D_GNU_SOURCE --suppress=missingIncludeSystem --error-exitcode=1 --quiet src/
+	clang-tidy --quiet --warnings-as-errors='*' src/core/*.c src/cli/*.c src/ui/*.c \
+		-- -std=c11 -Iinclude -Isrc -D_GNU_SOURCE $(INI_CFLAGS) $(CURL_CFLAGS) \
+		-DHOOKCAST_VERSION='"$(VERSION)"' -DHOOKCAST_DATADIR='"$(DATADIR)"'
 
 # Fuzzing: libFuzzer harnesses in tests/fuzz, built with clang and run for
 # FUZZ_SECONDS each on a copy of the seeds in tests/fuzz/corpus/NAME.

@@ -606,8 +606,9 @@ int history_journal_read(const char *dir,
 			return -1;
 		}
 	struct segment_row row;
-	int r;
-	while ((r = segment_next(seg, &row)) > 0) {
+	/* A fatal error ends the loop too: that is a torn last line (an open
+	 * quote), and what came before it stands. */
+	while (segment_next(seg, &row) > 0) {
 		if (row.invalid)
 			continue; /* a torn line */
 		const char *const *f = row.fields;
@@ -630,7 +631,6 @@ int history_journal_read(const char *dir,
 		if (cb(ud, &l) < 0)
 			break;
 	}
-	/* r < 0: a torn last line (an open quote); what came before stands. */
 	segment_free(seg);
 	free(path);
 	return 0;

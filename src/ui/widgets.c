@@ -144,7 +144,7 @@ static size_t prev_char(const struct lineedit *le, size_t pos)
 
 static size_t next_pos(const struct lineedit *le, size_t pos)
 {
-	if (pos >= le->text.len)
+	if (le->text.data == NULL || pos >= le->text.len)
 		return le->text.len;
 	pos++;
 	while (pos < le->text.len &&
