@@ -19,6 +19,8 @@ python3:python3
 tmux:tmux
 valgrind:valgrind
 openssl:openssl
+cppcheck:cppcheck
+clang-tidy:clang-tidy
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 

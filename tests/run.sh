@@ -55,5 +55,15 @@ if [ -x build/release/hookcast ] && command -v valgrind >/dev/null; then
     tally "valgrind.sh" $? "$log"
 fi
 
+# Static checks (make lint): cppcheck and clang-tidy must stay clean.
+if make -s --no-print-directory lint >"$log" 2>&1; then
+    echo "ok 1 - make lint" >"$log"
+    tally "lint" 0 "$log"
+else
+    { echo "not ok 1 - make lint"; cat "$log"; } >"$log.2"
+    mv "$log.2" "$log"
+    tally "lint" 1 "$log"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
