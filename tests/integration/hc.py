@@ -1,6 +1,7 @@
 """Helpers for the integration tests: run hookcast, run `hookcast sink`,
 read journals, and report TAP. Every server here listens on 127.0.0.1."""
 import atexit
+import contextlib
 import csv
 import json
 import os
@@ -119,6 +120,23 @@ class Work:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(work, size):
+    """A small tmpfs under work, to fill up; None when it cannot be
+    mounted (not root)."""
+    mnt = work.path("tiny")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                        mnt], capture_output=True)
+    if r.returncode != 0:
+        yield None
+        return
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 def finals(journal_rows):

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, finals
+from hc import HOOKCAST, Sink, Work, check, done, finals, tiny_tmpfs
 
 
 def wait_requests(sink, n, limit=30):
@@ -239,14 +239,10 @@ def test_stdin_segment_resumable():
 
 def test_full_disk():
     w = Work()
-    mnt = w.path("tiny")
-    os.mkdir(mnt)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", mnt],
-                       capture_output=True)
-    if r.returncode != 0:
-        check("full disk (skipped: cannot mount a tmpfs here) # SKIP", True)
-        return
-    try:
+    with tiny_tmpfs(w, "96k") as mnt:
+        if mnt is None:
+            check("full disk (skipped: cannot mount a tmpfs here) # SKIP", True)
+            return
         sink = Sink(w)
         n = 3000
         w.write_csv("segment.csv", ["id", "pad"],
@@ -267,8 +263,6 @@ def test_full_disk():
         check("full disk: nothing counted that was not journaled",
               s.get("delivered", 0) <= delivered_lines and
               s.get("delivered", 0) < n, f"{s.get('delivered')} {delivered_lines}")
-    finally:
-        subprocess.run(["umount", mnt])
 
 
 for t in [test_kill9_then_resume, test_sigint_then_resume,

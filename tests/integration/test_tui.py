@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done
+from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENS = os.path.join(HERE, "..", "tui", "screens")
@@ -400,14 +400,11 @@ def test_tiny_terminals_and_winch_storm():
 
 def test_save_on_a_full_disk_keeps_the_old_file():
     w = Work()
-    mnt = w.path("tiny")
-    os.mkdir(mnt)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
-                       capture_output=True)
-    if r.returncode != 0:
-        check("save on a full disk (skipped: cannot mount a tmpfs) # SKIP", True)
-        return
-    try:
+    with tiny_tmpfs(w, "64k") as mnt:
+        if mnt is None:
+            check("save on a full disk (skipped: cannot mount a tmpfs) # SKIP",
+                  True)
+            return
         fixed_profile(w)
         shutil.copy(w.path("p.ini"), os.path.join(mnt, "p.ini"))
         shutil.copy(w.path("contacts.csv"), os.path.join(mnt, "contacts.csv"))
@@ -423,7 +420,8 @@ def test_save_on_a_full_disk_keeps_the_old_file():
             t.keys("Down", "C-s")
             s = t.wait("Cannot save")
             check("Ctrl-S on a full disk: a clear error",
-                  s is not None and "cannot write: No space left on" in s, t.screen())
+                  s is not None and "cannot write: No space left on" in s,
+                  t.screen())
             after = open(os.path.join(mnt, "p.ini")).read()
             check("... and the old profile is intact, with no temporary file left",
                   after == before and
@@ -432,8 +430,6 @@ def test_save_on_a_full_disk_keeps_the_old_file():
             t.keys("Enter", "q", "y")
         finally:
             t.kill()
-    finally:
-        subprocess.run(["umount", mnt])
 
 
 def test_crash_restores_terminal():
