@@ -277,9 +277,16 @@ def test_secrets_never_written():
             with open(os.path.join(root, f), "rb") as fh:
                 if token.encode() in fh.read():
                     leaks.append(os.path.join(root, f))
-    check("secrets: never in results.csv, run.ini or any output", not leaks,
-          leaks)
     rid = run_id_of(out)
+    for args in (["history", "--json"], ["history"], ["history", "show", rid],
+                 ["history", "show", rid, "--json"],
+                 ["preview", "-p", "p.ini", "--all"], ["check", "-p", "p.ini"],
+                 ["run", "-p", "p.ini", "--dry-run"]):
+        rc2, o2, e2 = w.run(args, env={"HC_TOKEN": token})
+        if token in o2 + e2:
+            leaks.append(" ".join(args))
+    check("secrets: never in results.csv, run.ini, history, preview, check, "
+          "dry-run or any output", not leaks, leaks)
     check("secrets: run.ini keeps ${HC_TOKEN}", "${HC_TOKEN}" in w.run_ini(rid))
 
 

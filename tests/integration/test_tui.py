@@ -432,6 +432,46 @@ def test_save_on_a_full_disk_keeps_the_old_file():
             t.kill()
 
 
+def test_secrets_never_on_screen():
+    w = Work()
+    sink = Sink(w)
+    token = "scr33n-T0KEN-value"
+    fixed_profile(w, url=sink.url + "/webhook?k=${HC_TOKEN}")
+    with open(w.path("p.ini")) as f:
+        text = f.read().replace('header1 = "X-Source: hookcast"',
+                                'header1 = "Authorization: Bearer ${HC_TOKEN}"\n'
+                                'header2 = "X-Api-Key: literal-k3y-value"')
+    w.write("p.ini", text)
+    t = Tmux(w, "tui -p p.ini", env={"HC_TOKEN": token})
+    screens = []
+    try:
+        t.wait("HTTP method")
+        screens.append(t.screen())
+        for k, marker in [("3", "Warnings"), ("4", "ready"), ("t", "HTTP 200")]:
+            t.keys(k)
+            screens.append(t.wait(marker) or t.screen())
+        t.keys("A")
+        t.wait("Send ")
+        t.keys("y")
+        screens.append(t.wait("finished:") or t.screen())
+        t.keys("H", "Enter")
+        screens.append(t.wait("Selected row") or t.screen())
+        t.keys("1")
+        t.keys("Tab")  # from the method list to the headers
+        t.keys("Down", "e")  # edit the literal secret header
+        edit = t.wait("Edit header") or ""
+        screens.append(edit)
+        check("a literal secret stays masked while it is edited",
+              "X-Api-Key: *****" in edit, edit)
+    finally:
+        t.kill()
+    sink.stop()
+    shown = "\n".join(screens)
+    check("secrets: ${VAR} values and literal secrets never appear on screen",
+          token not in shown and "literal-k3y-value" not in shown and
+          "${HC_TOKEN}" in shown, shown[-3000:])
+
+
 def test_crash_restores_terminal():
     w = Work()
     fixed_profile(w)
@@ -464,7 +504,8 @@ else:
                  test_sigterm_stops_run_and_restores,
                  test_crash_restores_terminal,
                  test_tiny_terminals_and_winch_storm,
-                 test_save_on_a_full_disk_keeps_the_old_file]:
+                 test_save_on_a_full_disk_keeps_the_old_file,
+                 test_secrets_never_on_screen]:
         try:
             test()
         except Exception as e:
