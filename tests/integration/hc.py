@@ -37,6 +37,16 @@ def done():
     sys.exit(1 if _failed else 0)
 
 
+def run_tests(tests):
+    """Run each test function; an exception is a failure, not a skip."""
+    for t in tests:
+        try:
+            t()
+        except Exception as e:
+            check(t.__name__, False, repr(e))
+    done()
+
+
 _works = []
 atexit.register(lambda: [shutil.rmtree(w, ignore_errors=True) for w in _works])
 

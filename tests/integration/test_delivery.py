@@ -7,7 +7,7 @@ import os
 import random
 import time
 
-from hc import Sink, Work, check, done, finals, run_id_of
+from hc import Sink, Work, check, done, finals, run_id_of, run_tests
 
 random.seed(7)
 NASTY = ["a&b=c", "x#y", "1+1=2", "100%", "sp ace", "tab\there", "quote\"d",
@@ -391,16 +391,11 @@ def test_history_commands():
           e4)
 
 
-for t in [test_thousand_rows_exactly_once, test_503_first_attempt,
+run_tests([test_thousand_rows_exactly_once, test_503_first_attempt,
           test_429_retry_after, test_dropped_connections,
           test_never_answers_times_out, test_permanent_statuses,
           test_retried_statuses, test_redirect_not_followed, test_rate_limit,
           test_concurrency_cap, test_breaker, test_secrets_never_written,
           test_lock_one_run_per_profile, test_dry_run_and_delete_guard,
           test_shard_and_limit, test_invalid_rows_journaled_not_sent,
-          test_fatal_segment_sends_nothing, test_history_commands]:
-    try:
-        t()
-    except Exception as e:  # a crash in a test is a failure, not a skip
-        check(t.__name__, False, repr(e))
-done()
+          test_fatal_segment_sends_nothing, test_history_commands])

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, finals
+from hc import HOOKCAST, Sink, Work, check, done, finals, run_tests
 
 
 def one_run(w, url, rows=2, delivery=None, headers=(), env=None, timeout=120):
@@ -181,11 +181,6 @@ def test_huge_broken_quote():
           f"{rss_huge} KiB vs {rss_small} KiB")
 
 
-for t in [test_huge_broken_quote, test_endless_body, test_drip, test_connection_refused,
-          test_307_to_another_host_keeps_the_token, test_retry_after_forms,
-          test_self_signed_tls]:
-    try:
-        t()
-    except Exception as e:
-        check(t.__name__, False, repr(e))
-done()
+run_tests([test_huge_broken_quote, test_endless_body, test_drip,
+           test_connection_refused, test_307_to_another_host_keeps_the_token,
+           test_retry_after_forms, test_self_signed_tls])

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, finals, tiny_tmpfs
+from hc import HOOKCAST, Sink, Work, check, done, finals, tiny_tmpfs, run_tests
 
 
 def wait_requests(sink, n, limit=30):
@@ -265,13 +265,8 @@ def test_full_disk():
               s.get("delivered", 0) < n, f"{s.get('delivered')} {delivered_lines}")
 
 
-for t in [test_kill9_then_resume, test_sigint_then_resume,
+run_tests([test_kill9_then_resume, test_sigint_then_resume,
           test_sigterm_and_sighup, test_second_sigint_aborts,
           test_retry_failed, test_resume_a_retry_run,
           test_resume_refuses_changed_segment,
-          test_stdin_segment_resumable, test_full_disk]:
-    try:
-        t()
-    except Exception as e:
-        check(t.__name__, False, repr(e))
-done()
+          test_stdin_segment_resumable, test_full_disk])

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs
+from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs, run_tests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENS = os.path.join(HERE, "..", "tui", "screens")
@@ -19,6 +19,7 @@ EXAMPLES = os.path.join(HERE, "..", "..", "examples")
 class Tmux:
     def __init__(self, work, args, w=100, h=30, env=None):
         self.name = f"hc{os.getpid()}{time.monotonic_ns() % 100000}"
+        self.args = args
         self.work = work
         e = {"HOOKCAST_STATE_DIR": work.state, "HOME": work.dir,
              "XDG_CONFIG_HOME": work.path("cfg"), "LANG": "C.UTF-8"}
@@ -68,6 +69,14 @@ class Tmux:
 
     def kill(self):
         self.tmux("kill-server")
+
+    def signal(self, sig, times=1):
+        """Send sig to the hookcast process in the pane."""
+        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} {self.args}"],
+                              capture_output=True, text=True).stdout.split()
+        for _ in range(times):
+            for p in pids:
+                os.kill(int(p), sig)
 
 
 def dump_matches(name, screen):
@@ -350,10 +359,7 @@ def test_sigterm_stops_run_and_restores():
     try:
         activate(t, 200)
         time.sleep(0.5)
-        pid = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
-                             capture_output=True, text=True).stdout.split()
-        for p in pid:
-            os.kill(int(p), 15)
+        t.signal(15)
         status = t.exit_status()
         err = open(w.path("tui.err")).read()
         check("SIGTERM in the TUI: the run stops gracefully, exit 130, resumable",
@@ -380,11 +386,7 @@ def test_tiny_terminals_and_winch_storm():
             t.tmux("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
             time.sleep(0.15)
             notes.append(t.screen())
-        pid = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
-                             capture_output=True, text=True).stdout.split()
-        for _ in range(200):  # a SIGWINCH storm
-            for p in pid:
-                os.kill(int(p), 28)
+        t.signal(28, times=200)  # a SIGWINCH storm
         s = t.wait("finished: done, exit status 0", 60)
         check("40x10 and 20x5: a notice, no crash",
               "Terminal too small" in notes[0] and "too small" in notes[1] + notes[4],
@@ -478,10 +480,7 @@ def test_crash_restores_terminal():
     t = Tmux(w, "tui -p p.ini")
     try:
         t.wait("HTTP method")
-        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
-                              capture_output=True, text=True).stdout.split()
-        for p in pids:
-            os.kill(int(p), 11)  # SIGSEGV
+        t.signal(11)  # SIGSEGV
         status = t.exit_status()
         time.sleep(0.3)
         stty = open(w.path("tui.stty")).read() if os.path.exists(w.path("tui.stty")) else ""
@@ -497,17 +496,11 @@ def test_crash_restores_terminal():
 
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI tests", False, "install tmux")
-else:
-    for test in [test_end_to_end_from_nothing, test_resize_during_run,
-                 test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
-                 test_bad_theme_falls_back, test_screen_dumps,
-                 test_sigterm_stops_run_and_restores,
-                 test_crash_restores_terminal,
-                 test_tiny_terminals_and_winch_storm,
-                 test_save_on_a_full_disk_keeps_the_old_file,
-                 test_secrets_never_on_screen]:
-        try:
-            test()
-        except Exception as e:
-            check(test.__name__, False, repr(e))
-done()
+    done()
+run_tests([test_end_to_end_from_nothing, test_resize_during_run,
+           test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
+           test_bad_theme_falls_back, test_screen_dumps,
+           test_sigterm_stops_run_and_restores, test_crash_restores_terminal,
+           test_tiny_terminals_and_winch_storm,
+           test_save_on_a_full_disk_keeps_the_old_file,
+           test_secrets_never_on_screen])
