@@ -19,6 +19,28 @@ def wait_requests(sink, n, limit=30):
     return False
 
 
+def wait_connections(sink, n, limit=30):
+    """Wait until n client connections to the sink are established."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if client_connections(sink.port) >= n:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def client_connections(port):
+    count = 0
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            remote, state = fields[2], fields[3]
+            if state == "01" and int(remote.split(":")[1], 16) == port:
+                count += 1
+    return count
+
+
 def test_kill9_then_resume():
     w = Work()
     sink = Sink(w, "--delay-ms", "2")
@@ -118,7 +140,9 @@ def test_second_sigint_aborts():
     w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 4,
                                                             "timeout": 30})
     p = w.start(["run", "-p", "p.ini", "--json", "-q"])
-    wait_requests(sink, 4)
+    # The sink logs a request only once it answers, 3 s later: wait instead
+    # for the 4 connections that carry the first 4 transfers.
+    wait_connections(sink, 4)
     t0 = time.monotonic()
     p.send_signal(signal.SIGINT)
     time.sleep(0.3)
