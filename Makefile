@@ -79,7 +79,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CORE_OBJ)
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@$(MAKE) --no-print-directory MODE=release check-build
-	@tests/run.sh build/asan
+	@$(MAKE) --no-print-directory fuzz-build
+	@HOOKCAST_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) tests/run.sh build/asan
 
 check-build: $(BUILD)/hookcast $(UNIT_BIN)
 
@@ -100,32 +101,31 @@ lint: deps
 		-- -std=c11 -Iinclude -Isrc -D_GNU_SOURCE $(INI_CFLAGS) $(CURL_CFLAGS) \
 		-DHOOKCAST_VERSION='"$(VERSION)"' -DHOOKCAST_DATADIR='"$(DATADIR)"'
 
-# Fuzzing: libFuzzer harnesses in tests/fuzz, built with clang and run for
-# FUZZ_SECONDS each on a copy of the seeds in tests/fuzz/corpus/NAME.
+# Fuzzing: libFuzzer harnesses in tests/fuzz, built with clang (the core
+# once, instrumented, then one binary per harness) and run for FUZZ_SECONDS
+# each on a copy of the seeds in tests/fuzz/corpus/NAME. make test runs them
+# for TEST_FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := segment profile theme url retry_after
+TEST_FUZZ_SECONDS ?= 20
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CC ?= clang
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-std=c11 -Iinclude -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
+FUZZ_SAN = address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -g -O1 -std=c11 -Iinclude -D_GNU_SOURCE -DHOOKCAST_VERSION='"$(VERSION)"' \
 	-DHOOKCAST_DATADIR='"$(DATADIR)"' $(INI_CFLAGS) $(CURL_CFLAGS)
+FUZZ_OBJ := $(CORE_SRC:src/core/%.c=build/fuzz/obj/%.o)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@for n in $(FUZZ_NAMES); do \
-		work=$$(mktemp -d); cp tests/fuzz/corpus/$$n/* $$work/ 2>/dev/null; \
-		echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-		build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			-artifact_prefix=build/fuzz/$$n- -print_final_stats=1 $$work \
-			2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
-		st=$${PIPESTATUS[0]}; rm -rf $$work; \
-		[ "$$st" = 0 ] || { echo "fuzz $$n found a crash: see build/fuzz/$$n-*"; exit 1; }; \
-	done
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 fuzz-build: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
-	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(CORE_LIBS)
+build/fuzz/obj/%.o: src/core/%.c
+	@mkdir -p build/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(CORE_LIBS)
 
 # The benchmark runs the optimised build: see BENCHMARKS.md.
 bench: all
@@ -144,4 +144,4 @@ uninstall:
 clean:
 	rm -rf build hookcast
 
--include $(ALL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -21,6 +21,8 @@ valgrind:valgrind
 openssl:openssl
 cppcheck:cppcheck
 clang-tidy:clang-tidy
+clang:clang
+/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-dev
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
 

@@ -49,6 +49,12 @@ for s in tests/integration/test_*.py; do
     tally "$(basename "$s")" $? "$log"
 done
 
+# The fuzzers, briefly: every seed replayed, then HOOKCAST_FUZZ_SECONDS each.
+if [ -n "${HOOKCAST_FUZZ_SECONDS:-}" ]; then
+    tests/fuzz/run.sh "$HOOKCAST_FUZZ_SECONDS" >"$log" 2>&1
+    tally "fuzz" $? "$log"
+fi
+
 # The same unit tests and a real run, without sanitizers, under valgrind.
 if [ -x build/release/hookcast ] && command -v valgrind >/dev/null; then
     tests/valgrind.sh build/release >"$log" 2>&1
