@@ -67,9 +67,10 @@ int cli_preview(int argc, char **argv)
 			continue;
 		found = true;
 		if (request_build(job.plan, &row, &url, &shown, &why) < 0) {
-			fprintf(stderr, "row %llu (line %llu): %s\n",
-				(unsigned long long)row.row,
-				(unsigned long long)row.line, why.data);
+			fprintf(stderr, "%s:%llu: row %llu: %s\n",
+				segment_name(job.seg),
+				(unsigned long long)row.line,
+				(unsigned long long)row.row, why.data);
 			status = HC_DATA;
 		} else {
 			printf("%s %s\n", method, secrets ? url.data : shown.data);

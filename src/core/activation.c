@@ -107,6 +107,9 @@ static char *abs_path(const char *path)
 	return xstrdup(path);
 }
 
+/* Invalid rows named one by one on starting a run; the rest are counted. */
+#define SHOWN_INVALID 10
+
 /* Read the whole segment once: count rows, check every URL, hash it, and
  * for stdin keep a copy to send from. */
 static int validate(struct activation *a, struct hc_msgs *msgs)
@@ -165,10 +168,21 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 		if (ok) {
 			a->valid++;
 			a->selected_valid++;
-		} else {
-			a->invalid++;
+		} else if (++a->invalid <= SHOWN_INVALID && !a->opts.dry_run) {
+			hc_msgs_add(msgs, HC_WARNING, "%s:%llu: row %llu: %s",
+				    segment_name(seg),
+				    (unsigned long long)row.line,
+				    (unsigned long long)row.row, a->why.data);
 		}
 	}
+	if (a->invalid > 0 && !a->opts.dry_run && r >= 0)
+		hc_msgs_add(msgs, HC_WARNING, "%s: %llu invalid row%s (%s) will "
+			    "not be sent; each is journaled as invalid, and "
+			    "hookcast check lists them all", segment_name(seg),
+			    (unsigned long long)a->invalid,
+			    a->invalid == 1 ? "" : "s",
+			    a->invalid > SHOWN_INVALID ? "the first ones above"
+						       : "above");
 	if (r < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", segment_fatal(seg)->msg);
 		hc_msgs_add(msgs, HC_ERROR, "%s: nothing was sent: fix the file "
@@ -762,9 +776,10 @@ int activation_dry_run(struct activation *a, FILE *out, FILE *errf)
 		bool done = history_finals_get(&a->prior, row.row) != FINAL_NONE;
 		if (request_build(a->plan, &row, &url, &shown, &a->why) < 0) {
 			if (!done) {
-				fprintf(errf, "row %llu (line %llu): %s\n",
-					(unsigned long long)row.row,
+				fprintf(errf, "%s:%llu: row %llu: %s\n",
+					segment_name(a->seg),
 					(unsigned long long)row.line,
+					(unsigned long long)row.row,
 					a->why.data);
 				status = HC_UNDELIVERED;
 			}
