@@ -26,7 +26,7 @@ struct key_count {
 
 struct sink {
 	unsigned status, fail_status, fail_first, drop_every, delay_ms;
-	long retry_after; /* -1: none */
+	const char *retry_after; /* NULL: none; sent as given */
 	const char *location;
 	bool quiet;
 	bool endless;     /* a response body that never ends */
@@ -125,11 +125,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (s->retry_after >= 0 && status >= 400) {
-		char ra[32];
-		snprintf(ra, sizeof ra, "%ld", s->retry_after);
-		MHD_add_response_header(r, "Retry-After", ra);
-	}
+	if (s->retry_after && status >= 400)
+		MHD_add_response_header(r, "Retry-After", s->retry_after);
 	if (s->location && status >= 300 && status < 400)
 		MHD_add_response_header(r, "Location", s->location);
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
@@ -291,7 +288,6 @@ int cli_sink(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.status = 200;
 	s.fail_status = 503;
-	s.retry_after = -1;
 	const char *listen = "127.0.0.1:8080", *log = NULL;
 	long v;
 	int c;
@@ -324,10 +320,13 @@ int cli_sink(int argc, char **argv)
 				s.delay_ms = (unsigned)v;
 			break;
 		case 'r':
-			if (hc_parse_long(optarg, 0, 100000000, &v) < 0)
+			/* Seconds, an HTTP date, or anything at all: the
+			 * point is to see what a client makes of it. */
+			if (optarg[0] == '\0' || strpbrk(optarg, "\r\n"))
 				return cli_usage_error("sink", "--retry-after "
-						       "takes seconds");
-			s.retry_after = v;
+						       "takes a header value "
+						       "on one line");
+			s.retry_after = optarg;
 			break;
 		case 'o': s.location = optarg; break;
 		case 'E': s.endless = true; break;
@@ -345,7 +344,7 @@ int cli_sink(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("sink", "unexpected argument \"%s\"",
 				       argv[optind]);
-	if (s.retry_after >= 0 && s.fail_first == 0 && s.status < 400)
+	if (s.retry_after && s.fail_first == 0 && s.status < 400)
 		s.status = 429; /* --retry-after alone answers 429 */
 	struct sockaddr_in sa;
 	if (parse_listen(listen, &sa) < 0)

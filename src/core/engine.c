@@ -424,6 +424,27 @@ static void breaker(struct engine *e, enum engine_outcome o)
 	e->stopping = true;
 }
 
+/* Say in the row's error when it goes out again, and why then. */
+static void note_retry(char *err, size_t size, double delay, bool honoured,
+		       const char *asked)
+{
+	size_t l = strlen(err);
+	if (asked) {
+		char shown[41];
+		size_t i;
+		for (i = 0; asked[i] && i < sizeof shown - 1; i++)
+			shown[i] = asked[i] >= 0x20 && asked[i] < 0x7f ? asked[i]
+								     : '?';
+		shown[i] = '\0';
+		snprintf(err + l, size - l, "; Retry-After \"%s%s\" not "
+			 "understood: retry in %.1fs", shown, asked[i] ? "..." : "",
+			 delay);
+	} else {
+		snprintf(err + l, size - l, "; retry in %.1fs%s", delay,
+			 honoured ? " (Retry-After)" : "");
+	}
+}
+
 /* Describe a finished attempt and decide what happens to the row. */
 static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 {
@@ -478,6 +499,8 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		if (cap > ENGINE_BACKOFF_CAP)
 			cap = ENGINE_BACKOFF_CAP;
 		delay = rnd(e) * cap; /* full jitter */
+		const char *asked = NULL; /* a Retry-After not understood */
+		bool honoured = false;
 		if (status == 429 || status == 503) {
 			struct curl_header *ra = NULL;
 			if (curl_easy_header(s->h, "Retry-After", 0,
@@ -485,17 +508,23 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 			    ra) {
 				double d = engine_parse_retry_after(ra->value,
 								    wall());
-				if (d >= 0)
+				if (d >= 0) {
 					delay = d;
+					honoured = true;
+				} else {
+					asked = ra->value;
+				}
 			}
 		}
 		if (status == 429) {
 			/* The server says we are too fast: hold every new
 			 * dispatch, not only this row. */
-			double until = now + (delay > 1 ? delay : 1);
-			if (until > e->holdoff_until)
-				e->holdoff_until = until;
+			if (delay < 1)
+				delay = 1;
+			if (now + delay > e->holdoff_until)
+				e->holdoff_until = now + delay;
 		}
+		note_retry(err, sizeof err, delay, honoured, asked);
 	}
 
 	struct engine_result r = {
