@@ -43,10 +43,10 @@ for s in tests/cli/*.sh; do
     tally "$(basename "$s")" $? "$log"
 done
 
-for s in tests/integration/test_*.py; do
+for s in tests/integration/test_*.py tests/faults/test_*.py; do
     [ -x "$s" ] || continue
     "$s" >"$log" 2>&1
-    tally "$(basename "$s")" $? "$log"
+    tally "${s#tests/}" $? "$log"
 done
 
 # The fuzzers, briefly: every seed replayed, then HOOKCAST_FUZZ_SECONDS each.

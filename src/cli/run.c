@@ -343,6 +343,11 @@ int cli_run(int argc, char **argv)
 		return status;
 	}
 	bool tty = isatty(STDERR_FILENO) && !ra.quiet;
+	/* A terminal without TERM, or a dumb one, gets the same one updated
+	 * line, erased with spaces instead of an escape sequence. */
+	const char *term = getenv("TERM");
+	bool dumb = term == NULL || term[0] == '\0' || strcmp(term, "dumb") == 0;
+	int shown = 0; /* width of the line on screen */
 	double interval = tty ? 0.25 : 10.0;
 	double last = mono();
 	int signals = 0;
@@ -356,12 +361,20 @@ int cli_run(int argc, char **argv)
 		last = now;
 		activation_get_stats(a, &s);
 		progress_line(&s, line, sizeof line);
-		if (tty)
+		if (tty && dumb) {
+			int n = (int)strlen(line);
+			fprintf(stderr, "\r%s%*s", line, shown > n ? shown - n : 0,
+				"");
+			shown = n;
+		} else if (tty) {
 			fprintf(stderr, "\r%s\033[K", line);
-		else
+		} else {
 			fprintf(stderr, "%s\n", line);
+		}
 	}
-	if (tty)
+	if (tty && dumb && shown > 0)
+		fprintf(stderr, "\r%*s\r", shown, "");
+	else if (tty)
 		fprintf(stderr, "\r\033[K");
 	status = activation_finish(a, &msgs);
 	cli_print_msgs(&msgs);

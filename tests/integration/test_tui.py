@@ -11,122 +11,8 @@ import time
 
 from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs, run_tests
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCREENS = os.path.join(HERE, "..", "tui", "screens")
-EXAMPLES = os.path.join(HERE, "..", "..", "examples")
-
-
-class Tmux:
-    def __init__(self, work, args, w=100, h=30, env=None):
-        self.name = f"hc{os.getpid()}{time.monotonic_ns() % 100000}"
-        self.args = args
-        self.work = work
-        e = {"HOOKCAST_STATE_DIR": work.state, "HOME": work.dir,
-             "XDG_CONFIG_HOME": work.path("cfg"), "LANG": "C.UTF-8"}
-        e.update(env or {})
-        envs = " ".join(f"{k}='{v}'" for k, v in e.items())
-        cmd = (f"cd '{work.dir}' && env {envs} {HOOKCAST} {args} "
-               f"2>'{work.path('tui.err')}'; echo EXIT=$? > '{work.path('tui.exit')}'; "
-               f"stty -a > '{work.path('tui.stty')}'; sleep 600")
-        subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s",
-                        "t", "-x", str(w), "-y", str(h), cmd], check=True)
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.name] + list(args),
-                              capture_output=True, text=True)
-
-    def keys(self, *keys, pause=0.15):
-        for k in keys:
-            self.tmux("send-keys", "-t", "t", k)
-            time.sleep(pause)
-
-    def type(self, text):
-        self.tmux("send-keys", "-t", "t", "-l", text)
-        time.sleep(0.2)
-
-    def screen(self, escapes=False):
-        args = ["capture-pane", "-t", "t", "-p"] + (["-e"] if escapes else [])
-        return self.tmux(*args).stdout
-
-    def wait(self, text, timeout=15):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            s = self.screen()
-            if text in s:
-                return s
-            time.sleep(0.1)
-        return None
-
-    def exit_status(self, timeout=10):
-        p = self.work.path("tui.exit")
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if os.path.exists(p):
-                with open(p) as f:
-                    return int(f.read().strip().split("=")[1])
-            time.sleep(0.1)
-        return None
-
-    def kill(self):
-        self.tmux("kill-server")
-
-    def signal(self, sig, times=1):
-        """Send sig to the hookcast process in the pane."""
-        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} {self.args}"],
-                              capture_output=True, text=True).stdout.split()
-        for _ in range(times):
-            for p in pids:
-                os.kill(int(p), sig)
-
-
-def dump_matches(name, screen):
-    """Compare a 100x30 screen with its stored dump."""
-    path = os.path.join(SCREENS, name + ".txt")
-    text = "\n".join(line.rstrip() for line in screen.splitlines()) + "\n"
-    if os.environ.get("UPDATE_SCREENS"):
-        os.makedirs(SCREENS, exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-    if not os.path.exists(path):
-        return False, f"no stored dump {path}"
-    with open(path) as f:
-        want = f.read()
-    if want == text:
-        return True, ""
-    import difflib
-    return False, "".join(difflib.unified_diff(
-        want.splitlines(True), text.splitlines(True), "stored", "screen"))
-
-
-def fixed_profile(w, url="http://127.0.0.1:9/webhook?foo=bar"):
-    shutil.copy(os.path.join(EXAMPLES, "contacts.csv"), w.path("contacts.csv"))
-    with open(os.path.join(EXAMPLES, "contacts.ini")) as f:
-        text = f.read().replace("https://example.com/webhook?foo=bar", url)
-    w.write("p.ini", text)
-
-
-def big_profile(w, sink, rows, concurrency):
-    """p.ini over a segment of rows rows, pointed at sink."""
-    fixed_profile(w)
-    w.write_csv("big.csv", ["contacts.id", "contacts.email"],
-                [[str(i), f"u{i}@x.org"] for i in range(1, rows + 1)])
-    with open(w.path("p.ini")) as f:
-        text = f.read().replace("http://127.0.0.1:9", sink.url).replace(
-            '"contacts.csv"', '"big.csv"').replace(
-            "concurrency = 8", f"concurrency = {concurrency}")
-    w.write("p.ini", text)
-
-
-def activate(t, rows):
-    """From step 1 to a running activation of rows rows."""
-    t.wait("Webhook URL")
-    t.keys("4")
-    t.wait("ready: A activates")
-    t.keys("A")
-    t.wait(f"Send {rows} POST")
-    t.keys("y")
-    t.wait("Latest results")
-
+from tuitest import EXAMPLES, Tmux, activate, big_profile, dump_matches, \
+    fixed_profile
 
 def test_end_to_end_from_nothing():
     w = Work()
@@ -351,89 +237,6 @@ def test_screen_dumps():
         t.kill()
 
 
-def test_sigterm_stops_run_and_restores():
-    w = Work()
-    sink = Sink(w, "--delay-ms", "50")
-    big_profile(w, sink, 200, 2)
-    t = Tmux(w, "tui -p p.ini")
-    try:
-        activate(t, 200)
-        time.sleep(0.5)
-        t.signal(15)
-        status = t.exit_status()
-        err = open(w.path("tui.err")).read()
-        check("SIGTERM in the TUI: the run stops gracefully, exit 130, resumable",
-              status == 130 and "resume with: hookcast run --resume" in err,
-              f"{status} {err}")
-    finally:
-        t.kill()
-    sink.stop()
-    rc, out, _ = w.run(["history", "--json"])
-    runs = [json.loads(x) for x in out.splitlines()]
-    check("SIGTERM in the TUI: the run reads as interrupted",
-          runs and runs[0]["state"] == "interrupted", out)
-
-
-def test_tiny_terminals_and_winch_storm():
-    w = Work()
-    sink = Sink(w, "--delay-ms", "5")
-    big_profile(w, sink, 400, 4)
-    t = Tmux(w, "tui -p p.ini")
-    try:
-        activate(t, 400)
-        notes = []
-        for cols, rows in [(40, 10), (20, 5), (100, 30)] * 3:
-            t.tmux("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
-            time.sleep(0.15)
-            notes.append(t.screen())
-        t.signal(28, times=200)  # a SIGWINCH storm
-        s = t.wait("finished: done, exit status 0", 60)
-        check("40x10 and 20x5: a notice, no crash",
-              "Terminal too small" in notes[0] and "too small" in notes[1] + notes[4],
-              notes[:2])
-        check("a SIGWINCH storm mid-run: no crash, and the run completes",
-              s is not None, t.screen())
-        t.keys("1", "q")
-        check("after the storm the TUI exits cleanly", t.exit_status() == 0)
-    finally:
-        t.kill()
-    sink.stop()
-
-
-def test_save_on_a_full_disk_keeps_the_old_file():
-    w = Work()
-    with tiny_tmpfs(w, "64k") as mnt:
-        if mnt is None:
-            check("save on a full disk (skipped: cannot mount a tmpfs) # SKIP",
-                  True)
-            return
-        fixed_profile(w)
-        shutil.copy(w.path("p.ini"), os.path.join(mnt, "p.ini"))
-        shutil.copy(w.path("contacts.csv"), os.path.join(mnt, "contacts.csv"))
-        before = open(os.path.join(mnt, "p.ini")).read()
-        with open(os.path.join(mnt, "fill"), "wb") as f:
-            try:
-                f.write(b"x" * 128 * 1024)
-            except OSError:
-                pass
-        t = Tmux(w, f"tui -p {mnt}/p.ini")
-        try:
-            t.wait("HTTP method")
-            t.keys("Down", "C-s")
-            s = t.wait("Cannot save")
-            check("Ctrl-S on a full disk: a clear error",
-                  s is not None and "cannot write: No space left on" in s,
-                  t.screen())
-            after = open(os.path.join(mnt, "p.ini")).read()
-            check("... and the old profile is intact, with no temporary file left",
-                  after == before and
-                  not [n for n in os.listdir(mnt) if ".tmp." in n],
-                  os.listdir(mnt))
-            t.keys("Enter", "q", "y")
-        finally:
-            t.kill()
-
-
 def test_secrets_never_on_screen():
     w = Work()
     sink = Sink(w)
@@ -474,33 +277,10 @@ def test_secrets_never_on_screen():
           "${HC_TOKEN}" in shown, shown[-3000:])
 
 
-def test_crash_restores_terminal():
-    w = Work()
-    fixed_profile(w)
-    t = Tmux(w, "tui -p p.ini")
-    try:
-        t.wait("HTTP method")
-        t.signal(11)  # SIGSEGV
-        status = t.exit_status()
-        time.sleep(0.3)
-        stty = open(w.path("tui.stty")).read() if os.path.exists(w.path("tui.stty")) else ""
-        flags = stty.replace(";", " ").split()
-        check("kill -SEGV: the TUI dies of the signal",
-              status == 128 + 11, status)
-        check("kill -SEGV: the terminal has echo and icanon back",
-              "echo" in flags and "icanon" in flags and "-echo" not in flags,
-              stty)
-    finally:
-        t.kill()
-
-
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI tests", False, "install tmux")
     done()
 run_tests([test_end_to_end_from_nothing, test_resize_during_run,
            test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
            test_bad_theme_falls_back, test_screen_dumps,
-           test_sigterm_stops_run_and_restores, test_crash_restores_terminal,
-           test_tiny_terminals_and_winch_storm,
-           test_save_on_a_full_disk_keeps_the_old_file,
            test_secrets_never_on_screen])
