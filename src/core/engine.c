@@ -424,6 +424,20 @@ static void breaker(struct engine *e, enum engine_outcome o)
 	e->stopping = true;
 }
 
+/* What a user can do about the statuses that usually mean a setting is
+ * wrong rather than the row. */
+static const char *status_hint(long status)
+{
+	switch (status) {
+	case 401: return "unauthorized: check the credentials in the headers";
+	case 403: return "forbidden: check the credentials and the URL";
+	case 404: return "not found: check the URL's path";
+	case 405: return "method not allowed: check the method";
+	case 414: return "URI too long: map fewer or shorter fields";
+	default: return NULL;
+	}
+}
+
 /* Say in the row's error when it goes out again, and why then. */
 static void note_retry(char *err, size_t size, double delay, bool honoured,
 		       const char *asked)
@@ -472,7 +486,10 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 				 "followed)", status);
 		out = OUTCOME_FAILED;
 	} else {
-		if (code == CURLE_OK)
+		if (code == CURLE_OK && status_hint(status))
+			snprintf(err, sizeof err, "HTTP %ld (%s)", status,
+				 status_hint(status));
+		else if (code == CURLE_OK)
 			snprintf(err, sizeof err, "HTTP %ld", status);
 		else
 			snprintf(err, sizeof err, "%s", s->errbuf[0] ? s->errbuf
