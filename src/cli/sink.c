@@ -39,6 +39,7 @@ struct sink {
 
 struct req {
 	bool seen;
+	char *uri; /* the request target as it came, still percent-encoded */
 };
 
 static unsigned key_hit(struct sink *s, const char *key)
@@ -142,14 +143,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	(void)version;
 	(void)upload;
 	struct sink *s = cls;
-	if (*req_cls == NULL) {
-		struct req *rq = xcalloc(1, sizeof *rq);
-		*req_cls = rq;
-		pthread_mutex_lock(&s->mu);
-		s->inflight++;
-		if (s->inflight > s->max_inflight)
-			s->max_inflight = s->inflight;
-		pthread_mutex_unlock(&s->mu);
+	struct req *rq = *req_cls;
+	if (!rq->seen) {
+		rq->seen = true;
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -166,6 +162,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	hc_buf_add_json(&json, method, strlen(method));
 	hc_buf_adds(&json, ",\"path\":");
 	hc_buf_add_json(&json, url, strlen(url));
+	hc_buf_adds(&json, ",\"uri\":");
+	hc_buf_add_json(&json, rq->uri, strlen(rq->uri));
 	hc_buf_adds(&json, ",\"query\":");
 	hc_buf_addc(&json, '[');
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, &ac);
@@ -229,15 +227,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return respond(conn, status, s, n);
 }
 
+/* Called first for each request, with the target before any decoding: its
+ * result becomes the request's context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)conn;
+	struct sink *s = cls;
+	struct req *rq = xcalloc(1, sizeof *rq);
+	rq->uri = xstrdup(uri);
+	pthread_mutex_lock(&s->mu);
+	s->inflight++;
+	if (s->inflight > s->max_inflight)
+		s->max_inflight = s->inflight;
+	pthread_mutex_unlock(&s->mu);
+	return rq;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **req_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)conn;
 	(void)toe;
 	struct sink *s = cls;
-	if (*req_cls == NULL)
+	struct req *rq = *req_cls;
+	if (rq == NULL)
 		return;
-	free(*req_cls);
+	free(rq->uri);
+	free(rq);
 	*req_cls = NULL;
 	pthread_mutex_lock(&s->mu);
 	s->inflight--;
@@ -371,6 +387,7 @@ int cli_sink(int argc, char **argv)
 			MHD_USE_ERROR_LOG,
 		ntohs(sa.sin_port), NULL, NULL, on_request, &s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		MHD_OPTION_END);

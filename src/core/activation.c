@@ -175,6 +175,9 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 				    (unsigned long long)row.row, a->why.data);
 		}
 	}
+	if (a->rows_total == 0 && r >= 0)
+		hc_msgs_add(msgs, HC_WARNING, "%s: no rows after the header: "
+			    "nothing to send", segment_name(seg));
 	if (a->invalid > 0 && !a->opts.dry_run && r >= 0)
 		hc_msgs_add(msgs, HC_WARNING, "%s: %llu invalid row%s (%s) will "
 			    "not be sent; each is journaled as invalid, and "
