@@ -46,7 +46,9 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o) $(HELPER_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
 .PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind lint install uninstall clean
@@ -75,6 +77,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS) $(CMOCKA_LIBS)
 
+# Test helpers: small programs over the core that the fault tests drive.
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS)
+
 # The tests run the sanitizer build: build/asan/hookcast and the unit tests.
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
@@ -82,7 +89,7 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@HOOKCAST_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) tests/run.sh build/asan
 
-check-build: $(BUILD)/hookcast $(UNIT_BIN)
+check-build: $(BUILD)/hookcast $(UNIT_BIN) $(HELPER_BIN)
 
 demo: all
 	@examples/demo.sh ./hookcast

@@ -28,6 +28,8 @@ struct sink {
 	unsigned status, fail_status, fail_first, drop_every, delay_ms;
 	const char *retry_after; /* NULL: none; sent as given */
 	const char *location;
+	char require_name[128];    /* --require NAME: VALUE; "" for none */
+	const char *require_value;
 	bool quiet;
 	bool endless;     /* a response body that never ends */
 	unsigned drip_ms; /* send the body one byte per drip_ms */
@@ -185,6 +187,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	bool drop = s->drop_every > 0 && n % s->drop_every == 0;
 	if (s->fail_first > 0 && attempt <= s->fail_first)
 		status = s->fail_status;
+	if (s->require_name[0]) {
+		const char *got = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, s->require_name);
+		if (got == NULL || strcmp(got, s->require_value) != 0)
+			status = 401; /* the value itself is never logged */
+	}
 	if (s->delay_ms > 0)
 		usleep((useconds_t)s->delay_ms * 1000);
 
@@ -294,6 +302,7 @@ int cli_sink(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "drop-every", required_argument, NULL, 'x' },
 		{ "location", required_argument, NULL, 'o' },
+		{ "require", required_argument, NULL, 'R' },
 		{ "endless-body", no_argument, NULL, 'E' },
 		{ "drip-ms", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -345,6 +354,17 @@ int cli_sink(int argc, char **argv)
 			s.retry_after = optarg;
 			break;
 		case 'o': s.location = optarg; break;
+		case 'R': {
+			const char *colon = strchr(optarg, ':');
+			size_t n = colon ? (size_t)(colon - optarg) : 0;
+			if (n == 0 || n >= sizeof s.require_name)
+				return cli_usage_error("sink", "--require takes "
+						       "\"Name: value\"");
+			memcpy(s.require_name, optarg, n);
+			s.require_name[n] = '\0';
+			s.require_value = colon + 1 + strspn(colon + 1, " \t");
+			break;
+		}
 		case 'E': s.endless = true; break;
 		case 'D':
 			if (hc_parse_long(optarg, 1, 100000, &v) < 0)

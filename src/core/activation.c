@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,6 +218,74 @@ static struct profile *load_profile(const char *path, bool snapshot,
 	return profile_load_ex(path, msgs, snapshot);
 }
 
+/* History keeps no secret: a header that holds a literal one (not
+ * ${NAME}) goes into the snapshot with this in place of its value, and a
+ * resume or retry reads the value back from the profile file. */
+#define SECRET_KEPT_OUT "(a literal secret: not kept in history)"
+
+static size_t header_name_len(const char *header)
+{
+	const char *colon = strchr(header, ':');
+	return colon ? (size_t)(colon - header) : strlen(header);
+}
+
+static struct profile *snapshot_of(const struct profile *p)
+{
+	struct profile *c = profile_clone(p);
+	for (size_t i = 0; i < c->headers.n; i++) {
+		struct profile_entry *h = &c->headers.items[i];
+		if (!profile_header_literal_secret(h->key))
+			continue;
+		char *kept = xasprintf("%.*s: " SECRET_KEPT_OUT,
+				       (int)header_name_len(h->key), h->key);
+		free(h->key);
+		h->key = kept;
+	}
+	return c;
+}
+
+/* Put the literal secrets a snapshot left out back, from the profile file
+ * the run was made from. */
+static int restore_secrets(struct profile *snap, const char *run_id,
+			   const char *path, struct hc_msgs *msgs)
+{
+	struct profile *orig = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < snap->headers.n && rc == 0; i++) {
+		struct profile_entry *h = &snap->headers.items[i];
+		size_t n = header_name_len(h->key);
+		if (strstr(h->key + n, SECRET_KEPT_OUT) == NULL)
+			continue;
+		if (orig == NULL) {
+			struct hc_msgs quiet;
+			hc_msgs_init(&quiet);
+			orig = path[0] ? profile_load(path, &quiet) : NULL;
+			hc_msgs_free(&quiet);
+		}
+		const struct profile_entry *found = NULL;
+		for (size_t j = 0; orig && j < orig->headers.n; j++)
+			if (header_name_len(orig->headers.items[j].key) == n &&
+			    strncasecmp(orig->headers.items[j].key, h->key, n) == 0)
+				found = &orig->headers.items[j];
+		if (found == NULL) {
+			hc_msgs_add(msgs, HC_ERROR, "run %s: header %.*s held a "
+				    "literal secret, which history does not "
+				    "keep, and %s %s; put it back there, or use "
+				    "${NAME} from the environment", run_id,
+				    (int)n, h->key, path[0] ? path : "its profile",
+				    orig ? "no longer has that header"
+					 : "cannot be loaded");
+			rc = -1;
+			break;
+		}
+		free(h->key);
+		h->key = xstrdup(found->key);
+	}
+	if (orig)
+		profile_free(orig);
+	return rc;
+}
+
 /* The run a resume or a retry starts from: its meta, snapshot and finals. */
 static int load_parent(struct activation *a, const char *id, bool resume,
 		       struct hc_msgs *msgs)
@@ -259,7 +328,8 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		char *ini = xasprintf("%s/run.ini", m.dir);
 		a->profile = load_profile(ini, true, msgs);
 		free(ini);
-		if (a->profile == NULL) {
+		if (a->profile == NULL ||
+		    restore_secrets(a->profile, id, m.profile_path, msgs) < 0) {
 			history_meta_free(&m);
 			return HC_CONFIG;
 		}
@@ -601,7 +671,9 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 	}
 	struct ini_writer w;
 	ini_writer_init(&w);
-	profile_write(a->profile, &w);
+	struct profile *snap = snapshot_of(a->profile);
+	profile_write(snap, &w);
+	profile_free(snap);
 	if (w.err) {
 		hc_msgs_add(msgs, HC_ERROR, "%s: cannot snapshot the profile: "
 			    "%s", a->meta.dir, w.err);
