@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs, run_tests  # noqa: E402
+from hc import HOOKCAST, Sink, Work, check, tiny_tmpfs, run_tests  # noqa: E402
 
 SAVE_LOOP = os.path.join(os.path.dirname(HOOKCAST), "tests", "helpers",
                          "save_loop")

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import HOOKCAST, Sink, Work, check, done, run_tests  # noqa: E402
+from hc import HOOKCAST, Sink, Work, check, run_tests  # noqa: E402
 
 
 class Seg:

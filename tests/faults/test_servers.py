@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import Sink, Work, check, done, finals, run_tests  # noqa: E402
+from hc import Sink, Work, check, finals, run_tests  # noqa: E402
 
 
 class Outcome:

@@ -7,7 +7,7 @@ import os
 import random
 import time
 
-from hc import Sink, Work, check, done, finals, run_id_of, run_tests
+from hc import Sink, Work, check, finals, run_id_of, run_tests
 
 random.seed(7)
 NASTY = ["a&b=c", "x#y", "1+1=2", "100%", "sp ace", "tab\there", "quote\"d",

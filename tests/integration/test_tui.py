@@ -6,13 +6,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs, run_tests
-
+from hc import Sink, Work, check, done, run_tests
 from tuitest import EXAMPLES, Tmux, activate, big_profile, dump_matches, \
     fixed_profile
+
 
 def test_end_to_end_from_nothing():
     w = Work()

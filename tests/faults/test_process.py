@@ -5,9 +5,12 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
-from hc import HOOKCAST, Sink, Work, check, done, finals, tiny_tmpfs, run_tests
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+from hc import HOOKCAST, Sink, Work, check, finals, tiny_tmpfs, run_tests  # noqa: E402
 
 
 def wait_requests(sink, n, limit=30):
@@ -289,8 +292,53 @@ def test_full_disk():
               s.get("delivered", 0) < n, f"{s.get('delivered')} {delivered_lines}")
 
 
+def test_lock_one_run_per_profile():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "100")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 21)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 1})
+    first = w.start(["run", "-p", "p.ini", "--json", "-q"])
+    wait_requests(sink, 2)
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    out1, _ = first.communicate(timeout=60)
+    reqs = sink.requests()
+    sink.stop()
+    s1 = json.loads(out1) if out1 else {}
+    ids = sorted(int(dict(r["query"])["id"]) for r in reqs)
+    check("two runs of one profile: the second is refused at once (exit 2), "
+          "naming the run that holds the lock, and sends nothing",
+          rc == 2 and out == "" and err.startswith("another run of ")
+          and s1.get("run_id", "?") in err and len(w.runs()) == 1,
+          f"{rc} {err!r} {w.runs()}")
+    check("... the first run is undisturbed: every row once",
+          first.returncode == 0 and ids == list(range(1, 21)), ids)
+
+
+def test_cron_like_run():
+    """No terminal at all: TERM unset, stdin /dev/null, stdout and stderr
+    files. Plain lines, no escape sequences, exit 0."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "5")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 51)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"])
+    env = {k: v for k, v in w.env.items() if k != "TERM"}
+    with open(w.path("out"), "wb") as o, open(w.path("err"), "wb") as e:
+        p = subprocess.run([HOOKCAST, "run", "-p", "p.ini"], cwd=w.dir, env=env,
+                           stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                           timeout=60)
+    out = open(w.path("out"), "rb").read()
+    err = open(w.path("err"), "rb").read()
+    sink.stop()
+    check("cron (TERM unset, stdin /dev/null, output to files): exit 0, "
+          "nothing on stdout, a plain summary on stderr, no escape or \\r",
+          p.returncode == 0 and out == b"" and b"\x1b" not in err and
+          b"\r" not in err and b"50 delivered, 0 failed" in err and
+          len(sink.requests()) == 50, f"{p.returncode} {err!r}")
+
+
 run_tests([test_kill9_then_resume, test_sigint_then_resume,
           test_sigterm_and_sighup, test_second_sigint_aborts,
           test_retry_failed, test_resume_a_retry_run,
           test_resume_refuses_changed_segment,
-          test_stdin_segment_resumable, test_full_disk])
+          test_stdin_segment_resumable, test_full_disk,
+          test_lock_one_run_per_profile, test_cron_like_run])
