@@ -446,7 +446,7 @@ static void note_retry(char *err, size_t size, double delay, bool honoured,
 	if (asked) {
 		char shown[41];
 		size_t i;
-		for (i = 0; asked[i] && i < sizeof shown - 1; i++)
+		for (i = 0; i < sizeof shown - 1 && asked[i]; i++)
 			shown[i] = asked[i] >= 0x20 && asked[i] < 0x7f ? asked[i]
 								     : '?';
 		shown[i] = '\0';
