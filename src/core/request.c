@@ -114,6 +114,9 @@ int request_expand(const char *tmpl, bool escape, struct hc_buf *real,
 	while (*p) {
 		const char *d = strstr(p, "${");
 		size_t lit = d ? (size_t)(d - p) : strlen(p);
+		bool literal = d && d > p && d[-1] == '$'; /* "$${": "${" */
+		if (literal)
+			lit--;
 		if (escape) {
 			escape_into(real, p, lit);
 			if (shown)
@@ -125,6 +128,19 @@ int request_expand(const char *tmpl, bool escape, struct hc_buf *real,
 		}
 		if (d == NULL)
 			break;
+		if (literal) { /* shown as sent: it is no secret */
+			if (escape) {
+				escape_into(real, "${", 2);
+				if (shown)
+					escape_into(shown, "${", 2);
+			} else {
+				hc_buf_add(real, "${", 2);
+				if (shown)
+					hc_buf_add(shown, "${", 2);
+			}
+			p = d + 2;
+			continue;
+		}
 		const char *name = d + 2;
 		size_t n = 0;
 		if (var_start(name[0]))
@@ -295,22 +311,26 @@ static int compile_headers(struct request_plan *plan, const struct profile *p,
 static int compile_url(struct request_plan *plan, const struct profile *p,
 		       struct hc_msgs *msgs)
 {
-	struct hc_buf real;
+	struct hc_buf real, shown;
 	hc_buf_init(&real);
+	hc_buf_init(&shown);
 	char *err = NULL;
-	if (request_expand(p->url ? p->url : "", false, &real, NULL, NULL,
+	if (request_expand(p->url ? p->url : "", false, &real, &shown, NULL,
 			   &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s: %s", plan->where_url, err);
 		free(err);
 		hc_buf_free(&real);
+		hc_buf_free(&shown);
 		return -1;
 	}
 	if (check_base_url(plan, real.data, msgs) < 0) {
 		hc_buf_free(&real);
+		hc_buf_free(&shown);
 		return -1;
 	}
 	hc_buf_add(&plan->prefix, real.data, real.len);
-	hc_buf_adds(&plan->prefix_shown, p->url);
+	hc_buf_add(&plan->prefix_shown, shown.data, shown.len);
+	hc_buf_free(&shown);
 	const char *q = strchr(real.data, '?');
 	char last = real.len ? real.data[real.len - 1] : 0;
 	plan->sep = q == NULL ? '?' : (last == '?' || last == '&') ? 0 : '&';

@@ -257,6 +257,35 @@ static void test_env_expansion_and_redaction(void **state)
 	profile_free(p);
 }
 
+static void test_literal_dollar_brace(void **state)
+{
+	(void)state;
+	setenv("HC_TEST_TOKEN", "tok", 1);
+	unsetenv("HC_TEST_UNSET");
+	/* "$${" is a literal "${", wherever it is; "$" alone stays "$" */
+	struct profile *p = make_profile("https://h/$${HC_TEST_UNSET}?a=$1");
+	add_static(p, "tpl", "$${HC_TEST_UNSET}-${HC_TEST_TOKEN}-$$${HC_TEST_TOKEN}");
+	add_header(p, "X-Template: $${x} ${HC_TEST_TOKEN}");
+	char *url, *shown, *why;
+	assert_int_equal(build_first(p, "c\nv\n", &url, &shown, &why), 0);
+	assert_string_equal(url, "https://h/${HC_TEST_UNSET}?a=$1"
+				 "&tpl=%24%7BHC_TEST_UNSET%7D-tok-%24%24%7BHC_TEST_TOKEN%7D");
+	/* a literal part is shown as sent; only references stay ${NAME} */
+	assert_string_equal(shown, "https://h/${HC_TEST_UNSET}?a=$1"
+				   "&tpl=%24%7BHC_TEST_UNSET%7D-${HC_TEST_TOKEN}-%24%24%7BHC_TEST_TOKEN%7D");
+	free(url);
+	free(shown);
+	free(why);
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	assert_non_null(plan);
+	assert_string_equal(request_header(plan, 0), "X-Template: ${x} tok");
+	request_plan_free(plan);
+	hc_msgs_free(&m);
+	profile_free(p);
+}
+
 static void test_undefined_and_bad_vars(void **state)
 {
 	(void)state;
@@ -495,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_empty_values),
 		cmocka_unit_test(test_bad_base_urls),
 		cmocka_unit_test(test_env_expansion_and_redaction),
+		cmocka_unit_test(test_literal_dollar_brace),
 		cmocka_unit_test(test_undefined_and_bad_vars),
 		cmocka_unit_test(test_header_injection_rejected),
 		cmocka_unit_test(test_long_url_invalid),
