@@ -69,8 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != request_check(plan, &row, &why))
 		abort();
 	if (rc == 0) {
-		size_t base = strlen(p);
-		const char *tail = url.data + base;
+		/* the base as expanded ("$${" gives "${") starts the URL */
+		struct hc_buf b;
+		hc_buf_init(&b);
+		char *e = NULL;
+		if (request_expand(p, false, &b, NULL, NULL, &e) < 0 ||
+		    b.len > url.len || memcmp(url.data, b.data, b.len) != 0)
+			abort();
+		const char *tail = url.data + b.len;
+		hc_buf_free(&b);
 		if (strpbrk(tail, " \r\n#") != NULL)
 			abort();
 		/* the mapped parameter follows the last '&' or '?': encoded
