@@ -105,6 +105,11 @@ char *profile_where(const struct profile *p, const char *section,
 /* The segment path resolved against the profile's folder. Caller frees. */
 char *profile_segment_path(const struct profile *p);
 
+/* Before the profile is saved as new_path: when that is in another folder,
+ * a relative segment path would point elsewhere, so it is made absolute.
+ * Returns true when the segment path changed. */
+bool profile_rebase(struct profile *p, const char *new_path);
+
 /* Append an entry to a list (copies its strings). */
 void profile_list_add(struct profile_list *l, const char *name, unsigned line,
 		      const char *key, const char *value);

@@ -805,6 +805,40 @@ char *profile_segment_path(const struct profile *p)
 	return xasprintf("%.*s/%s", (int)dir, p->path, p->segment_file);
 }
 
+/* The folder of a file path, made absolute; NULL when it cannot be. */
+static char *folder_of(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char *dir = slash == NULL ? xstrdup(".")
+		    : slash == path ? xstrdup("/")
+				    : xstrndup(path, (size_t)(slash - path));
+	char buf[PATH_MAX];
+	char *abs = realpath(dir, buf) ? xstrdup(buf) : NULL;
+	free(dir);
+	return abs;
+}
+
+bool profile_rebase(struct profile *p, const char *new_path)
+{
+	if (p->segment_file == NULL || p->segment_file[0] == '/' ||
+	    strcmp(p->segment_file, "-") == 0 || p->segment_file[0] == '\0')
+		return false;
+	char *from = folder_of(p->path);
+	char *to = folder_of(new_path);
+	bool moved = from && (to == NULL || strcmp(from, to) != 0);
+	if (moved) {
+		char *abs = xasprintf("%s/%s", from, p->segment_file);
+		char buf[PATH_MAX];
+		free(p->segment_file);
+		p->segment_file = realpath(abs, buf) ? xstrdup(buf) : abs;
+		if (p->segment_file != abs)
+			free(abs);
+	}
+	free(from);
+	free(to);
+	return moved;
+}
+
 /* ---- Saving ------------------------------------------------------------ */
 
 static void put_list(struct ini_writer *w, const struct profile_list *l,

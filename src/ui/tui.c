@@ -32,6 +32,7 @@ enum {
 	G_REDRAW,
 	G_HISTORY,
 	G_SAVE,
+	G_SAVE_AS,
 	G_OPEN,
 	G_BACK,
 	G_THEME,
@@ -44,6 +45,8 @@ static const struct keybind global_keys[] = {
 	{ 'q', 0, "q", "back", "go back a step; quit on the first step", G_BACK, 2 },
 	{ CTRL('s'), 0, "^S", "save", "save the profile", G_SAVE, 3 },
 	{ CTRL('o'), 0, "^O", "open", "open a profile", G_OPEN, 6 },
+	{ CTRL('w'), 0, "^W", NULL, "save the profile under another name "
+	  "(a relative segment path is made absolute)", G_SAVE_AS, 9 },
 	{ 'H', 0, "H", "history", "open the running history", G_HISTORY, 5 },
 	{ 'T', 0, "T", NULL, "choose a colour theme", G_THEME, 9 },
 	{ CTRL('l'), 0, "^L", NULL, "redraw the screen", G_REDRAW, 9 },
@@ -573,18 +576,36 @@ static void save_to(struct app *a, const char *where)
 		mkdir(cmd, 0700);
 	}
 	free(dir);
-	free(a->profile->path);
+	char *old_segment = a->profile->segment_file
+				    ? xstrdup(a->profile->segment_file) : NULL;
+	bool rebased = profile_rebase(a->profile, path);
+	char *old_path = a->profile->path;
 	a->profile->path = xstrdup(path);
 	if (profile_save(a->profile, path, &err) < 0) {
+		/* nothing was saved: the profile stays as it was */
+		free(a->profile->path);
+		a->profile->path = old_path;
+		if (rebased) {
+			free(a->profile->segment_file);
+			a->profile->segment_file = old_segment;
+			old_segment = NULL;
+		}
+		free(old_segment);
 		app_confirm(a, "Cannot save", err, 0, NULL);
 		free(err);
 		free(path);
 		return;
 	}
+	free(old_path);
+	free(old_segment);
 	free(a->profile_path);
 	a->profile_path = path;
 	a->dirty = false;
-	app_flash(a, ROLE_SUCCESS, "saved %s (mode 0600)", path);
+	if (rebased)
+		app_flash(a, ROLE_SUCCESS, "saved %s (mode 0600); the segment "
+			  "is now %s", path, a->profile->segment_file);
+	else
+		app_flash(a, ROLE_SUCCESS, "saved %s (mode 0600)", path);
 }
 
 static void on_save_path(struct app *a, int ctx, bool ok, const char *text,
@@ -596,17 +617,29 @@ static void on_save_path(struct app *a, int ctx, bool ok, const char *text,
 		save_to(a, text);
 }
 
-static void save(struct app *a)
+static void save(struct app *a, bool as)
 {
-	if (a->profile_path) {
+	if (a->profile_path && !as) {
 		save_to(a, a->profile_path);
 		return;
 	}
 	char *dir = profiles_dir();
-	char *def = xasprintf("%s/webhook.ini", dir);
+	char *def = a->profile_path ? xstrdup(a->profile_path)
+				    : xasprintf("%s/webhook.ini", dir);
 	app_input(a, "Save profile", "Save the profile as:", def, 0, on_save_path);
 	free(def);
 	free(dir);
+}
+
+static void apply_theme(struct app *a, const char *name);
+
+/* A profile opened from the wizard brings its theme, unless --theme chose
+ * one for the session. */
+static void opened(struct app *a)
+{
+	if (!a->theme_forced)
+		apply_theme(a, a->profile->theme);
+	app_go(a, SCR_DESTINATION);
 }
 
 static void on_open_path(struct app *a, int ctx, bool ok, const char *text,
@@ -615,7 +648,7 @@ static void on_open_path(struct app *a, int ctx, bool ok, const char *text,
 	(void)ctx;
 	(void)index;
 	if (ok && text[0] && open_profile(a, text) == 0)
-		app_go(a, SCR_DESTINATION);
+		opened(a);
 }
 
 static void on_open_pick(struct app *a, int ctx, bool ok, const char *text,
@@ -634,7 +667,7 @@ static void on_open_pick(struct app *a, int ctx, bool ok, const char *text,
 	char *dir = profiles_dir();
 	char *path = xasprintf("%s/%s", dir, text);
 	if (open_profile(a, path) == 0)
-		app_go(a, SCR_DESTINATION);
+		opened(a);
 	free(path);
 	free(dir);
 }
@@ -871,7 +904,8 @@ static int global_action(struct app *a, int action)
 		app_go(a, SCR_HISTORY);
 		return H_REDRAW;
 	case G_SAVE:
-		save(a);
+	case G_SAVE_AS:
+		save(a, action == G_SAVE_AS);
 		return H_REDRAW;
 	case G_OPEN:
 		if (a->dirty)
@@ -1076,6 +1110,7 @@ int tui_main(int argc, char **argv)
 		a->quit = false;
 	else if (!profile)
 		load_editors(a);
+	a->theme_forced = theme != NULL;
 	apply_theme(a, theme ? theme : a->profile->theme);
 	if (!profile)
 		offer_profiles(a, true);

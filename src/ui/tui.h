@@ -173,6 +173,7 @@ struct app {
 	struct profile *profile; /* being edited; never NULL */
 	char *profile_path;      /* NULL until opened or saved */
 	bool dirty;
+	bool theme_forced; /* --theme: a profile's own theme does not apply */
 	struct theme theme;
 	const char *const *theme_dirs;
 	bool no_color;

@@ -170,6 +170,57 @@ def test_help_overlay_and_no_color():
         t.kill()
 
 
+def test_save_as_theme_and_open():
+    """^W saves under another name (a relative segment becomes absolute), T
+    picks a theme that the profile keeps, ^O opens another profile."""
+    w = Work()
+    fixed_profile(w)
+    colour = re.compile(r"\x1b\[[0-9;]*(3[0-7]|38;5|4[0-7]|48;5)[;m]")
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("Webhook URL")
+        t.keys("C-w")
+        t.wait("Save the profile as:")
+        t.keys("C-u")
+        t.type("sub/dir/copy.ini")
+        t.keys("Enter")
+        s = t.wait("the segment is now")
+        check("^W saves under another name; the relative segment path is made "
+              "absolute, and the title follows",
+              s is not None and " hookcast  copy.ini" in s, t.screen())
+        text = open(w.path("sub/dir/copy.ini")).read()
+        rc, out, err = w.run(["check", "-p", "sub/dir/copy.ini"])
+        check("... the copy names the segment by its absolute path and checks "
+              "clean from any folder",
+              f'file = "{os.path.realpath(w.path("contacts.csv"))}"' in text and
+              rc == 0 and "6 rows, 6 valid" in out, f"{rc} {out} {err} {text}")
+        t.keys("T")
+        t.wait("Colour theme")
+        t.keys("Down", "Enter")
+        s = t.wait("theme mono")
+        plain = t.screen(escapes=True)
+        check("T picks a theme and applies it at once (mono: no colour codes), "
+              "marking the profile unsaved",
+              s is not None and "[+] unsaved" in s and
+              colour.search(plain) is None, repr(plain[:300]))
+        t.keys("C-s")
+        t.wait("saved ")
+        check("... and Ctrl-S keeps it in the profile",
+              'theme = "mono"' in open(w.path("sub/dir/copy.ini")).read())
+        t.keys("C-o")
+        t.wait("Profile file:")
+        t.type(w.path("p.ini"))
+        t.keys("Enter")
+        s = t.wait(" hookcast  p.ini")
+        check("^O opens another profile by path, with its own theme",
+              s is not None and colour.search(t.screen(escapes=True)),
+              t.screen())
+        t.keys("q")
+        check("... and q quits cleanly", t.exit_status() == 0)
+    finally:
+        t.kill()
+
+
 def test_quit_asks_when_unsaved():
     w = Work()
     fixed_profile(w)
@@ -280,6 +331,7 @@ if shutil.which("tmux") is None:
     check("tmux is needed for the TUI tests", False, "install tmux")
     done()
 run_tests([test_end_to_end_from_nothing, test_resize_during_run,
-           test_help_overlay_and_no_color, test_quit_asks_when_unsaved,
+           test_help_overlay_and_no_color, test_save_as_theme_and_open,
+           test_quit_asks_when_unsaved,
            test_bad_theme_falls_back, test_screen_dumps,
            test_secrets_never_on_screen])

@@ -1,5 +1,6 @@
 /* Unit tests of profile loading and saving, including each iniparser trap
  * in PITFALLS.md. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -412,6 +413,47 @@ static void test_permission_warning(void **state)
 	assert_false(profile_header_literal_secret("Accept: */*"));
 }
 
+static void test_rebase_relative_segment(void **state)
+{
+	(void)state;
+	char *csv = tu_writes("rebase.csv", "id\n1\n");
+	char *ini = tu_writes("rebase.ini", "[destination]\nurl = \"https://h/\"\n"
+			      "[segment]\nfile = \"rebase.csv\"\n[mappings]\n"
+			      "map1 = \"id=id\"\n");
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct profile *p = profile_load(ini, &m);
+	assert_non_null(p);
+	char *dir = xstrndup(ini, (size_t)(strrchr(ini, '/') - ini));
+	/* the same folder: the relative path still holds */
+	char *same = xasprintf("%s/other-name.ini", dir);
+	assert_false(profile_rebase(p, same));
+	assert_string_equal(p->segment_file, "rebase.csv");
+	/* another folder: it becomes absolute, and resolves to the same file */
+	char *elsewhere = xasprintf("%s/sub", dir);
+	mkdir(elsewhere, 0700);
+	char *moved = xasprintf("%s/p.ini", elsewhere);
+	assert_true(profile_rebase(p, moved));
+	char real[PATH_MAX];
+	assert_non_null(realpath(csv, real));
+	assert_string_equal(p->segment_file, real);
+	/* absolute and stdin paths are never touched */
+	assert_false(profile_rebase(p, "/tmp/x.ini"));
+	free(p->segment_file);
+	p->segment_file = xstrdup("-");
+	assert_false(profile_rebase(p, "/tmp/x.ini"));
+	assert_string_equal(p->segment_file, "-");
+	profile_free(p);
+	hc_msgs_free(&m);
+	rmdir(elsewhere);
+	free(dir);
+	free(same);
+	free(elsewhere);
+	free(moved);
+	free(csv);
+	free(ini);
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -433,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_iniparser_errors_stay_quiet),
 		cmocka_unit_test(test_secret_never_in_messages),
 		cmocka_unit_test(test_permission_warning),
+		cmocka_unit_test(test_rebase_relative_segment),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
