@@ -5,13 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { A_PAUSE = 1, A_MORE, A_LESS, A_STOP, A_ABORT };
+enum { A_PAUSE = 1, A_MORE, A_LESS, A_RATE, A_STOP, A_ABORT };
 
 static const struct keybind keys[] = {
 	{ 'p', 0, "p", "pause/resume", "pause or resume sending", A_PAUSE, 1 },
 	{ '+', '=', "+/-", "concurrency", "raise or lower the concurrency",
 	  A_MORE, 2 },
 	{ '-', 0, NULL, NULL, NULL, A_LESS, 9 },
+	{ 'r', 0, "r", "rate", "set the rate limit (requests per second, 0: "
+	  "none) for the rest of the run", A_RATE, 4 },
 	{ 'x', 0, "x", "stop", "stop: finish what is in flight, then end "
 	  "(resumable; asks first)", A_STOP, 1 },
 	{ 'a', 0, "a", "abort", "abort: cancel what is in flight now "
@@ -32,11 +34,31 @@ static void on_stop(struct app *a, int ctx, bool ok, const char *text,
 		activation_abort(a->run, false);
 }
 
+static void on_rate(struct app *a, int ctx, bool ok, const char *text,
+		    int index)
+{
+	(void)ctx;
+	(void)index;
+	double r;
+	if (!ok || !a->run_active)
+		return;
+	if (hc_parse_double(text, 0, 1e6, &r) < 0) {
+		app_flash(a, ROLE_ERROR, "the rate is a number of requests per "
+			  "second, 0 to 1000000 (0: no limit)");
+		return;
+	}
+	activation_set_rate(a->run, r);
+	if (r > 0)
+		app_flash(a, ROLE_MUTED, "rate limit %g/s", r);
+	else
+		app_flash(a, ROLE_MUTED, "no rate limit");
+}
+
 static int action(struct app *a, int act)
 {
 	if (!a->run_active) {
 		if (act == A_PAUSE || act == A_STOP || act == A_ABORT ||
-		    act == A_MORE || act == A_LESS) {
+		    act == A_MORE || act == A_LESS || act == A_RATE) {
 			app_flash(a, ROLE_MUTED, "no run is going on");
 			return H_REDRAW;
 		}
@@ -55,6 +77,13 @@ static int action(struct app *a, int act)
 				       : (c <= 8 ? c - 1 : c - c / 5);
 		activation_set_concurrency(a->run, n);
 		app_flash(a, ROLE_MUTED, "concurrency %ld", n < 1 ? 1 : n > 1024 ? 1024 : n);
+		return H_REDRAW;
+	}
+	case A_RATE: {
+		char now[32];
+		snprintf(now, sizeof now, "%g", s.e.rate_limit);
+		app_input(a, "Rate limit", "Requests per second for the rest of "
+			  "the run (0: no limit):", now, 0, on_rate);
 		return H_REDRAW;
 	}
 	case A_STOP:

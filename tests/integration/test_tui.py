@@ -107,11 +107,12 @@ def test_end_to_end_from_nothing():
 
 def test_resize_during_run():
     w = Work()
-    sink = Sink(w, "--delay-ms", "10")
-    big_profile(w, sink, 300, 4)
+    rows = 2000
+    sink = Sink(w, "--delay-ms", "20")
+    big_profile(w, sink, rows, 4)
     t = Tmux(w, "tui -p p.ini")
     try:
-        activate(t, 300)
+        activate(t, rows)
         t.keys("p")
         paused = t.wait("[RUN PAUSED", 5)
         n1 = len(sink.requests())
@@ -124,6 +125,22 @@ def test_resize_during_run():
         t.keys("+")
         check("+ raises the concurrency", t.wait("concurrency 5", 5) is not None,
               t.screen())
+        t.keys("r")
+        t.wait("Rate limit")
+        t.keys("C-u")
+        t.type("20")
+        t.keys("Enter")
+        limited = t.wait("rate limit 20/s", 5)
+        time.sleep(0.5)
+        n3 = len(sink.requests())
+        time.sleep(1.5)
+        n4 = len(sink.requests())
+        t.keys("r", "C-u")
+        t.type("0")
+        t.keys("Enter")
+        check("r sets the rate limit mid-run (20/s holds), and 0 lifts it",
+              limited is not None and n4 - n3 <= 40 and
+              t.wait("no rate limit", 5) is not None, f"{n3} {n4}")
         t.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
         small = t.wait("Terminal too small", 5)
         t.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
@@ -137,7 +154,7 @@ def test_resize_during_run():
         t.kill()
     n = len({dict(r["query"])["user_id"] for r in sink.requests()})
     sink.stop()
-    check("resize: every row was delivered", n == 300, n)
+    check("resize: every row was delivered", n == rows, n)
 
 
 def test_help_overlay_and_no_color():
