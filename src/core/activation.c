@@ -915,6 +915,10 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 		status = HC_INTERRUPTED;
 	else
 		status = HC_STOPPED;
+	if (a->source_failed) {
+		state = "interrupted";
+		status = HC_DATA;
+	}
 
 	char *err = NULL;
 	if (a->journal && history_journal_close(a->journal, &err) < 0) {

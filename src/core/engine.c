@@ -634,7 +634,13 @@ static void dispatch(struct engine *e, double now)
 			};
 			int r = e->src.next(e->src.ud, &req);
 			if (r < 0) {
-				fail_engine(e, "cannot read the next row");
+				/* The segment failed under us: send nothing
+				 * more, and let what is in flight finish and
+				 * be journaled. */
+				e->source_done = true;
+				snprintf(e->stop_reason, sizeof e->stop_reason,
+					 "cannot read the next row");
+				engine_stop(e);
 				return;
 			}
 			if (r == 0) {

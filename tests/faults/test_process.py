@@ -336,9 +336,46 @@ def test_cron_like_run():
           len(sink.requests()) == 50, f"{p.returncode} {err!r}")
 
 
+def test_segment_changed_during_run():
+    """The segment is rewritten under a run (a quote that never closes
+    appears ahead): nothing more is sent, what was in flight finishes and is
+    journaled, and the run ends interrupted with exit 3."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "20")
+    # 400 KB, so that the reader is still far from row 600 when it changes
+    n = 800
+    w.write_csv("segment.csv", ["id", "pad"],
+                [[str(i), "x" * 500] for i in range(1, n + 1)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 4})
+    p = w.start(["run", "-p", "p.ini", "--json", "-q"])
+    wait_requests(sink, 20)
+    data = open(w.path("segment.csv"), "rb").read()
+    at = data.index(b"\n600,") + 1
+    with open(w.path("segment.csv"), "r+b") as f:
+        f.seek(at)
+        f.write(b'"')
+    out, err = p.communicate(timeout=60)
+    reqs = sink.requests()
+    sink.stop()
+    s = json.loads(out) if out else {}
+    fin, _ = finals(w.journal(s["run_id"])) if s else ({}, {})
+    got = {dict(r["query"])["id"] for r in reqs}
+    journaled = {str(k) for k, r in fin.items() if r["outcome"] == "delivered"}
+    check("segment changed mid-run: exit 3, state interrupted, the error says "
+          "the file changed",
+          p.returncode == 3 and s.get("state") == "interrupted" and
+          b"(the segment changed during the run?)" in err and
+          b"segment.csv:" in err, f"{p.returncode} {out} {err}")
+    check("... every request the server answered is journaled as delivered "
+          "(nothing in flight was dropped), and nothing past the change went",
+          got == journaled and len(got) < 600 and
+          all(int(i) < 600 for i in got), f"{len(got)} {len(journaled)}")
+
+
 run_tests([test_kill9_then_resume, test_sigint_then_resume,
           test_sigterm_and_sighup, test_second_sigint_aborts,
           test_retry_failed, test_resume_a_retry_run,
           test_resume_refuses_changed_segment,
           test_stdin_segment_resumable, test_full_disk,
-          test_lock_one_run_per_profile, test_cron_like_run])
+          test_lock_one_run_per_profile, test_cron_like_run,
+          test_segment_changed_during_run])
