@@ -48,6 +48,12 @@ struct activation_opts {
 	const char *retry_failed_id;
 	const char *state_dir;        /* NULL: history_state_dir() */
 	bool dry_run;                 /* no network, no journal */
+	/* Called while activation_new() reads the segment, every 65,536 rows,
+	 * with the rows so far: a front end can show progress and poll for a
+	 * key. A nonzero return cancels (activation_new fails with
+	 * HC_INTERRUPTED and no message). NULL: not called. */
+	int (*on_check)(void *ud, uint64_t rows);
+	void *check_ud;
 };
 
 struct activation_stats {

@@ -162,6 +162,11 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 	int r;
 	while ((r = segment_next(seg, &row)) > 0) {
 		a->rows_total++;
+		if (a->opts.on_check && (a->rows_total & 0xffff) == 0 &&
+		    a->opts.on_check(a->opts.check_ud, a->rows_total) != 0) {
+			status = HC_INTERRUPTED;
+			goto out;
+		}
 		if (!in_scope(a, row.row) || limit_reached(a))
 			continue;
 		bool ok = request_check(a->plan, &row, &a->why) == 0;

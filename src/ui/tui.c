@@ -794,6 +794,23 @@ static void pick_theme(struct app *a)
 
 /* ---- runs ---- */
 
+/* While a large segment is checked: show how far, and let Esc cancel. */
+static int on_check(void *ud, uint64_t rows)
+{
+	struct app *a = ud;
+	app_flash(a, ROLE_MUTED, "checking the whole segment: %llu rows so "
+		  "far... (Esc cancels)", (unsigned long long)rows);
+	draw(a);
+	bool was = is_nodelay(stdscr);
+	nodelay(stdscr, TRUE);
+	int ch, cancel = 0;
+	while ((ch = getch()) != ERR)
+		if (ch == 27)
+			cancel = 1;
+	nodelay(stdscr, was);
+	return cancel;
+}
+
 void app_start_run(struct app *a, const struct activation_opts *o)
 {
 	if (a->run_active) {
@@ -805,12 +822,20 @@ void app_start_run(struct app *a, const struct activation_opts *o)
 	struct hc_msgs m;
 	hc_msgs_init(&m);
 	int status;
-	app_flash(a, ROLE_MUTED, "checking the whole segment...");
+	app_flash(a, ROLE_MUTED, "checking the whole segment... (Esc cancels)");
 	draw(a);
-	struct activation *run = activation_new(o, &m, &status);
+	struct activation_opts opts = *o;
+	opts.on_check = on_check;
+	opts.check_ud = a;
+	struct activation *run = activation_new(&opts, &m, &status);
 	if (run && (status = activation_start(run, &m)) != HC_OK) {
 		activation_free(run);
 		run = NULL;
+	}
+	if (run == NULL && status == HC_INTERRUPTED && m.n == 0) {
+		app_flash(a, ROLE_MUTED, "cancelled: nothing was sent");
+		hc_msgs_free(&m);
+		return;
 	}
 	if (run == NULL) {
 		struct hc_buf b;
