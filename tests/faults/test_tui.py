@@ -40,6 +40,28 @@ def test_no_usable_terminal_in_a_real_tty():
               f"{status} {raw!r}")
 
 
+def test_redirected_in_a_real_tty():
+    """In a real pane, with only stdout sent to a file, or only stdin read
+    from /dev/null: exit 2 with the hint on stderr, and nothing written to
+    stdout."""
+    for label, redirect in [("stdout to a file", "> out.txt"),
+                            ("stdin from /dev/null", "< /dev/null")]:
+        w = Work()
+        fixed_profile(w)
+        t = Tmux(w, f"tui -p p.ini {redirect}")
+        try:
+            status = t.exit_status()
+            time.sleep(0.2)
+            err = open(w.path("tui.err")).read()
+            out = (open(w.path("out.txt")).read()
+                   if os.path.exists(w.path("out.txt")) else "")
+        finally:
+            t.kill()
+        check(f"{label}, the rest a tty: exit 2 with the hint, nothing on "
+              "stdout", status == 2 and err == HINT and out == "",
+              f"{status} {err!r} {out!r}")
+
+
 def test_run_on_a_dumb_terminal():
     """hookcast run with stderr on a TERM=dumb tty: progress without escape
     sequences, and the summary."""
@@ -174,7 +196,8 @@ def test_save_on_a_full_disk_keeps_the_old_file():
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI fault tests", False, "install tmux")
     done()
-run_tests([test_no_usable_terminal_in_a_real_tty, test_run_on_a_dumb_terminal,
+run_tests([test_no_usable_terminal_in_a_real_tty, test_redirected_in_a_real_tty,
+           test_run_on_a_dumb_terminal,
            test_sigterm_stops_run_and_restores, test_crash_restores_terminal,
            test_tiny_terminals_and_winch_storm,
            test_save_on_a_full_disk_keeps_the_old_file])
