@@ -672,7 +672,14 @@ bool profile_header_literal_secret(const char *header)
 	const char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
-	return *v != '\0' && strstr(v, "${") == NULL;
+	if (*v == '\0')
+		return false;
+	/* A ${NAME} reference makes it an environment value; "$${" is only a
+	 * literal "${". */
+	for (const char *d = strstr(v, "${"); d; d = strstr(d + 2, "${"))
+		if (d == v || d[-1] != '$')
+			return false;
+	return true;
 }
 
 size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)

@@ -411,6 +411,8 @@ static void test_permission_warning(void **state)
 	assert_true(profile_header_literal_secret("X-Client-Secret: abc"));
 	assert_false(profile_header_literal_secret("Authorization: Bearer ${T}"));
 	assert_false(profile_header_literal_secret("Accept: */*"));
+	assert_true(profile_header_literal_secret("X-Api-Key: $${not-a-ref}"));
+	assert_false(profile_header_literal_secret("X-Api-Key: $${x}-${REAL}"));
 }
 
 static void test_rebase_relative_segment(void **state)
