@@ -6,12 +6,13 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import Sink, Work, check, done, tiny_tmpfs, run_tests  # noqa: E402
+from hc import HOOKCAST, Sink, Work, check, done, tiny_tmpfs, run_tests  # noqa: E402
 from tuitest import Tmux, activate, big_profile, fixed_profile  # noqa: E402
 
 HINT = ("hookcast: the interface needs a terminal that can move the cursor "
@@ -193,6 +194,45 @@ def test_save_on_a_full_disk_keeps_the_old_file():
             t.kill()
 
 
+def test_terminal_closed_during_run():
+    """The SSH session drops: the pane's terminal goes away (SIGHUP, then
+    EIO on every write). The run stops gracefully, its journal is complete,
+    and the process does not linger."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "20")
+    big_profile(w, sink, 2000, 4)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        activate(t, 2000)
+        time.sleep(0.5)
+        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} tui -p p.ini"],
+                              capture_output=True, text=True).stdout.split()
+    finally:
+        t.kill()  # closes the pty, as a dropped connection does
+    gone = False
+    for _ in range(100):
+        if not any(os.path.exists(f"/proc/{p}") for p in pids):
+            gone = True
+            break
+        time.sleep(0.1)
+    got = {dict(r["query"])["user_id"] for r in sink.requests()}
+    sink.stop()
+    rc, out, _ = w.run(["history", "--json"])
+    runs = [json.loads(x) for x in out.splitlines()]
+    fin = {}
+    if runs:
+        for r in w.journal(runs[0]["run_id"]):
+            fin[r["row"]] = r["outcome"]
+    delivered = sum(1 for o in fin.values() if o == "delivered")
+    check("terminal closed mid-run: the TUI exits within 10 s, and the run "
+          "reads as interrupted, resumable",
+          pids and gone and runs and runs[0]["state"] == "interrupted",
+          f"{pids} {gone} {out}")
+    check("... every request the server answered is journaled as delivered",
+          0 < len(got) < 2000 and delivered == len(got),
+          f"{len(got)} {delivered}")
+
+
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI fault tests", False, "install tmux")
     done()
@@ -200,4 +240,5 @@ run_tests([test_no_usable_terminal_in_a_real_tty, test_redirected_in_a_real_tty,
            test_run_on_a_dumb_terminal,
            test_sigterm_stops_run_and_restores, test_crash_restores_terminal,
            test_tiny_terminals_and_winch_storm,
-           test_save_on_a_full_disk_keeps_the_old_file])
+           test_save_on_a_full_disk_keeps_the_old_file,
+           test_terminal_closed_during_run])
