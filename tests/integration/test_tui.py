@@ -312,7 +312,9 @@ def test_secrets_never_on_screen():
     with open(w.path("p.ini")) as f:
         text = f.read().replace('header1 = "X-Source: hookcast"',
                                 'header1 = "Authorization: Bearer ${HC_TOKEN}"\n'
-                                'header2 = "X-Api-Key: literal-k3y-value"')
+                                'header2 = "X-Api-Key: literal-k3y-value"'
+                                ).replace('param1 = "source=crm"',
+                                          'param1 = "sig=${HC_TOKEN}"')
     w.write("p.ini", text)
     t = Tmux(w, "tui -p p.ini", env={"HC_TOKEN": token})
     screens = []
@@ -337,11 +339,29 @@ def test_secrets_never_on_screen():
               "X-Api-Key: *****" in edit, edit)
     finally:
         t.kill()
+    used = [r for r in sink.requests() if ["sig", token] in r["query"]]
     sink.stop()
     shown = "\n".join(screens)
     check("secrets: ${VAR} values and literal secrets never appear on screen",
           token not in shown and "literal-k3y-value" not in shown and
           "${HC_TOKEN}" in shown, shown[-3000:])
+    # The same activation, audited as a whole: every byte hookcast wrote.
+    wrote = [open(w.path("tui.err"), "rb").read()]
+    for root, _, files in os.walk(w.state):
+        for f in files:
+            wrote.append(open(os.path.join(root, f), "rb").read())
+    rc, out, _ = w.run(["history", "--json"])
+    rid = json.loads(out.splitlines()[0])["run_id"] if rc == 0 else ""
+    for args in (["history"], ["history", "show", rid],
+                 ["history", "show", rid, "--json"]):
+        rc2, o2, e2 = w.run(args, env={"HC_TOKEN": token})
+        wrote.append((o2 + e2).encode())
+    leaked = [i for i, b in enumerate(wrote)
+              if token.encode() in b or b"literal-k3y-value" in b]
+    check("secrets: a TUI activation with the token in the URL, a header and "
+          "a static parameter: the server got it, and it is nowhere in the "
+          "state folder, stderr or history show output",
+          len(used) == 7 and rid and not leaked, f"{len(used)} {rid} {leaked}")
 
 
 if shutil.which("tmux") is None:
