@@ -101,8 +101,12 @@ int history_journal_close(struct history_journal *j, char **err);
 const char *history_journal_path(const struct history_journal *j);
 
 /* Call cb for each complete line of dir/results.csv. cb returns 0, or -1
- * to stop. Returns 0, or -1 with *err. */
-int history_journal_read(const char *dir,
+ * to stop. Returns 0, or -1 with *err. A line that hookcast cannot have
+ * written is skipped: its row is 0 or above max_row (the run's rows_total;
+ * UINT64_MAX: no bound), or its outcome is unknown. So a damaged journal
+ * cannot make a reader allocate for a row that does not exist, and every
+ * reader agrees on each row's final outcome. */
+int history_journal_read(const char *dir, uint64_t max_row,
 			 int (*cb)(void *ud, const struct history_line *l),
 			 void *ud, char **err);
 
@@ -118,7 +122,8 @@ struct history_finals {
 
 /* Read a run's journal into per-row final outcomes (the last line of a
  * row whose outcome is not "retry"). */
-int history_finals_load(const char *dir, struct history_finals *f, char **err);
+int history_finals_load(const char *dir, uint64_t max_row,
+			struct history_finals *f, char **err);
 enum history_final history_finals_get(const struct history_finals *f,
 				      uint64_t row);
 void history_finals_set(struct history_finals *f, uint64_t row,
@@ -142,8 +147,8 @@ struct history_row {
 
 /* Every row of a run's journal, in row order. Caller frees with
  * history_rows_free(). */
-int history_rows_load(const char *dir, struct history_row **rows, size_t *n,
-		      char **err);
+int history_rows_load(const char *dir, uint64_t max_row,
+		      struct history_row **rows, size_t *n, char **err);
 void history_rows_free(struct history_row *rows, size_t n);
 
 /* ---- One run per profile ---- */

@@ -95,7 +95,7 @@ static int show_run(const char *state, const char *id, bool failed_only,
 	}
 	struct history_row *rows;
 	size_t nrows;
-	if (history_rows_load(m.dir, &rows, &nrows, &err) < 0) {
+	if (history_rows_load(m.dir, m.rows_total, &rows, &nrows, &err) < 0) {
 		fprintf(stderr, "hookcast: %s\n", err);
 		free(err);
 		history_meta_free(&m);

@@ -323,7 +323,7 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		return HC_CONFIG;
 	}
 	struct history_finals *f = resume ? &a->prior : &a->retry;
-	if (history_finals_load(m.dir, f, &err) < 0) {
+	if (history_finals_load(m.dir, m.rows_total, f, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
 		free(err);
 		history_meta_free(&m);
@@ -409,7 +409,7 @@ struct activation *activation_new(const struct activation_opts *opts,
 		struct history_meta pm;
 		char *err = NULL;
 		if (history_meta_load(a->state_dir, a->meta.parent, &pm, &err) < 0 ||
-		    history_finals_load(pm.dir, &a->retry, &err) < 0) {
+		    history_finals_load(pm.dir, pm.rows_total, &a->retry, &err) < 0) {
 			hc_msgs_add(msgs, HC_ERROR, "run %s retries run %s, which "
 				    "cannot be read: %s", parent, a->meta.parent,
 				    err ? err : "");

@@ -581,7 +581,13 @@ static const char *const header_cols[] = {
 	"latency_ms", "error", "url", "response",
 };
 
-int history_journal_read(const char *dir,
+static bool outcome_known(const char *o)
+{
+	return strcmp(o, "delivered") == 0 || strcmp(o, "failed") == 0 ||
+	       strcmp(o, "invalid") == 0 || strcmp(o, "retry") == 0;
+}
+
+int history_journal_read(const char *dir, uint64_t max_row,
 			 int (*cb)(void *ud, const struct history_line *l),
 			 void *ud, char **err)
 {
@@ -626,8 +632,8 @@ int history_journal_read(const char *dir,
 			.response = f[10],
 			.response_len = row.lens[10],
 		};
-		if (l.row == 0)
-			continue;
+		if (l.row == 0 || l.row > max_row || !outcome_known(l.outcome))
+			continue; /* not a line hookcast wrote */
 		if (cb(ud, &l) < 0)
 			break;
 	}
@@ -688,10 +694,11 @@ static int finals_cb(void *ud, const struct history_line *l)
 	return 0;
 }
 
-int history_finals_load(const char *dir, struct history_finals *f, char **err)
+int history_finals_load(const char *dir, uint64_t max_row,
+			struct history_finals *f, char **err)
 {
 	memset(f, 0, sizeof *f);
-	return history_journal_read(dir, finals_cb, f, err);
+	return history_journal_read(dir, max_row, finals_cb, f, err);
 }
 
 /* ---- rows ---- */
@@ -737,13 +744,13 @@ static int rows_cb(void *ud, const struct history_line *l)
 	return 0;
 }
 
-int history_rows_load(const char *dir, struct history_row **rows, size_t *n,
-		      char **err)
+int history_rows_load(const char *dir, uint64_t max_row,
+		      struct history_row **rows, size_t *n, char **err)
 {
 	struct rows_ctx c = { 0 };
 	*rows = NULL;
 	*n = 0;
-	if (history_journal_read(dir, rows_cb, &c, err) < 0) {
+	if (history_journal_read(dir, max_row, rows_cb, &c, err) < 0) {
 		for (uint64_t i = 0; i < c.cap; i++) {
 			free(c.by_row[i].error);
 			free(c.by_row[i].url);

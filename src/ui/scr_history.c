@@ -90,7 +90,7 @@ static void open_run(struct app *a)
 	a->hrows = NULL;
 	a->nhrows = 0;
 	char *err = NULL;
-	if (history_rows_load(m->dir, &a->hrows, &a->nhrows, &err) < 0) {
+	if (history_rows_load(m->dir, m->rows_total, &a->hrows, &a->nhrows, &err) < 0) {
 		app_flash(a, ROLE_ERROR, "%s", err);
 		free(err);
 		return;
