@@ -29,6 +29,8 @@ struct segment {
 	size_t start, end;   /* unread bytes are buf[start..end) */
 	uint64_t buf_offset; /* file offset of buf[0] */
 	bool eof;
+	bool has_cr;        /* a CR in buf[start, end): else no line ends at one */
+	uint64_t nul_end;   /* file offset just past the last NUL read, 0: none */
 
 	struct csv_parser csv;
 	bool csv_ready;
@@ -140,7 +142,9 @@ static void on_field(void *s, size_t len, void *data)
 	}
 	size_t col = seg->nseen++;
 	seg->field_line = seg->line;
-	if (seg->invalid.len == 0 && memchr(field, '\0', len) != NULL) {
+	/* Only when a NUL was read since the record began. */
+	if (seg->nul_end > seg->rec_offset && seg->invalid.len == 0 &&
+	    memchr(field, '\0', len) != NULL) {
 		hc_buf_adds(&seg->invalid, "NUL byte in ");
 		add_column_ref(seg, &seg->invalid, col);
 	}
@@ -211,14 +215,23 @@ static int refill(struct segment *seg)
 			     "read error: %s", strerror(errno));
 			return -1;
 		}
+		const void *z = n > 0 ? memrchr(seg->buf + seg->end, '\0',
+						(size_t)n) : NULL;
+		if (z != NULL)
+			seg->nul_end = seg->buf_offset +
+				       (uint64_t)((const unsigned char *)z -
+						  seg->buf) + 1;
 		if (n == 0)
 			seg->eof = true;
 		else if (seg->on_bytes)
 			seg->on_bytes(seg->bytes_ud, seg->buf + seg->end,
 				      (size_t)n);
 		seg->end += (size_t)n;
-		return 0;
+		break;
 	}
+	/* One scan per read instead of one per line. */
+	seg->has_cr = memchr(seg->buf + seg->start, '\r',
+			     seg->end - seg->start) != NULL;
 	return 0;
 }
 
@@ -284,7 +297,10 @@ static int pump(struct segment *seg)
 		}
 		const unsigned char *p = seg->buf + seg->start;
 		const unsigned char *lf = memchr(p, '\n', avail);
-		const unsigned char *cr = memchr(p, '\r', lf ? (size_t)(lf - p) : avail);
+		const unsigned char *cr =
+			seg->has_cr ? memchr(p, '\r', lf ? (size_t)(lf - p)
+							 : avail)
+				    : NULL;
 		size_t len;
 		bool ends_line = true;
 		if (cr != NULL) {

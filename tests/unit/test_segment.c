@@ -238,6 +238,30 @@ static void test_nul_byte_invalid_row(void **state)
 	collect_free(&c);
 }
 
+static void test_nul_in_field_over_reads(void **state)
+{
+	(void)state;
+	/* The NUL and the field's end arrive in different reads, one byte at
+	 * a time: the row is still found invalid. The next row is clean. */
+	const char t[] = "id,v\n1,\"a\0\r\nb\"\n2,c\n";
+	for (size_t read_max = 1; read_max <= 4; read_max++) {
+		struct segment_opts o = { .read_max = read_max };
+		char *err = NULL;
+		struct segment *seg = open_text("t.csv", t, sizeof t - 1, &o, &err);
+		assert_non_null(seg);
+		struct collected c;
+		collect(seg, &c);
+		assert_int_equal(c.last, 0);
+		assert_int_equal(c.n, 2);
+		assert_non_null(c.r[0].invalid);
+		assert_non_null(strstr(c.r[0].invalid, "NUL byte in column 2"));
+		assert_null(c.r[1].invalid);
+		assert_string_equal(c.r[1].f[1], "c");
+		collect_free(&c);
+		segment_free(seg);
+	}
+}
+
 static void test_ragged_rows(void **state)
 {
 	(void)state;
@@ -517,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_unbalanced_quote_fatal),
 		cmocka_unit_test(test_stray_quote_in_unquoted_field),
 		cmocka_unit_test(test_nul_byte_invalid_row),
+		cmocka_unit_test(test_nul_in_field_over_reads),
 		cmocka_unit_test(test_ragged_rows),
 		cmocka_unit_test(test_empty_and_header_only),
 		cmocka_unit_test(test_header_errors),
