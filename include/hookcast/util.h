@@ -107,4 +107,15 @@ int hc_parse_double(const char *s, double min, double max, double *out);
 /* The last path component, without copying. */
 const char *hc_basename(const char *path);
 
+/* Where a URL's userinfo ("user:password" before "@host") is, as [*from,
+ * *to). False when it has none. A literal one is a secret, as a literal
+ * Authorization header is. */
+bool hc_url_userinfo(const char *url, size_t *from, size_t *to);
+
+/* The same, only when it is written literally (it holds no "${"). */
+bool hc_url_literal_userinfo(const char *url, size_t *from, size_t *to);
+
+/* A copy of url to show: a literal userinfo becomes "***". */
+char *hc_url_shown(const char *url);
+
 #endif

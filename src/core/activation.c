@@ -234,9 +234,27 @@ static size_t header_name_len(const char *header)
 	return colon ? (size_t)(colon - header) : strlen(header);
 }
 
+/* A literal user:password in the URL is left out the same way. */
+#define USERINFO_KEPT_OUT "hookcast-secret-not-kept"
+
+/* url with its userinfo [from, to) replaced by with. */
+static char *swap_userinfo(const char *url, size_t from, size_t to,
+			   const char *with, size_t wlen)
+{
+	return xasprintf("%.*s%.*s%s", (int)from, url, (int)wlen, with,
+			 url + to);
+}
+
 static struct profile *snapshot_of(const struct profile *p)
 {
 	struct profile *c = profile_clone(p);
+	size_t uf, ut;
+	if (hc_url_literal_userinfo(c->url, &uf, &ut)) {
+		char *kept = swap_userinfo(c->url, uf, ut, USERINFO_KEPT_OUT,
+					   strlen(USERINFO_KEPT_OUT));
+		free(c->url);
+		c->url = kept;
+	}
 	for (size_t i = 0; i < c->headers.n; i++) {
 		struct profile_entry *h = &c->headers.items[i];
 		if (!profile_header_literal_secret(h->key))
@@ -249,45 +267,80 @@ static struct profile *snapshot_of(const struct profile *p)
 	return c;
 }
 
+/* The profile file a run was made from, loaded once, for its secrets. */
+struct origin {
+	const char *path;
+	struct profile *p;
+	bool tried;
+};
+
+static const struct profile *origin_get(struct origin *o)
+{
+	if (!o->tried) {
+		struct hc_msgs quiet;
+		hc_msgs_init(&quiet);
+		o->p = o->path[0] ? profile_load(o->path, &quiet) : NULL;
+		hc_msgs_free(&quiet);
+		o->tried = true;
+	}
+	return o->p;
+}
+
+static void secret_lost(struct hc_msgs *msgs, const char *run_id,
+			const struct origin *o, const char *what, int n,
+			const char *name)
+{
+	hc_msgs_add(msgs, HC_ERROR, "run %s: %s%.*s held a literal secret, "
+		    "which history does not keep, and %s %s; put it back "
+		    "there, or use ${NAME} from the environment", run_id, what,
+		    n, name, o->path[0] ? o->path : "its profile",
+		    o->p ? "no longer has it" : "cannot be loaded");
+}
+
 /* Put the literal secrets a snapshot left out back, from the profile file
  * the run was made from. */
 static int restore_secrets(struct profile *snap, const char *run_id,
 			   const char *path, struct hc_msgs *msgs)
 {
-	struct profile *orig = NULL;
+	struct origin o = { .path = path };
 	int rc = 0;
+	size_t uf, ut, of, ot;
+	if (hc_url_userinfo(snap->url, &uf, &ut) &&
+	    ut - uf == strlen(USERINFO_KEPT_OUT) &&
+	    strncmp(snap->url + uf, USERINFO_KEPT_OUT, ut - uf) == 0) {
+		const struct profile *orig = origin_get(&o);
+		if (orig && hc_url_literal_userinfo(orig->url, &of, &ot)) {
+			char *url = swap_userinfo(snap->url, uf, ut,
+						  orig->url + of, ot - of);
+			free(snap->url);
+			snap->url = url;
+		} else {
+			secret_lost(msgs, run_id, &o, "the URL's user:password",
+				    0, "");
+			rc = -1;
+		}
+	}
 	for (size_t i = 0; i < snap->headers.n && rc == 0; i++) {
 		struct profile_entry *h = &snap->headers.items[i];
 		size_t n = header_name_len(h->key);
 		if (strstr(h->key + n, SECRET_KEPT_OUT) == NULL)
 			continue;
-		if (orig == NULL) {
-			struct hc_msgs quiet;
-			hc_msgs_init(&quiet);
-			orig = path[0] ? profile_load(path, &quiet) : NULL;
-			hc_msgs_free(&quiet);
-		}
+		const struct profile *orig = origin_get(&o);
 		const struct profile_entry *found = NULL;
 		for (size_t j = 0; orig && j < orig->headers.n; j++)
 			if (header_name_len(orig->headers.items[j].key) == n &&
 			    strncasecmp(orig->headers.items[j].key, h->key, n) == 0)
 				found = &orig->headers.items[j];
 		if (found == NULL) {
-			hc_msgs_add(msgs, HC_ERROR, "run %s: header %.*s held a "
-				    "literal secret, which history does not "
-				    "keep, and %s %s; put it back there, or use "
-				    "${NAME} from the environment", run_id,
-				    (int)n, h->key, path[0] ? path : "its profile",
-				    orig ? "no longer has that header"
-					 : "cannot be loaded");
+			secret_lost(msgs, run_id, &o, "header ", (int)n, h->key);
 			rc = -1;
 			break;
 		}
 		free(h->key);
 		h->key = xstrdup(found->key);
 	}
-	if (orig)
-		profile_free(orig);
+	if (o.p)
+		profile_free(o.p);
 	return rc;
 }
 

@@ -733,6 +733,16 @@ static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (st.st_mode & 077) == 0)
 		return;
+	size_t uf, ut;
+	if (hc_url_literal_userinfo(p->url, &uf, &ut)) {
+		char *where = profile_where(p, "destination", "url");
+		hc_msgs_add(msgs, HC_WARNING,
+			    "%s: holds a literal user:password and the file "
+			    "is readable by others (mode %04o); use ${NAME} "
+			    "from the environment, or chmod 600 %s",
+			    where, (unsigned)(st.st_mode & 07777), p->path);
+		free(where);
+	}
 	for (size_t i = 0; i < p->headers.n; i++) {
 		if (!profile_header_literal_secret(p->headers.items[i].key))
 			continue;

@@ -329,7 +329,10 @@ static int compile_url(struct request_plan *plan, const struct profile *p,
 		return -1;
 	}
 	hc_buf_add(&plan->prefix, real.data, real.len);
-	hc_buf_add(&plan->prefix_shown, shown.data, shown.len);
+	/* user:password@ written in the profile is a secret */
+	char *hidden = hc_url_shown(shown.data);
+	hc_buf_adds(&plan->prefix_shown, hidden);
+	free(hidden);
 	hc_buf_free(&shown);
 	const char *q = strchr(real.data, '?');
 	char last = real.len ? real.data[real.len - 1] : 0;

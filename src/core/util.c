@@ -349,3 +349,39 @@ const char *hc_basename(const char *path)
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }
+
+bool hc_url_userinfo(const char *url, size_t *from, size_t *to)
+{
+	const char *sep = url ? strstr(url, "://") : NULL;
+	if (sep == NULL)
+		return false;
+	const char *auth = sep + 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i; /* the last one: a password may hold '@' */
+	if (at == NULL || at == auth)
+		return false;
+	*from = (size_t)(auth - url);
+	*to = (size_t)(at - url);
+	return true;
+}
+
+bool hc_url_literal_userinfo(const char *url, size_t *from, size_t *to)
+{
+	if (!hc_url_userinfo(url, from, to))
+		return false;
+	for (size_t i = *from; i + 1 < *to; i++)
+		if (url[i] == '$' && url[i + 1] == '{')
+			return false;
+	return true;
+}
+
+char *hc_url_shown(const char *url)
+{
+	size_t from, to;
+	if (!hc_url_literal_userinfo(url, &from, &to))
+		return xstrdup(url ? url : "");
+	return xasprintf("%.*s***%s", (int)from, url, url + to);
+}

@@ -223,8 +223,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_role(w, strcmp(p->method, "DELETE") == 0 ? ROLE_DANGER : ROLE_TITLE);
 	int x = 16 + ui_textf(w, y + 1, 16, wd - 18, "%s", p->method) + 1;
 	ui_role(w, ROLE_NORMAL);
-	ui_text(w, y + 1, x, wd - x - 2, p->url ? p->url : "(none)",
-		p->url ? strlen(p->url) : 6);
+	char *url = hc_url_shown(p->url ? p->url : "(none)");
+	ui_text(w, y + 1, x, wd - x - 2, url, strlen(url));
+	free(url);
 	ui_str(w, y + 2, 2, 14, "Segment");
 	if (a->sv.path && !a->sv.error)
 		ui_textf(w, y + 2, 16, wd - 18, "%s: %llu rows%s, %llu invalid",

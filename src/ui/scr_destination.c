@@ -78,6 +78,7 @@ static void edit_header(struct app *a, int idx)
 		while (cur[from] == ' ')
 			from++;
 		a->dlg.edit.mask_from = (int)from;
+		a->dlg.edit.mask_to = -1;
 	}
 }
 
@@ -206,6 +207,11 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	app_plan(a);
 	int y = 0;
 	ui_box(w, y, 0, 3, wd, "Webhook URL", a->dest_focus == F_URL);
+	/* A literal user:password stays hidden, also while it is edited. */
+	size_t uf, ut;
+	bool secret = hc_url_literal_userinfo(a->url_edit.text.data, &uf, &ut);
+	a->url_edit.mask_from = secret ? (int)uf : -1;
+	a->url_edit.mask_to = secret ? (int)ut : -1;
 	le_draw(w, y + 1, 2, wd - 4, &a->url_edit, a->dest_focus == F_URL);
 	y += 3;
 	/* live validation: the errors about the destination */

@@ -45,6 +45,7 @@ struct lineedit {
 	size_t cursor;      /* byte offset */
 	int scroll;         /* first display column */
 	int mask_from;      /* -1, or the byte offset from which to show '*' */
+	int mask_to;        /* -1: to the end; else where the '*' stop */
 };
 
 void le_init(struct lineedit *le, const char *text);

@@ -117,6 +117,7 @@ void le_init(struct lineedit *le, const char *text)
 	le->cursor = le->text.len;
 	le->scroll = 0;
 	le->mask_from = -1;
+	le->mask_to = -1;
 }
 
 void le_free(struct lineedit *le)
@@ -247,12 +248,20 @@ void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
 	if (width < 2)
 		return;
 	const char *t = le->text.data ? le->text.data : "";
-	size_t vis = le->mask_from >= 0 && (size_t)le->mask_from < le->text.len
-			     ? (size_t)le->mask_from
-			     : le->text.len;
-	int cur_col = ui_width(t, le->cursor < vis ? le->cursor : vis);
-	if (le->cursor > vis)
-		cur_col += (int)(le->cursor - vis);
+	size_t len = le->text.len;
+	/* A secret shows as one '*' a byte: offsets stay the same. */
+	char *masked = NULL;
+	if (le->mask_from >= 0 && (size_t)le->mask_from < len) {
+		size_t from = (size_t)le->mask_from;
+		size_t to = le->mask_to >= 0 && (size_t)le->mask_to < len
+				    ? (size_t)le->mask_to : len;
+		if (to > from) {
+			masked = xstrndup(t, len);
+			memset(masked + from, '*', to - from);
+			t = masked;
+		}
+	}
+	int cur_col = ui_width(t, le->cursor < len ? le->cursor : len);
 	if (cur_col < le->scroll)
 		le->scroll = cur_col;
 	if (cur_col >= le->scroll + width - 1)
@@ -260,24 +269,20 @@ void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
 	/* Draw from the first character at or after the scroll column. */
 	size_t i = 0;
 	int col = 0;
-	while (i < vis && col < le->scroll) {
+	while (i < len && col < le->scroll) {
 		col += ui_width(t + i, next_pos(le, i) - i);
 		i = next_pos(le, i);
 	}
 	wmove(w, y, x);
 	for (int k = 0; k < width; k++)
 		waddch(w, ' ');
-	int used = ui_text(w, y, x, width, t + i, vis - i);
-	if (le->text.len > vis) {
-		int stars = (int)(le->text.len - vis);
-		for (int k = 0; k < stars && used < width; k++, used++)
-			mvwaddch(w, y, x + used, '*');
-	}
+	ui_text(w, y, x, width, t + i, len - i);
 	if (focused) {
 		int cx = x + cur_col - le->scroll;
 		if (cx >= x && cx < x + width)
 			mvwchgat(w, y, cx, 1, A_REVERSE, 0, NULL);
 	}
+	free(masked);
 }
 
 /* ---- list cursor ---- */

@@ -144,8 +144,45 @@ def test_literal_token_readable_by_others():
           "and says where the secret was read from",
           rc == 2 and err3 == f"run {rid}: header Authorization held a literal "
           "secret, which history does not keep, and " + w.path("p.ini") +
-          " no longer has that header; put it back there, or use ${NAME} "
+          " no longer has it; put it back there, or use ${NAME} "
           "from the environment\n", f"{rc} {err3!r}")
+
+
+def test_url_password_kept_out_of_history():
+    """user:password in the base URL is a literal secret too: shown as ***,
+    never stored, read back from the profile on resume."""
+    import base64
+    w = Work()
+    pw = "s3cret-PW"
+    basic = base64.b64encode(f"bob:{pw}".encode()).decode()
+    sink = Sink(w, "--require", f"Authorization: Basic {basic}",
+                "--delay-ms", "20")
+    w.write_csv("seg.csv", ["id"], [[str(i)] for i in range(1, 41)])
+    url = sink.url.replace("http://", f"http://bob:{pw}@") + "/h"
+    w.write("p.ini", "\n".join(["[destination]", f'url = "{url}"',
+                                "[delivery]", "concurrency = 2"] + GOOD) + "\n")
+    rc, out, err = w.run(["preview", "-p", "p.ini"])
+    check("a literal user:password in the URL: preview shows ***",
+          rc == 0 and out == "POST " + sink.url.replace(
+              "http://", "http://***@") + "/h?id=1\n", f"{rc} {out!r} {err}")
+    p = w.start(["run", "-p", "p.ini", "--json", "-q"])
+    while len(sink.requests()) < 10:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    rid = json.loads(out)["run_id"]
+    rc, out2, err2 = w.run(["run", "--resume", rid, "--json", "-q"])
+    reqs = sink.requests()
+    sink.stop()
+    s2 = json.loads(out2) if out2.strip() else {}
+    check("... the server got it on every request, before and after a resume, "
+          "and history never kept it",
+          p.returncode == 130 and rc == 0 and s2.get("delivered") == 40 and
+          len(reqs) == 40 and all(r["status"] == 200 for r in reqs) and
+          pw.encode() not in state_bytes(w) and
+          "hookcast-secret-not-kept@" in w.run_ini(rid) and
+          pw not in err.decode() + err2 + out2,
+          f"{p.returncode} {rc} {out2} {err2}")
 
 
 def big_profiles(w):
@@ -230,5 +267,6 @@ def test_full_disk_during_save():
 run_tests([test_long_line, test_section_with_colon,
            test_unquoted_hash_and_semicolon, test_trailing_backslash,
            test_keys_differing_in_case, test_line_break_in_expanded_header,
-           test_literal_token_readable_by_others, test_kill9_during_save,
+           test_literal_token_readable_by_others,
+           test_url_password_kept_out_of_history, test_kill9_during_save,
            test_full_disk_during_save])

@@ -308,7 +308,8 @@ def test_secrets_never_on_screen():
     w = Work()
     sink = Sink(w)
     token = "scr33n-T0KEN-value"
-    fixed_profile(w, url=sink.url + "/webhook?k=${HC_TOKEN}")
+    fixed_profile(w, url=sink.url.replace("http://", "http://bob:pw-lit3ral@")
+                  + "/webhook?k=${HC_TOKEN}")
     with open(w.path("p.ini")) as f:
         text = f.read().replace('header1 = "X-Source: hookcast"',
                                 'header1 = "Authorization: Bearer ${HC_TOKEN}"\n'
@@ -321,6 +322,13 @@ def test_secrets_never_on_screen():
     try:
         t.wait("HTTP method")
         screens.append(t.screen())
+        t.keys("BTab")  # to the URL field, as if to edit it
+        url_focused = t.screen()
+        screens.append(url_focused)
+        t.keys("Tab")  # back to the method list: digits change steps again
+        check("a literal user:password in the URL stays masked, also in focus",
+              "http://" + "*" * len("bob:pw-lit3ral") + "@127.0.0.1" in
+              url_focused and "> Webhook URL" in url_focused, url_focused)
         for k, marker in [("3", "Warnings"), ("4", "ready"), ("t", "HTTP 200")]:
             t.keys(k)
             screens.append(t.wait(marker) or t.screen())
@@ -344,7 +352,8 @@ def test_secrets_never_on_screen():
     shown = "\n".join(screens)
     check("secrets: ${VAR} values and literal secrets never appear on screen",
           token not in shown and "literal-k3y-value" not in shown and
-          "${HC_TOKEN}" in shown, shown[-3000:])
+          "pw-lit3ral" not in shown and "${HC_TOKEN}" in shown,
+          shown[-3000:])
     # The same activation, audited as a whole: every byte hookcast wrote.
     wrote = [open(w.path("tui.err"), "rb").read()]
     for root, _, files in os.walk(w.state):
@@ -357,7 +366,8 @@ def test_secrets_never_on_screen():
         rc2, o2, e2 = w.run(args, env={"HC_TOKEN": token})
         wrote.append((o2 + e2).encode())
     leaked = [i for i, b in enumerate(wrote)
-              if token.encode() in b or b"literal-k3y-value" in b]
+              if token.encode() in b or b"literal-k3y-value" in b or
+              b"pw-lit3ral" in b]
     check("secrets: a TUI activation with the token in the URL, a header and "
           "a static parameter: the server got it, and it is nowhere in the "
           "state folder, stderr or history show output",

@@ -96,6 +96,30 @@ static void test_status_text(void **state)
 	assert_string_equal(hc_basename("c.ini"), "c.ini");
 }
 
+static void test_url_userinfo(void **state)
+{
+	(void)state;
+	size_t f, t;
+	assert_false(hc_url_userinfo("https://h.example/x@y", &f, &t));
+	assert_false(hc_url_userinfo("https://@h.example/", &f, &t));
+	assert_false(hc_url_userinfo("no scheme", &f, &t));
+	assert_false(hc_url_userinfo(NULL, &f, &t));
+	assert_true(hc_url_userinfo("https://bob:p@ss@h.example/p?q=a@b", &f, &t));
+	assert_int_equal(f, 8);
+	assert_int_equal(t, 16); /* the last '@' before the path */
+	assert_true(hc_url_literal_userinfo("http://tok@h/", &f, &t));
+	assert_false(hc_url_literal_userinfo("http://bob:${PW}@h/", &f, &t));
+	char *s = hc_url_shown("https://bob:p@ss@h.example/p?q=a@b");
+	assert_string_equal(s, "https://***@h.example/p?q=a@b");
+	free(s);
+	s = hc_url_shown("http://bob:${PW}@h/");
+	assert_string_equal(s, "http://bob:${PW}@h/");
+	free(s);
+	s = hc_url_shown("https://h.example/?a=1");
+	assert_string_equal(s, "https://h.example/?a=1");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_buf_and_quoted),
 		cmocka_unit_test(test_msgs),
 		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_url_userinfo),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
