@@ -125,4 +125,8 @@ bool profile_method_ok(const char *method);
  * *key* or *secret* header whose value has no ${NAME})? */
 bool profile_header_literal_secret(const char *header);
 
+/* A static parameter whose name holds token, key, secret, password or
+ * signature, with a literal value: shown as ***, kept out of history. */
+bool profile_static_literal_secret(const struct profile_entry *e);
+
 #endif

@@ -115,7 +115,28 @@ bool hc_url_userinfo(const char *url, size_t *from, size_t *to);
 /* The same, only when it is written literally (it holds no "${"). */
 bool hc_url_literal_userinfo(const char *url, size_t *from, size_t *to);
 
-/* A copy of url to show: a literal userinfo becomes "***". */
+/* Does a header or parameter name say its value is a secret? It holds
+ * token, key, secret, password or signature, in any case. */
+bool hc_secret_name(const char *name, size_t n);
+
+/* Is value a literal (it holds no ${NAME} reference; "$${" is literal)? */
+bool hc_value_literal(const char *value, size_t n);
+
+/* The next query parameter of url, at or after *pos, whose name is a
+ * secret one and whose value is literal and not empty: its value is
+ * [*from, *to) and its name [*name, *from - 1). False when none is left. */
+bool hc_url_next_secret_param(const char *url, size_t *pos, size_t *name,
+			      size_t *from, size_t *to);
+
+/* A copy of url to show: a literal userinfo becomes "***", and so does the
+ * literal value of a query parameter with a secret name. */
 char *hc_url_shown(const char *url);
+
+/* The same with another stand-in than "***". */
+char *hc_url_replace_secrets(const char *url, const char *with);
+
+/* The same length as url, with '*' over what hc_url_shown hides: for a
+ * line editor. NULL when nothing is hidden. */
+char *hc_url_masked(const char *url, size_t len);
 
 #endif

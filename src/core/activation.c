@@ -234,10 +234,11 @@ static size_t header_name_len(const char *header)
 	return colon ? (size_t)(colon - header) : strlen(header);
 }
 
-/* A literal user:password in the URL is left out the same way. */
+/* A literal user:password in the URL, or a literal value of a URL
+ * parameter with a secret name, is left out the same way. */
 #define USERINFO_KEPT_OUT "hookcast-secret-not-kept"
 
-/* url with its userinfo [from, to) replaced by with. */
+/* url with [from, to) replaced by with. */
 static char *swap_userinfo(const char *url, size_t from, size_t to,
 			   const char *with, size_t wlen)
 {
@@ -248,12 +249,17 @@ static char *swap_userinfo(const char *url, size_t from, size_t to,
 static struct profile *snapshot_of(const struct profile *p)
 {
 	struct profile *c = profile_clone(p);
-	size_t uf, ut;
-	if (hc_url_literal_userinfo(c->url, &uf, &ut)) {
-		char *kept = swap_userinfo(c->url, uf, ut, USERINFO_KEPT_OUT,
-					   strlen(USERINFO_KEPT_OUT));
+	if (c->url) {
+		char *kept = hc_url_replace_secrets(c->url, USERINFO_KEPT_OUT);
 		free(c->url);
 		c->url = kept;
+	}
+	for (size_t i = 0; i < c->statics.n; i++) {
+		struct profile_entry *e = &c->statics.items[i];
+		if (!profile_static_literal_secret(e))
+			continue;
+		free(e->value);
+		e->value = xstrdup(SECRET_KEPT_OUT);
 	}
 	for (size_t i = 0; i < c->headers.n; i++) {
 		struct profile_entry *h = &c->headers.items[i];
@@ -304,10 +310,10 @@ static int restore_secrets(struct profile *snap, const char *run_id,
 {
 	struct origin o = { .path = path };
 	int rc = 0;
-	size_t uf, ut, of, ot;
-	if (hc_url_userinfo(snap->url, &uf, &ut) &&
-	    ut - uf == strlen(USERINFO_KEPT_OUT) &&
-	    strncmp(snap->url + uf, USERINFO_KEPT_OUT, ut - uf) == 0) {
+	size_t uf, ut, of, ot, un, on;
+	const size_t ml = strlen(USERINFO_KEPT_OUT);
+	if (hc_url_userinfo(snap->url, &uf, &ut) && ut - uf == ml &&
+	    strncmp(snap->url + uf, USERINFO_KEPT_OUT, ml) == 0) {
 		const struct profile *orig = origin_get(&o);
 		if (orig && hc_url_literal_userinfo(orig->url, &of, &ot)) {
 			char *url = swap_userinfo(snap->url, uf, ut,
@@ -319,6 +325,52 @@ static int restore_secrets(struct profile *snap, const char *run_id,
 				    0, "");
 			rc = -1;
 		}
+	}
+	size_t pos = 0;
+	while (rc == 0 &&
+	       hc_url_next_secret_param(snap->url, &pos, &un, &uf, &ut)) {
+		if (ut - uf != ml || strncmp(snap->url + uf, USERINFO_KEPT_OUT,
+					     ml) != 0)
+			continue;
+		const struct profile *orig = origin_get(&o);
+		size_t opos = 0;
+		bool found = false;
+		while (orig && !found &&
+		       hc_url_next_secret_param(orig->url, &opos, &on, &of,
+						&ot))
+			found = of - 1 - on == uf - 1 - un &&
+				strncmp(orig->url + on, snap->url + un,
+					uf - 1 - un) == 0;
+		if (!found) {
+			secret_lost(msgs, run_id, &o, "URL parameter ",
+				    (int)(uf - 1 - un), snap->url + un);
+			rc = -1;
+			break;
+		}
+		char *url = swap_userinfo(snap->url, uf, ut, orig->url + of,
+					  ot - of);
+		pos = uf + (ot - of) + 1;
+		free(snap->url);
+		snap->url = url;
+	}
+	for (size_t i = 0; i < snap->statics.n && rc == 0; i++) {
+		struct profile_entry *e = &snap->statics.items[i];
+		if (e->value == NULL || strcmp(e->value, SECRET_KEPT_OUT) != 0)
+			continue;
+		const struct profile *orig = origin_get(&o);
+		const struct profile_entry *found = NULL;
+		for (size_t j = 0; orig && j < orig->statics.n; j++)
+			if (strcmp(orig->statics.items[j].key, e->key) == 0 &&
+			    profile_static_literal_secret(&orig->statics.items[j]))
+				found = &orig->statics.items[j];
+		if (found == NULL) {
+			secret_lost(msgs, run_id, &o, "static parameter ",
+				    (int)strlen(e->key), e->key);
+			rc = -1;
+			break;
+		}
+		free(e->value);
+		e->value = xstrdup(found->value);
 	}
 	for (size_t i = 0; i < snap->headers.n && rc == 0; i++) {
 		struct profile_entry *h = &snap->headers.items[i];

@@ -647,15 +647,6 @@ static bool name_ok(const char *s, size_t max)
 	return true;
 }
 
-static bool contains_ci(const char *hay, size_t n, const char *needle)
-{
-	size_t k = strlen(needle);
-	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(hay + i, needle, k) == 0)
-			return true;
-	return false;
-}
-
 bool profile_header_literal_secret(const char *header)
 {
 	const char *colon = strchr(header, ':');
@@ -664,22 +655,20 @@ bool profile_header_literal_secret(const char *header)
 	size_t n = (size_t)(colon - header);
 	bool secret_name = (n == 13 && strncasecmp(header, "Authorization",
 						   13) == 0) ||
-			   contains_ci(header, n, "token") ||
-			   contains_ci(header, n, "key") ||
-			   contains_ci(header, n, "secret");
+			   hc_secret_name(header, n);
 	if (!secret_name)
 		return false;
 	const char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
-	if (*v == '\0')
-		return false;
-	/* A ${NAME} reference makes it an environment value; "$${" is only a
-	 * literal "${". */
-	for (const char *d = strstr(v, "${"); d; d = strstr(d + 2, "${"))
-		if (d == v || d[-1] != '$')
-			return false;
-	return true;
+	return *v != '\0' && hc_value_literal(v, strlen(v));
+}
+
+bool profile_static_literal_secret(const struct profile_entry *e)
+{
+	return e->key && e->value && e->value[0] &&
+	       hc_secret_name(e->key, strlen(e->key)) &&
+	       hc_value_literal(e->value, strlen(e->value));
 }
 
 size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
@@ -733,12 +722,25 @@ static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
 	struct stat st;
 	if (fstat(fd, &st) < 0 || (st.st_mode & 077) == 0)
 		return;
-	size_t uf, ut;
-	if (hc_url_literal_userinfo(p->url, &uf, &ut)) {
+	size_t uf, ut, un, pos = 0;
+	if (hc_url_literal_userinfo(p->url, &uf, &ut) ||
+	    hc_url_next_secret_param(p->url, &pos, &un, &uf, &ut)) {
 		char *where = profile_where(p, "destination", "url");
 		hc_msgs_add(msgs, HC_WARNING,
-			    "%s: holds a literal user:password and the file "
-			    "is readable by others (mode %04o); use ${NAME} "
+			    "%s: holds a literal secret and the file is "
+			    "readable by others (mode %04o); use ${NAME} "
+			    "from the environment, or chmod 600 %s",
+			    where, (unsigned)(st.st_mode & 07777), p->path);
+		free(where);
+	}
+	for (size_t i = 0; i < p->statics.n; i++) {
+		if (!profile_static_literal_secret(&p->statics.items[i]))
+			continue;
+		char *where = profile_where(p, "static",
+					    p->statics.items[i].name);
+		hc_msgs_add(msgs, HC_WARNING,
+			    "%s: holds a literal secret and the file is "
+			    "readable by others (mode %04o); use ${NAME} "
 			    "from the environment, or chmod 600 %s",
 			    where, (unsigned)(st.st_mode & 07777), p->path);
 		free(where);

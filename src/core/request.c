@@ -364,7 +364,9 @@ static int compile_url(struct request_plan *plan, const struct profile *p,
 			char sep = plan->sep;
 			add_param(&plan->prefix, &sep, k.data, v.data);
 			sep = plan->sep;
-			add_param(&plan->prefix_shown, &sep, k.data, vs.data);
+			add_param(&plan->prefix_shown, &sep, k.data,
+				  profile_static_literal_secret(e) ? "***"
+								   : vs.data);
 			plan->sep = sep;
 			hc_buf_free(&k);
 		}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
 	int status;
@@ -368,20 +369,125 @@ bool hc_url_userinfo(const char *url, size_t *from, size_t *to)
 	return true;
 }
 
-bool hc_url_literal_userinfo(const char *url, size_t *from, size_t *to)
+bool hc_secret_name(const char *name, size_t n)
 {
-	if (!hc_url_userinfo(url, from, to))
-		return false;
-	for (size_t i = *from; i + 1 < *to; i++)
-		if (url[i] == '$' && url[i + 1] == '{')
+	static const char *const words[] = { "token", "key", "secret",
+					     "password", "signature" };
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t k = strlen(words[w]);
+		for (size_t i = 0; i + k <= n; i++)
+			if (strncasecmp(name + i, words[w], k) == 0)
+				return true;
+	}
+	return false;
+}
+
+bool hc_value_literal(const char *v, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (v[i] == '$' && v[i + 1] == '{' && (i == 0 || v[i - 1] != '$'))
 			return false;
 	return true;
 }
 
+bool hc_url_literal_userinfo(const char *url, size_t *from, size_t *to)
+{
+	return hc_url_userinfo(url, from, to) &&
+	       hc_value_literal(url + *from, *to - *from);
+}
+
+bool hc_url_next_secret_param(const char *url, size_t *pos, size_t *name,
+			      size_t *from, size_t *to)
+{
+	if (url == NULL)
+		return false;
+	const char *q = strchr(url, '?');
+	if (q == NULL)
+		return false;
+	size_t end = strcspn(url, "#");
+	size_t i = *pos > (size_t)(q - url) ? *pos : (size_t)(q - url) + 1;
+	while (i < end) {
+		size_t n = i;
+		while (i < end && url[i] != '&' && url[i] != '=')
+			i++;
+		size_t eq = i;
+		if (i < end && url[i] == '=')
+			while (i < end && url[i] != '&')
+				i++;
+		size_t next = i + 1;
+		if (eq < i && hc_secret_name(url + n, eq - n) &&
+		    i > eq + 1 && hc_value_literal(url + eq + 1, i - eq - 1)) {
+			*name = n;
+			*from = eq + 1;
+			*to = i;
+			*pos = next;
+			return true;
+		}
+		i = next;
+	}
+	*pos = end;
+	return false;
+}
+
+/* Call hide(ud, from, to) for each span hc_url_shown hides, in order. */
+static void url_secret_spans(const char *url,
+			     void (*hide)(void *, size_t, size_t), void *ud)
+{
+	size_t from, to, name, pos = 0;
+	if (hc_url_literal_userinfo(url, &from, &to))
+		hide(ud, from, to);
+	while (hc_url_next_secret_param(url, &pos, &name, &from, &to))
+		hide(ud, from, to);
+}
+
+struct shown_ctx {
+	const char *url, *with;
+	struct hc_buf out;
+	size_t done;
+};
+
+static void shown_hide(void *ud, size_t from, size_t to)
+{
+	struct shown_ctx *c = ud;
+	hc_buf_add(&c->out, c->url + c->done, from - c->done);
+	hc_buf_adds(&c->out, c->with);
+	c->done = to;
+}
+
 char *hc_url_shown(const char *url)
 {
-	size_t from, to;
-	if (!hc_url_literal_userinfo(url, &from, &to))
-		return xstrdup(url ? url : "");
-	return xasprintf("%.*s***%s", (int)from, url, url + to);
+	return hc_url_replace_secrets(url, "***");
+}
+
+char *hc_url_replace_secrets(const char *url, const char *with)
+{
+	struct shown_ctx c = { .url = url ? url : "", .with = with };
+	hc_buf_init(&c.out);
+	url_secret_spans(c.url, shown_hide, &c);
+	hc_buf_adds(&c.out, c.url + c.done);
+	if (c.out.data == NULL)
+		return xstrdup("");
+	return hc_buf_steal(&c.out);
+}
+
+static void masked_hide(void *ud, size_t from, size_t to)
+{
+	char **m = ud;
+	memset(*m + from, '*', to - from);
+}
+
+char *hc_url_masked(const char *url, size_t len)
+{
+	if (url == NULL)
+		return NULL;
+	char *m = xstrndup(url, len);
+	char *before = xstrndup(url, len);
+	url_secret_spans(m, masked_hide, &m);
+	bool changed = memcmp(m, before, len) != 0;
+	free(before);
+	if (!changed) {
+		free(m);
+		return NULL;
+	}
+	return m;
 }

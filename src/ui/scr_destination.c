@@ -71,15 +71,8 @@ static void edit_header(struct app *a, int idx)
 	app_input(a, idx < 0 ? "Add header" : "Edit header",
 		  "Name: value   (${VAR} reads the environment; the value is "
 		  "never shown again)", cur, idx, on_header);
-	/* A literal secret stays hidden while it is edited. */
-	if (idx >= 0 && profile_header_literal_secret(cur)) {
-		const char *colon = strchr(cur, ':');
-		size_t from = (size_t)(colon - cur) + 1;
-		while (cur[from] == ' ')
-			from++;
-		a->dlg.edit.mask_from = (int)from;
-		a->dlg.edit.mask_to = -1;
-	}
+	/* A literal secret stays hidden while it is edited or typed. */
+	a->dlg.edit.mask = mask_header;
 }
 
 static int action(struct app *a, int act)
@@ -207,11 +200,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	app_plan(a);
 	int y = 0;
 	ui_box(w, y, 0, 3, wd, "Webhook URL", a->dest_focus == F_URL);
-	/* A literal user:password stays hidden, also while it is edited. */
-	size_t uf, ut;
-	bool secret = hc_url_literal_userinfo(a->url_edit.text.data, &uf, &ut);
-	a->url_edit.mask_from = secret ? (int)uf : -1;
-	a->url_edit.mask_to = secret ? (int)ut : -1;
+	/* A literal user:password or secret parameter stays hidden, also
+	 * while it is edited. */
+	a->url_edit.mask = mask_url;
 	le_draw(w, y + 1, 2, wd - 4, &a->url_edit, a->dest_focus == F_URL);
 	y += 3;
 	/* live validation: the errors about the destination */
@@ -234,7 +225,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 			"https://example.com/webhook?foo=bar");
 	}
 	ui_role(w, ROLE_NORMAL);
-	y += draw_query(w, y, wd, a->profile->url) + 1;
+	char *shown = hc_url_shown(a->profile->url);
+	y += draw_query(w, y, wd, shown) + 1;
+	free(shown);
 
 	int mh = NMETHODS + 2;
 	ui_box(w, y, 0, mh, wd, "HTTP method", a->dest_focus == F_METHOD);

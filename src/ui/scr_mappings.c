@@ -133,6 +133,7 @@ static int action(struct app *a, int act)
 		app_input(a, "Static parameter", "key=value (sent with every "
 			  "request; ${VAR} reads the environment)", "", -1,
 			  on_static);
+		a->dlg.edit.mask = mask_static;
 		return H_REDRAW;
 	case A_RENAME:
 	case A_EDIT:
@@ -146,6 +147,7 @@ static int action(struct app *a, int act)
 					      s->items[lv->sel].value);
 			app_input(a, "Static parameter", "key=value", cur,
 				  lv->sel, on_static);
+			a->dlg.edit.mask = mask_static;
 			free(cur);
 		}
 		return H_REDRAW;
@@ -266,7 +268,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		bool sel = k == a->statics_lv.sel && a->map_focus == F_STATICS;
 		ui_role(w, sel ? ROLE_SELECTION : ROLE_NORMAL);
 		ui_textf(w, 1 + i, lw + 2, wd - lw - 4, "%s = %s", s->items[k].key,
-			 s->items[k].value);
+			 profile_static_literal_secret(&s->items[k])
+				 ? "*** (a literal secret: prefer ${VAR})"
+				 : s->items[k].value);
 	}
 	ui_role(w, ROLE_NORMAL);
 

@@ -44,9 +44,17 @@ struct lineedit {
 	struct hc_buf text; /* UTF-8 */
 	size_t cursor;      /* byte offset */
 	int scroll;         /* first display column */
-	int mask_from;      /* -1, or the byte offset from which to show '*' */
-	int mask_to;        /* -1: to the end; else where the '*' stop */
+	/* NULL, or what hides a secret while it is shown and edited: a copy
+	 * of the text, the same length, with '*' over the secret; NULL when
+	 * nothing is to be hidden. */
+	char *(*mask)(const char *text, size_t len);
 };
+
+/* Masks for line editors: a URL's user:password and secret parameters; a
+ * header's literal secret value; a static parameter's. */
+char *mask_url(const char *text, size_t len);
+char *mask_header(const char *text, size_t len);
+char *mask_static(const char *text, size_t len);
 
 void le_init(struct lineedit *le, const char *text);
 void le_free(struct lineedit *le);

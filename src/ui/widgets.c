@@ -116,8 +116,7 @@ void le_init(struct lineedit *le, const char *text)
 	hc_buf_adds(&le->text, text ? text : "");
 	le->cursor = le->text.len;
 	le->scroll = 0;
-	le->mask_from = -1;
-	le->mask_to = -1;
+	le->mask = NULL;
 }
 
 void le_free(struct lineedit *le)
@@ -250,17 +249,9 @@ void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
 	const char *t = le->text.data ? le->text.data : "";
 	size_t len = le->text.len;
 	/* A secret shows as one '*' a byte: offsets stay the same. */
-	char *masked = NULL;
-	if (le->mask_from >= 0 && (size_t)le->mask_from < len) {
-		size_t from = (size_t)le->mask_from;
-		size_t to = le->mask_to >= 0 && (size_t)le->mask_to < len
-				    ? (size_t)le->mask_to : len;
-		if (to > from) {
-			masked = xstrndup(t, len);
-			memset(masked + from, '*', to - from);
-			t = masked;
-		}
-	}
+	char *masked = le->mask ? le->mask(t, len) : NULL;
+	if (masked)
+		t = masked;
 	int cur_col = ui_width(t, le->cursor < len ? le->cursor : len);
 	if (cur_col < le->scroll)
 		le->scroll = cur_col;
@@ -340,4 +331,51 @@ void lv_clamp(struct listview *lv, int height)
 		lv->top = lv->n - height;
 	if (lv->top < 0)
 		lv->top = 0;
+}
+
+/* ---- masks ---- */
+
+char *mask_url(const char *text, size_t len)
+{
+	return hc_url_masked(text, len);
+}
+
+/* Stars over text[from, len). */
+static char *stars_from(const char *text, size_t len, size_t from)
+{
+	if (from >= len)
+		return NULL;
+	char *m = xstrndup(text, len);
+	memset(m + from, '*', len - from);
+	return m;
+}
+
+char *mask_header(const char *text, size_t len)
+{
+	char *h = xstrndup(text, len);
+	char *m = NULL;
+	if (profile_header_literal_secret(h)) {
+		size_t from = (size_t)(strchr(h, ':') - h) + 1;
+		while (from < len && (h[from] == ' ' || h[from] == '\t'))
+			from++;
+		m = stars_from(text, len, from);
+	}
+	free(h);
+	return m;
+}
+
+char *mask_static(const char *text, size_t len)
+{
+	const char *eq = memchr(text, '=', len);
+	if (eq == NULL)
+		return NULL;
+	struct profile_entry e = { .key = xstrndup(text, (size_t)(eq - text)),
+				   .value = xstrndup(eq + 1,
+						     len - (size_t)(eq - text) - 1) };
+	char *m = profile_static_literal_secret(&e)
+			  ? stars_from(text, len, (size_t)(eq - text) + 1)
+			  : NULL;
+	free(e.key);
+	free(e.value);
+	return m;
 }

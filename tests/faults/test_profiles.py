@@ -148,23 +148,27 @@ def test_literal_token_readable_by_others():
           "from the environment\n", f"{rc} {err3!r}")
 
 
-def test_url_password_kept_out_of_history():
-    """user:password in the base URL is a literal secret too: shown as ***,
-    never stored, read back from the profile on resume."""
+def test_url_and_static_secrets_kept_out_of_history():
+    """user:password in the base URL, a URL parameter and a static parameter
+    with secret names and literal values: shown as ***, never stored, read
+    back from the profile on resume."""
     import base64
     w = Work()
-    pw = "s3cret-PW"
+    pw, ukey, stok = "s3cret-PW", "url-K3Y-lit", "stat-T0K-lit"
     basic = base64.b64encode(f"bob:{pw}".encode()).decode()
     sink = Sink(w, "--require", f"Authorization: Basic {basic}",
                 "--delay-ms", "20")
     w.write_csv("seg.csv", ["id"], [[str(i)] for i in range(1, 41)])
-    url = sink.url.replace("http://", f"http://bob:{pw}@") + "/h"
+    url = (sink.url.replace("http://", f"http://bob:{pw}@") +
+           f"/h?api_key={ukey}&v=1")
     w.write("p.ini", "\n".join(["[destination]", f'url = "{url}"',
+                                "[static]", f'param1 = "access_token={stok}"',
                                 "[delivery]", "concurrency = 2"] + GOOD) + "\n")
     rc, out, err = w.run(["preview", "-p", "p.ini"])
-    check("a literal user:password in the URL: preview shows ***",
+    check("literal secrets in the URL and a static parameter: preview shows ***",
           rc == 0 and out == "POST " + sink.url.replace(
-              "http://", "http://***@") + "/h?id=1\n", f"{rc} {out!r} {err}")
+              "http://", "http://***@") +
+          "/h?api_key=***&v=1&access_token=***&id=1\n", f"{rc} {out!r} {err}")
     p = w.start(["run", "-p", "p.ini", "--json", "-q"])
     while len(sink.requests()) < 10:
         time.sleep(0.05)
@@ -175,14 +179,17 @@ def test_url_password_kept_out_of_history():
     reqs = sink.requests()
     sink.stop()
     s2 = json.loads(out2) if out2.strip() else {}
-    check("... the server got it on every request, before and after a resume, "
-          "and history never kept it",
+    state = state_bytes(w)
+    got = all(r["status"] == 200 and ["api_key", ukey] in r["query"] and
+              ["access_token", stok] in r["query"] for r in reqs)
+    check("... the server got them on every request, before and after a "
+          "resume, and history never kept them",
           p.returncode == 130 and rc == 0 and s2.get("delivered") == 40 and
-          len(reqs) == 40 and all(r["status"] == 200 for r in reqs) and
-          pw.encode() not in state_bytes(w) and
+          len(reqs) == 40 and got and
+          not any(x.encode() in state for x in (pw, ukey, stok)) and
           "hookcast-secret-not-kept@" in w.run_ini(rid) and
-          pw not in err.decode() + err2 + out2,
-          f"{p.returncode} {rc} {out2} {err2}")
+          not any(x in err.decode() + err2 + out2 for x in (pw, ukey, stok)),
+          f"{p.returncode} {rc} {out2} {err2} {got}")
 
 
 def big_profiles(w):
@@ -268,5 +275,6 @@ run_tests([test_long_line, test_section_with_colon,
            test_unquoted_hash_and_semicolon, test_trailing_backslash,
            test_keys_differing_in_case, test_line_break_in_expanded_header,
            test_literal_token_readable_by_others,
-           test_url_password_kept_out_of_history, test_kill9_during_save,
+           test_url_and_static_secrets_kept_out_of_history,
+           test_kill9_during_save,
            test_full_disk_during_save])

@@ -309,13 +309,14 @@ def test_secrets_never_on_screen():
     sink = Sink(w)
     token = "scr33n-T0KEN-value"
     fixed_profile(w, url=sink.url.replace("http://", "http://bob:pw-lit3ral@")
-                  + "/webhook?k=${HC_TOKEN}")
+                  + "/webhook?k=${HC_TOKEN}&api_key=urlk3y-lit")
     with open(w.path("p.ini")) as f:
         text = f.read().replace('header1 = "X-Source: hookcast"',
                                 'header1 = "Authorization: Bearer ${HC_TOKEN}"\n'
                                 'header2 = "X-Api-Key: literal-k3y-value"'
                                 ).replace('param1 = "source=crm"',
-                                          'param1 = "sig=${HC_TOKEN}"')
+                                          'param1 = "sig=${HC_TOKEN}"\n'
+                                          'param2 = "access_token=st4tic-lit"')
     w.write("p.ini", text)
     t = Tmux(w, "tui -p p.ini", env={"HC_TOKEN": token})
     screens = []
@@ -326,6 +327,15 @@ def test_secrets_never_on_screen():
         url_focused = t.screen()
         screens.append(url_focused)
         t.keys("Tab")  # back to the method list: digits change steps again
+        t.keys("3")
+        t.wait("Warnings")
+        t.keys("Tab", "Down", "r")  # edit the literal static secret
+        static_edit = t.wait("Static parameter") or t.screen()
+        screens.append(static_edit)
+        check("a literal static secret stays masked in the list and while "
+              "edited", "access_token=**********" in static_edit,
+              static_edit)
+        t.keys("Escape", "1")
         check("a literal user:password in the URL stays masked, also in focus",
               "http://" + "*" * len("bob:pw-lit3ral") + "@127.0.0.1" in
               url_focused and "> Webhook URL" in url_focused, url_focused)
@@ -352,7 +362,8 @@ def test_secrets_never_on_screen():
     shown = "\n".join(screens)
     check("secrets: ${VAR} values and literal secrets never appear on screen",
           token not in shown and "literal-k3y-value" not in shown and
-          "pw-lit3ral" not in shown and "${HC_TOKEN}" in shown,
+          "pw-lit3ral" not in shown and "urlk3y-lit" not in shown and
+          "st4tic-lit" not in shown and "${HC_TOKEN}" in shown,
           shown[-3000:])
     # The same activation, audited as a whole: every byte hookcast wrote.
     wrote = [open(w.path("tui.err"), "rb").read()]
@@ -367,7 +378,7 @@ def test_secrets_never_on_screen():
         wrote.append((o2 + e2).encode())
     leaked = [i for i, b in enumerate(wrote)
               if token.encode() in b or b"literal-k3y-value" in b or
-              b"pw-lit3ral" in b]
+              b"pw-lit3ral" in b or b"urlk3y-lit" in b or b"st4tic-lit" in b]
     check("secrets: a TUI activation with the token in the URL, a header and "
           "a static parameter: the server got it, and it is nowhere in the "
           "state folder, stderr or history show output",
