@@ -86,6 +86,9 @@ struct engine_source {
 	int (*record)(void *ud, const struct engine_result *res);
 	/* Make what was recorded durable enough to count. 0 or -1. */
 	int (*flush)(void *ud);
+	/* NULL, or scrub secrets in place from a response body or an error
+	 * before anything records or shows them. */
+	void (*redact)(void *ud, char *buf, size_t len);
 	void *ud;
 };
 

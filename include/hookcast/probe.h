@@ -33,6 +33,11 @@ struct probe *probe_start(const char *method, const char *url,
 int probe_step(struct probe *p, struct curl_waitfd *extra, unsigned nextra,
 	       int max_wait_ms);
 const struct probe_result *probe_result(const struct probe *p);
+
+struct request_plan;
+/* Scrub the plan's secrets from the answer's headers, body and error
+ * (request_redact), so that an echo server cannot show them on screen. */
+void probe_redact(struct probe *p, const struct request_plan *plan);
 void probe_free(struct probe *p);
 
 #endif

@@ -78,6 +78,12 @@ size_t request_shown_prefix_len(const struct request_plan *plan);
 void request_row_key(const struct request_plan *plan,
 		     const struct segment_row *row, char out[65]);
 
+/* Overwrite with '*' every secret value of the plan found in buf, as sent
+ * or percent-encoded: the ${NAME} values and the literal secrets (four
+ * bytes or more). For what a server sends back: an echo server repeats
+ * the request. */
+void request_redact(const struct request_plan *plan, char *buf, size_t len);
+
 size_t request_nheaders(const struct request_plan *plan);
 /* "Name: value" as sent, and as it may be shown. */
 const char *request_header(const struct request_plan *plan, size_t i);

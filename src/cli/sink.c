@@ -29,6 +29,7 @@ struct sink {
 	const char *retry_after; /* NULL: none; sent as given */
 	const char *location;
 	char require_name[128];    /* --require NAME: VALUE; "" for none */
+	bool echo;                 /* answer with the request target and headers */
 	const char *require_value;
 	bool quiet;
 	bool endless;     /* a response body that never ends */
@@ -102,6 +103,34 @@ static ssize_t slow_body(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t n = max < 16384 ? max : 16384;
 	memset(buf, 'y', n);
 	return (ssize_t)n;
+}
+
+static enum MHD_Result echo_header(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	(void)kind;
+	hc_buf_printf(cls, "%s: %s\n", key, value ? value : "");
+	return MHD_YES;
+}
+
+/* --echo: what a receiver that repeats the request sends back. */
+static enum MHD_Result respond_echo(struct MHD_Connection *conn,
+				    unsigned status, const char *uri)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	hc_buf_printf(&b, "%s\n", uri);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, echo_header, &b);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		b.len, b.data, MHD_RESPMEM_MUST_COPY);
+	hc_buf_free(&b);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, "X-Echo-Target", uri);
+	enum MHD_Result ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
@@ -232,6 +261,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	hc_buf_free(&text);
 	if (drop)
 		return MHD_NO; /* close the connection without an answer */
+	if (s->echo)
+		return respond_echo(conn, status, rq->uri);
 	return respond(conn, status, s, n);
 }
 
@@ -303,6 +334,7 @@ int cli_sink(int argc, char **argv)
 		{ "drop-every", required_argument, NULL, 'x' },
 		{ "location", required_argument, NULL, 'o' },
 		{ "require", required_argument, NULL, 'R' },
+		{ "echo", no_argument, NULL, 'e' },
 		{ "endless-body", no_argument, NULL, 'E' },
 		{ "drip-ms", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -354,6 +386,7 @@ int cli_sink(int argc, char **argv)
 			s.retry_after = optarg;
 			break;
 		case 'o': s.location = optarg; break;
+		case 'e': s.echo = true; break;
 		case 'R': {
 			const char *colon = strchr(optarg, ':');
 			size_t n = colon ? (size_t)(colon - optarg) : 0;

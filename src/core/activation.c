@@ -696,6 +696,12 @@ static int src_record(void *ud, const struct engine_result *r)
 	return 0;
 }
 
+static void src_redact(void *ud, char *buf, size_t len)
+{
+	struct activation *a = ud;
+	request_redact(a->plan, buf, len);
+}
+
 static int src_flush(void *ud)
 {
 	struct activation *a = ud;
@@ -839,7 +845,7 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 	};
 	struct engine_source src = {
 		.next = src_next, .record = src_record, .flush = src_flush,
-		.ud = a,
+		.redact = src_redact, .ud = a,
 	};
 	a->engine = engine_new(&cfg, &src, &err);
 	free(headers);

@@ -544,6 +544,12 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		note_retry(err, sizeof err, delay, honoured, asked);
 	}
 
+	if (e->src.redact) {
+		/* What the server sent back may repeat a secret. */
+		e->src.redact(e->src.ud, err, strlen(err));
+		if (s->body.len)
+			e->src.redact(e->src.ud, s->body.data, s->body.len);
+	}
 	struct engine_result r = {
 		.row = s->row,
 		.line = s->line,

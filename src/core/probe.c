@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "hookcast/engine.h"
+#include "hookcast/request.h"
 
 struct probe {
 	CURLM *multi;
@@ -115,6 +116,17 @@ int probe_step(struct probe *p, struct curl_waitfd *extra, unsigned nextra,
 const struct probe_result *probe_result(const struct probe *p)
 {
 	return p->done ? &p->r : NULL;
+}
+
+void probe_redact(struct probe *p, const struct request_plan *plan)
+{
+	if (p == NULL || !p->done)
+		return;
+	if (p->r.headers.len)
+		request_redact(plan, p->r.headers.data, p->r.headers.len);
+	if (p->r.body.len)
+		request_redact(plan, p->r.body.data, p->r.body.len);
+	request_redact(plan, p->r.error, strlen(p->r.error));
 }
 
 void probe_free(struct probe *p)

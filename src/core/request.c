@@ -37,6 +37,10 @@ struct request_plan {
 	size_t nstatics;
 	char *profile_path;
 	struct hc_sha256 key_base; /* the profile's part of every row key */
+	/* Secret values, as sent and percent-encoded, to scrub from what a
+	 * server sends back (an echo server repeats the request). */
+	char **secrets;
+	size_t nsecrets;
 };
 
 /* RFC 3986 unreserved bytes: the ones curl_easy_escape leaves alone. */
@@ -415,6 +419,87 @@ void request_row_key(const struct request_plan *plan,
 	out[32] = '\0';
 }
 
+/* Shorter values would scrub ordinary text. */
+#define SECRET_MIN 4
+
+static void add_secret(struct request_plan *plan, const char *v, size_t n)
+{
+	if (n < SECRET_MIN)
+		return;
+	struct hc_buf enc;
+	hc_buf_init(&enc);
+	escape_into(&enc, v, n);
+	plan->secrets = xreallocarray(plan->secrets, plan->nsecrets + 2,
+				      sizeof *plan->secrets);
+	plan->secrets[plan->nsecrets++] = xstrndup(v, n);
+	if (enc.len != n || memcmp(enc.data, v, n) != 0)
+		plan->secrets[plan->nsecrets++] = hc_buf_steal(&enc);
+	hc_buf_free(&enc);
+}
+
+/* The values of the ${NAME} references in tmpl. */
+static void add_env_secrets(struct request_plan *plan, const char *tmpl)
+{
+	for (const char *d = tmpl ? strstr(tmpl, "${") : NULL; d;
+	     d = strstr(d + 2, "${")) {
+		if (d > tmpl && d[-1] == '$')
+			continue; /* "$${": a literal "${" */
+		size_t n = strcspn(d + 2, "}");
+		if (d[2 + n] != '}')
+			break;
+		char *name = xstrndup(d + 2, n);
+		const char *v = getenv(name);
+		free(name);
+		if (v)
+			add_secret(plan, v, strlen(v));
+	}
+}
+
+static void collect_secrets(struct request_plan *plan,
+			    const struct profile *p)
+{
+	add_env_secrets(plan, p->url);
+	size_t from, to, name, pos = 0;
+	if (hc_url_literal_userinfo(p->url, &from, &to)) {
+		add_secret(plan, p->url + from, to - from);
+		const char *colon = memchr(p->url + from, ':', to - from);
+		if (colon)
+			add_secret(plan, colon + 1,
+				   (size_t)(p->url + to - colon - 1));
+	}
+	while (hc_url_next_secret_param(p->url, &pos, &name, &from, &to))
+		add_secret(plan, p->url + from, to - from);
+	for (size_t i = 0; i < p->headers.n; i++) {
+		const char *h = p->headers.items[i].key;
+		add_env_secrets(plan, h);
+		if (profile_header_literal_secret(h)) {
+			const char *v = strchr(h, ':') + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			add_secret(plan, v, strlen(v));
+		}
+	}
+	for (size_t i = 0; i < p->statics.n; i++) {
+		const struct profile_entry *e = &p->statics.items[i];
+		add_env_secrets(plan, e->value);
+		if (profile_static_literal_secret(e))
+			add_secret(plan, e->value, strlen(e->value));
+	}
+}
+
+void request_redact(const struct request_plan *plan, char *buf, size_t len)
+{
+	for (size_t i = 0; plan && i < plan->nsecrets; i++) {
+		size_t n = strlen(plan->secrets[i]);
+		char *p = buf, *end = buf + len;
+		while ((size_t)(end - p) >= n &&
+		       (p = memmem(p, (size_t)(end - p), plan->secrets[i], n))) {
+			memset(p, '*', n);
+			p += n;
+		}
+	}
+}
+
 struct request_plan *request_plan_new(const struct profile *p,
 				      struct hc_msgs *msgs)
 {
@@ -436,6 +521,7 @@ struct request_plan *request_plan_new(const struct profile *p,
 	}
 	if (compile_headers(plan, p, msgs) < 0)
 		rc = -1;
+	collect_secrets(plan, p);
 
 	plan->maps = xcalloc(p->mappings.n, sizeof *plan->maps);
 	for (size_t i = 0; i < p->mappings.n; i++) {
@@ -463,6 +549,9 @@ void request_plan_free(struct request_plan *plan)
 {
 	if (plan == NULL)
 		return;
+	for (size_t i = 0; i < plan->nsecrets; i++)
+		free(plan->secrets[i]);
+	free(plan->secrets);
 	free(plan->method);
 	free(plan->where_url);
 	hc_buf_free(&plan->prefix);

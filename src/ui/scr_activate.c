@@ -289,6 +289,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_role(w, ROLE_NORMAL);
 	if (a->probe == NULL)
 		return;
+	probe_redact(a->probe, a->plan); /* an echo must not show a secret */
 	const struct probe_result *r = probe_result(a->probe);
 	ui_role(w, ROLE_MUTED);
 	ui_textf(w, y++, 4, wd - 6, "%s %s", p->method, a->probe_url);

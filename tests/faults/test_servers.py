@@ -323,8 +323,39 @@ def test_self_signed_tls():
           f"{o.rc} {o.errors()} {served[-300:]!r}")
 
 
+def test_echo_server_secrets_scrubbed():
+    """A receiver that repeats the request (target and headers) in its answer
+    would put every secret into the journal: they are scrubbed, as sent and
+    percent-encoded, before anything records them."""
+    w = Work()
+    sink = Sink(w, "--echo")
+    token = "ech0-T0KEN/with space"
+    w.write_csv("segment.csv", ["id"], [["1"], ["2"]])
+    w.profile("p.ini", sink.url + "/h?api_key=lit-url-K3Y", ["id=id"],
+              statics=["sig=${HC_TOKEN}"],
+              headers=["Authorization: Bearer ${HC_TOKEN}",
+                       "X-Api-Key: lit-hdr-K3Y"])
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json"],
+                         env={"HC_TOKEN": token})
+    reqs = sink.requests()
+    sink.stop()
+    s = json.loads(out) if out.strip() else {}
+    j = w.journal(s["run_id"]) if s else []
+    rc2, shown, _ = w.run(["history", "show", s.get("run_id", "?"), "--json"])
+    written = json.dumps(j) + shown + err
+    secrets = [token, "ech0-T0KEN%2Fwith%20space", "lit-url-K3Y",
+               "lit-hdr-K3Y"]
+    check("an echo server: delivered (exit 0); the server did get the "
+          "secrets, and the journal keeps its answer with each one starred",
+          rc == 0 and len(reqs) == 2 and
+          all(["sig", token] in r["query"] for r in reqs) and
+          all("Authorization: Bearer " + "*" * len(token) in r["response"]
+              for r in j) and not any(x in written for x in secrets),
+          f"{rc} {[r['response'][:300] for r in j]}")
+
+
 run_tests([test_retried_statuses, test_permanent_statuses,
            test_retry_after_forms, test_redirects_not_followed,
            test_dropped_connections, test_never_answers, test_drip,
            test_endless_body, test_connection_refused, test_unresolvable_host,
-           test_self_signed_tls])
+           test_self_signed_tls, test_echo_server_secrets_scrubbed])

@@ -306,7 +306,7 @@ def test_screen_dumps():
 
 def test_secrets_never_on_screen():
     w = Work()
-    sink = Sink(w)
+    sink = Sink(w, "--echo")  # the test request's answer repeats it all
     token = "scr33n-T0KEN-value"
     fixed_profile(w, url=sink.url.replace("http://", "http://bob:pw-lit3ral@")
                   + "/webhook?k=${HC_TOKEN}&api_key=urlk3y-lit")
@@ -360,6 +360,9 @@ def test_secrets_never_on_screen():
     used = [r for r in sink.requests() if ["sig", token] in r["query"]]
     sink.stop()
     shown = "\n".join(screens)
+    check("the test request's answer, which repeats the request, is shown "
+          "with the secrets starred",
+          "Authorization: Bearer " + "*" * len(token) in shown, shown[-3000:])
     check("secrets: ${VAR} values and literal secrets never appear on screen",
           token not in shown and "literal-k3y-value" not in shown and
           "pw-lit3ral" not in shown and "urlk3y-lit" not in shown and

@@ -286,6 +286,30 @@ static void test_literal_dollar_brace(void **state)
 	profile_free(p);
 }
 
+static void test_redact_echoed_secrets(void **state)
+{
+	(void)state;
+	setenv("HC_TEST_TOKEN", "tok en/1", 1);
+	struct profile *p = make_profile("https://bob:pw12@h/?api_key=k3y-lit&a=1");
+	add_static(p, "t", "${HC_TEST_TOKEN}");
+	add_static(p, "access_token", "st4tic");
+	add_header(p, "X-Api-Key: hdr-s3cret");
+	add_header(p, "X-Short: ${HC_TEST_SHORT}");
+	setenv("HC_TEST_SHORT", "ab", 1); /* too short to scrub */
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	assert_non_null(plan);
+	char buf[] = "tok en/1|tok%20en%2F1|bob:pw12|pw12|k3y-lit|st4tic|"
+		     "hdr-s3cret|ab|plain";
+	request_redact(plan, buf, strlen(buf));
+	assert_string_equal(buf, "********|************|********|****|*******|"
+				 "******|**********|ab|plain");
+	request_plan_free(plan);
+	hc_msgs_free(&m);
+	profile_free(p);
+}
+
 static void test_undefined_and_bad_vars(void **state)
 {
 	(void)state;
@@ -525,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_bad_base_urls),
 		cmocka_unit_test(test_env_expansion_and_redaction),
 		cmocka_unit_test(test_literal_dollar_brace),
+		cmocka_unit_test(test_redact_echoed_secrets),
 		cmocka_unit_test(test_undefined_and_bad_vars),
 		cmocka_unit_test(test_header_injection_rejected),
 		cmocka_unit_test(test_long_url_invalid),
