@@ -458,17 +458,17 @@ static void add_env_secrets(struct request_plan *plan, const char *tmpl)
 static void collect_secrets(struct request_plan *plan,
 			    const struct profile *p)
 {
-	add_env_secrets(plan, p->url);
+	const char *url = p->url ? p->url : "";
+	add_env_secrets(plan, url);
 	size_t from, to, name, pos = 0;
-	if (hc_url_literal_userinfo(p->url, &from, &to)) {
-		add_secret(plan, p->url + from, to - from);
-		const char *colon = memchr(p->url + from, ':', to - from);
+	if (hc_url_literal_userinfo(url, &from, &to)) {
+		add_secret(plan, url + from, to - from);
+		const char *colon = memchr(url + from, ':', to - from);
 		if (colon)
-			add_secret(plan, colon + 1,
-				   (size_t)(p->url + to - colon - 1));
+			add_secret(plan, colon + 1, (size_t)(url + to - colon - 1));
 	}
-	while (hc_url_next_secret_param(p->url, &pos, &name, &from, &to))
-		add_secret(plan, p->url + from, to - from);
+	while (hc_url_next_secret_param(url, &pos, &name, &from, &to))
+		add_secret(plan, url + from, to - from);
 	for (size_t i = 0; i < p->headers.n; i++) {
 		const char *h = p->headers.items[i].key;
 		add_env_secrets(plan, h);
