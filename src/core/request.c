@@ -397,14 +397,19 @@ static void key_base_init(struct request_plan *plan, const struct profile *p)
 	hc_sha256_init(h);
 	key_add(h, "hookcast-key-1", 14);
 	key_add(h, p->method, strlen(p->method));
-	key_add(h, p->url ? p->url : "", p->url ? strlen(p->url) : 0);
+	/* Literal secrets do not take part: a rotated credential must not
+	 * change the keys of a run that is resumed with it. */
+	char *url = hc_url_replace_secrets(p->url, "***");
+	key_add(h, url, strlen(url));
+	free(url);
 	const struct profile_list *lists[2] = { &p->statics, &p->mappings };
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < lists[k]->n; i++) {
-			key_add(h, lists[k]->items[i].key,
-				strlen(lists[k]->items[i].key));
-			key_add(h, lists[k]->items[i].value,
-				strlen(lists[k]->items[i].value));
+			const struct profile_entry *e = &lists[k]->items[i];
+			const char *v = k == 0 && profile_static_literal_secret(e)
+						? "***" : e->value;
+			key_add(h, e->key, strlen(e->key));
+			key_add(h, v, strlen(v));
 		}
 }
 

@@ -310,6 +310,55 @@ static void test_redact_echoed_secrets(void **state)
 	profile_free(p);
 }
 
+/* The idempotency key of row 1 of "c\nv\n" under a profile. */
+static void first_key(struct profile *p, char out[65])
+{
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	assert_non_null(plan);
+	char *path = tu_writes("k.csv", "c\nv\n");
+	char *err = NULL;
+	struct segment *seg = segment_open(path, NULL, &err);
+	assert_non_null(seg);
+	assert_int_equal(request_plan_bind(plan, seg, &m), 0);
+	struct segment_row row;
+	assert_int_equal(segment_next(seg, &row), 1);
+	request_row_key(plan, &row, out);
+	segment_free(seg);
+	request_plan_free(plan);
+	hc_msgs_free(&m);
+	free(path);
+}
+
+static void test_key_ignores_literal_secrets(void **state)
+{
+	(void)state;
+	char k1[65], k2[65], k3[65];
+	struct profile *p = make_profile("https://bob:old-pw@h/?api_key=old-k&a=1");
+	add_static(p, "access_token", "old-tok");
+	add_static(p, "source", "crm");
+	add_map(p, "e", "c");
+	first_key(p, k1);
+	profile_free(p);
+	/* every credential rotated: the same key */
+	p = make_profile("https://bob:new-pw@h/?api_key=new-k&a=1");
+	add_static(p, "access_token", "new-tok");
+	add_static(p, "source", "crm");
+	add_map(p, "e", "c");
+	first_key(p, k2);
+	profile_free(p);
+	assert_string_equal(k1, k2);
+	/* a plain parameter changed: another key */
+	p = make_profile("https://bob:new-pw@h/?api_key=new-k&a=2");
+	add_static(p, "access_token", "new-tok");
+	add_static(p, "source", "crm");
+	add_map(p, "e", "c");
+	first_key(p, k3);
+	profile_free(p);
+	assert_string_not_equal(k1, k3);
+}
+
 static void test_undefined_and_bad_vars(void **state)
 {
 	(void)state;
@@ -550,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_env_expansion_and_redaction),
 		cmocka_unit_test(test_literal_dollar_brace),
 		cmocka_unit_test(test_redact_echoed_secrets),
+		cmocka_unit_test(test_key_ignores_literal_secrets),
 		cmocka_unit_test(test_undefined_and_bad_vars),
 		cmocka_unit_test(test_header_injection_rejected),
 		cmocka_unit_test(test_long_url_invalid),
