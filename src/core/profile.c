@@ -716,6 +716,17 @@ size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
 	return msgs->nerrors - before;
 }
 
+static void warn_readable(const struct profile *p, struct hc_msgs *msgs,
+			  const char *section, const char *key, mode_t mode)
+{
+	char *where = profile_where(p, section, key);
+	hc_msgs_add(msgs, HC_WARNING, "%s: holds a literal secret and the file "
+		    "is readable by others (mode %04o); use ${NAME} from the "
+		    "environment, or chmod 600 %s", where,
+		    (unsigned)(mode & 07777), p->path);
+	free(where);
+}
+
 static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
 			     int fd)
 {
@@ -724,39 +735,16 @@ static void warn_permissions(const struct profile *p, struct hc_msgs *msgs,
 		return;
 	size_t uf, ut, un, pos = 0;
 	if (hc_url_literal_userinfo(p->url, &uf, &ut) ||
-	    hc_url_next_secret_param(p->url, &pos, &un, &uf, &ut)) {
-		char *where = profile_where(p, "destination", "url");
-		hc_msgs_add(msgs, HC_WARNING,
-			    "%s: holds a literal secret and the file is "
-			    "readable by others (mode %04o); use ${NAME} "
-			    "from the environment, or chmod 600 %s",
-			    where, (unsigned)(st.st_mode & 07777), p->path);
-		free(where);
-	}
-	for (size_t i = 0; i < p->statics.n; i++) {
-		if (!profile_static_literal_secret(&p->statics.items[i]))
-			continue;
-		char *where = profile_where(p, "static",
-					    p->statics.items[i].name);
-		hc_msgs_add(msgs, HC_WARNING,
-			    "%s: holds a literal secret and the file is "
-			    "readable by others (mode %04o); use ${NAME} "
-			    "from the environment, or chmod 600 %s",
-			    where, (unsigned)(st.st_mode & 07777), p->path);
-		free(where);
-	}
-	for (size_t i = 0; i < p->headers.n; i++) {
-		if (!profile_header_literal_secret(p->headers.items[i].key))
-			continue;
-		char *where = profile_where(p, "destination",
-					    p->headers.items[i].name);
-		hc_msgs_add(msgs, HC_WARNING,
-			    "%s: holds a literal secret and the file is "
-			    "readable by others (mode %04o); use ${NAME} "
-			    "from the environment, or chmod 600 %s",
-			    where, (unsigned)(st.st_mode & 07777), p->path);
-		free(where);
-	}
+	    hc_url_next_secret_param(p->url, &pos, &un, &uf, &ut))
+		warn_readable(p, msgs, "destination", "url", st.st_mode);
+	for (size_t i = 0; i < p->statics.n; i++)
+		if (profile_static_literal_secret(&p->statics.items[i]))
+			warn_readable(p, msgs, "static",
+				      p->statics.items[i].name, st.st_mode);
+	for (size_t i = 0; i < p->headers.n; i++)
+		if (profile_header_literal_secret(p->headers.items[i].key))
+			warn_readable(p, msgs, "destination",
+				      p->headers.items[i].name, st.st_mode);
 }
 
 struct profile *profile_load(const char *path, struct hc_msgs *msgs)

@@ -530,18 +530,25 @@ static void load_editors(struct app *a)
 	a->plan_stale = true;
 }
 
+/* A dialog with the first max messages, one a line. */
+static void confirm_msgs(struct app *a, const char *title,
+			 const struct hc_msgs *m, size_t max)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (size_t i = 0; i < m->n && i < max; i++)
+		hc_buf_printf(&b, "%s\n", m->items[i].text);
+	app_confirm(a, title, b.data, 0, NULL);
+	hc_buf_free(&b);
+}
+
 static int open_profile(struct app *a, const char *path)
 {
 	struct hc_msgs m;
 	hc_msgs_init(&m);
 	struct profile *p = profile_load(path, &m);
 	if (p == NULL) {
-		struct hc_buf b;
-		hc_buf_init(&b);
-		for (size_t i = 0; i < m.n && i < 8; i++)
-			hc_buf_printf(&b, "%s\n", m.items[i].text);
-		app_confirm(a, "Cannot open the profile", b.data, 0, NULL);
-		hc_buf_free(&b);
+		confirm_msgs(a, "Cannot open the profile", &m, 8);
 		hc_msgs_free(&m);
 		return -1;
 	}
@@ -838,12 +845,7 @@ void app_start_run(struct app *a, const struct activation_opts *o)
 		return;
 	}
 	if (run == NULL) {
-		struct hc_buf b;
-		hc_buf_init(&b);
-		for (size_t i = 0; i < m.n && i < 10; i++)
-			hc_buf_printf(&b, "%s\n", m.items[i].text);
-		app_confirm(a, "Cannot start the run", b.data, 0, NULL);
-		hc_buf_free(&b);
+		confirm_msgs(a, "Cannot start the run", &m, 10);
 		hc_msgs_free(&m);
 		return;
 	}
