@@ -1,5 +1,6 @@
 #include "hookcast/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -353,10 +354,17 @@ const char *hc_basename(const char *path)
 
 bool hc_url_userinfo(const char *url, size_t *from, size_t *to)
 {
-	const char *sep = url ? strstr(url, "://") : NULL;
-	if (sep == NULL)
+	if (url == NULL)
 		return false;
-	const char *auth = sep + 3;
+	/* scheme "://": a letter, then letters, digits, '+', '-' or '.' */
+	size_t k = 0;
+	while (isalpha((unsigned char)url[k]) ||
+	       (k > 0 && (isdigit((unsigned char)url[k]) || url[k] == '+' ||
+			  url[k] == '-' || url[k] == '.')))
+		k++;
+	if (k == 0 || strncmp(url + k, "://", 3) != 0)
+		return false;
+	const char *auth = url + k + 3;
 	size_t alen = strcspn(auth, "/?#");
 	const char *at = NULL;
 	for (size_t i = 0; i < alen; i++)
@@ -449,6 +457,8 @@ struct shown_ctx {
 static void shown_hide(void *ud, size_t from, size_t to)
 {
 	struct shown_ctx *c = ud;
+	if (from < c->done)
+		return; /* spans come in order; never step back */
 	hc_buf_add(&c->out, c->url + c->done, from - c->done);
 	hc_buf_adds(&c->out, c->with);
 	c->done = to;

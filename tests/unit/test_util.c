@@ -104,6 +104,12 @@ static void test_url_userinfo(void **state)
 	assert_false(hc_url_userinfo("https://@h.example/", &f, &t));
 	assert_false(hc_url_userinfo("no scheme", &f, &t));
 	assert_false(hc_url_userinfo(NULL, &f, &t));
+	/* "://" must follow a scheme at the start (found by fuzz_url: a '?'
+	 * before it made the spans run backwards) */
+	assert_false(hc_url_userinfo("x?a=1 http://u:p@h/", &f, &t));
+	char *q = hc_url_shown("\xe3?\xe3 http\xe3?$$://kkey = $i%$}e@(");
+	assert_non_null(q);
+	free(q);
 	assert_true(hc_url_userinfo("https://bob:p@ss@h.example/p?q=a@b", &f, &t));
 	assert_int_equal(f, 8);
 	assert_int_equal(t, 16); /* the last '@' before the path */
