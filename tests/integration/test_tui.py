@@ -142,7 +142,7 @@ def test_resize_during_run():
               limited is not None and n4 - n3 <= 40 and
               t.wait("no rate limit", 5) is not None, f"{n3} {n4}")
         t.tmux("resize-window", "-t", "t", "-x", "60", "-y", "20")
-        small = t.wait("Terminal too small", 5)
+        small = t.wait("Terminal too small", 5, also=["[RUN ACTIVE"])
         t.tmux("resize-window", "-t", "t", "-x", "100", "-y", "30")
         s = t.wait("finished: done, exit status 0", 30)
         check("resize to 60x20 mid-run: a notice, and the run goes on",

@@ -53,11 +53,13 @@ class Tmux:
         args = ["capture-pane", "-t", "t", "-p"] + (["-e"] if escapes else [])
         return self.tmux(*args).stdout
 
-    def wait(self, text, timeout=15):
+    def wait(self, text, timeout=15, also=()):
+        """The screen once it shows text (and every string in also: a
+        screen caught mid-redraw may show one part and not yet another)."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             s = self.screen()
-            if text in s:
+            if text in s and all(x in s for x in also):
                 return s
             time.sleep(0.1)
         return None
