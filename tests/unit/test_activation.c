@@ -37,18 +37,28 @@ static char *setup(unsigned rows)
 			 "map1 = \"id=id\"\n");
 }
 
+/* activation_new over 200,000 rows, with the check callback counting. */
+static struct activation *check_rows(struct calls *c, struct hc_msgs *m,
+				     int *status)
+{
+	char *ini = setup(200000);
+	struct activation_opts o = { .profile_path = ini, .rate = -1,
+				     .dry_run = true, .on_check = on_check,
+				     .check_ud = c };
+	*status = -1;
+	struct activation *a = activation_new(&o, m, status);
+	free(ini);
+	return a;
+}
+
 static void test_check_reports_progress(void **state)
 {
 	(void)state;
-	char *ini = setup(200000);
 	struct calls c = { 0 };
-	struct activation_opts o = { .profile_path = ini, .rate = -1,
-				     .dry_run = true, .on_check = on_check,
-				     .check_ud = &c };
 	struct hc_msgs m;
 	hc_msgs_init(&m);
-	int status = -1;
-	struct activation *a = activation_new(&o, &m, &status);
+	int status;
+	struct activation *a = check_rows(&c, &m, &status);
 	assert_non_null(a);
 	assert_int_equal(status, HC_OK);
 	/* every 65,536 rows: at 65536, 131072 and 196608 */
@@ -59,27 +69,21 @@ static void test_check_reports_progress(void **state)
 	assert_int_equal(s.rows_total, 200000);
 	activation_free(a);
 	hc_msgs_free(&m);
-	free(ini);
 }
 
 static void test_check_can_be_cancelled(void **state)
 {
 	(void)state;
-	char *ini = setup(200000);
 	struct calls c = { .cancel_at = 2 };
-	struct activation_opts o = { .profile_path = ini, .rate = -1,
-				     .dry_run = true, .on_check = on_check,
-				     .check_ud = &c };
 	struct hc_msgs m;
 	hc_msgs_init(&m);
-	int status = -1;
-	struct activation *a = activation_new(&o, &m, &status);
+	int status;
+	struct activation *a = check_rows(&c, &m, &status);
 	assert_null(a);
 	assert_int_equal(status, HC_INTERRUPTED);
 	assert_int_equal(m.n, 0); /* a cancel is no error */
 	assert_int_equal(c.n, 2);
 	hc_msgs_free(&m);
-	free(ini);
 }
 
 int main(void)

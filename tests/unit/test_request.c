@@ -41,6 +41,20 @@ static void add_header(struct profile *p, const char *h)
 }
 
 /* Build the URL of the first row of csv; returns 0 or -1 (why in *why). */
+/* A plan that must build; its messages are dumped when it does not. */
+static struct request_plan *plan_of(struct profile *p)
+{
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	if (plan == NULL) {
+		tu_msgs_dump(&m);
+		fail_msg("plan failed");
+	}
+	hc_msgs_free(&m);
+	return plan;
+}
+
 static int build_first(struct profile *p, const char *csv, char **url,
 		       char **shown, char **why)
 {
@@ -276,13 +290,9 @@ static void test_literal_dollar_brace(void **state)
 	free(url);
 	free(shown);
 	free(why);
-	struct hc_msgs m;
-	hc_msgs_init(&m);
-	struct request_plan *plan = request_plan_new(p, &m);
-	assert_non_null(plan);
+	struct request_plan *plan = plan_of(p);
 	assert_string_equal(request_header(plan, 0), "X-Template: ${x} tok");
 	request_plan_free(plan);
-	hc_msgs_free(&m);
 	profile_free(p);
 }
 
@@ -296,17 +306,13 @@ static void test_redact_echoed_secrets(void **state)
 	add_header(p, "X-Api-Key: hdr-s3cret");
 	add_header(p, "X-Short: ${HC_TEST_SHORT}");
 	setenv("HC_TEST_SHORT", "ab", 1); /* too short to scrub */
-	struct hc_msgs m;
-	hc_msgs_init(&m);
-	struct request_plan *plan = request_plan_new(p, &m);
-	assert_non_null(plan);
+	struct request_plan *plan = plan_of(p);
 	char buf[] = "tok en/1|tok%20en%2F1|bob:pw12|pw12|k3y-lit|st4tic|"
 		     "hdr-s3cret|ab|plain";
 	request_redact(plan, buf, strlen(buf));
 	assert_string_equal(buf, "********|************|********|****|*******|"
 				 "******|**********|ab|plain");
 	request_plan_free(plan);
-	hc_msgs_free(&m);
 	profile_free(p);
 }
 
@@ -315,8 +321,7 @@ static void first_key(struct profile *p, char out[65])
 {
 	struct hc_msgs m;
 	hc_msgs_init(&m);
-	struct request_plan *plan = request_plan_new(p, &m);
-	assert_non_null(plan);
+	struct request_plan *plan = plan_of(p);
 	char *path = tu_writes("k.csv", "c\nv\n");
 	char *err = NULL;
 	struct segment *seg = segment_open(path, NULL, &err);
