@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #define SEGMENT_FIELD_MAX_DEFAULT ((size_t)64 * 1024)
+#define SEGMENT_BUF_SIZE_DEFAULT ((size_t)64 * 1024)
 #define SEGMENT_COLUMNS_MAX 4096
 
 struct segment;
@@ -43,6 +44,9 @@ struct segment_opts {
 	void *bytes_ud;
 	size_t read_max; /* the most one read() takes; 0: the buffer size.
 			  * Small values test reads that end anywhere. */
+	size_t buf_size; /* internal: the read buffer; 0: the default. Tests
+			  * and fuzzers set it small to reach its boundaries;
+			  * nothing a reader returns depends on it. */
 };
 
 struct segment_row {

@@ -10,8 +10,11 @@
 
 #include "hookcast/util.h"
 
-#define READ_BUF_SIZE ((size_t)64 * 1024)
 #define CSV_BLOCK 4096
+/* The delimiter is detected from the first record, read ahead up to this
+ * many bytes whatever the buffer size, so that detection never depends on
+ * how the input arrives. */
+#define HEAD_MAX ((size_t)64 * 1024)
 
 /*
  * How the reader keeps positions: libcsv knows neither lines nor offsets, so
@@ -19,6 +22,11 @@
  * one buffer-full of a very long line) at a time. A line ends at LF, CRLF or
  * a lone CR, exactly where libcsv ends an unquoted row, so a record always
  * starts at the first non-blank line after the previous record ended.
+ *
+ * Input comes first from the head (the bytes read ahead for delimiter
+ * detection), then from the fd. Every result (rows, line numbers, offsets,
+ * errors) is the same whatever the buffer size and whatever one read()
+ * returns: the fuzzer checks this against a pass with the default buffer.
  */
 struct segment {
 	char *name;
@@ -26,11 +34,18 @@ struct segment {
 	bool own_fd;
 
 	unsigned char *buf;
+	size_t buf_size;
 	size_t start, end;   /* unread bytes are buf[start..end) */
 	uint64_t buf_offset; /* file offset of buf[0] */
-	bool eof;
+	bool eof;            /* the head and the fd are both used up */
+	bool fd_eof;         /* read() returned 0 */
 	bool has_cr;        /* a CR in buf[start, end): else no line ends at one */
+	bool lf_may_follow; /* the last line ended at a CR that was the last
+			     * byte of a full buffer: an LF next belongs to it */
 	uint64_t nul_end;   /* file offset just past the last NUL read, 0: none */
+	uint64_t read_offset; /* bytes read from the fd so far */
+	struct hc_buf head; /* read ahead for detection; fed before the fd */
+	size_t head_pos;    /* head bytes already moved into buf (or a BOM) */
 
 	struct csv_parser csv;
 	bool csv_ready;
@@ -109,8 +124,9 @@ static void add_column_ref(struct segment *seg, struct hc_buf *b, size_t col)
 }
 
 /* hint: the field is still open inside quotes, which is what a missing
- * closing quote looks like. */
-static void field_too_long(struct segment *seg, bool open_quote)
+ * closing quote looks like. offset: the byte that took it past the cap. */
+static void field_too_long(struct segment *seg, bool open_quote,
+			   uint64_t offset)
 {
 	struct hc_buf b;
 	hc_buf_init(&b);
@@ -125,8 +141,8 @@ static void field_too_long(struct segment *seg, bool open_quote)
 		hc_buf_printf(&b, "; it opens with a quote at line %llu that "
 			      "may never close",
 			      (unsigned long long)seg->field_line);
-	fail(seg, open_quote ? seg->field_line : seg->line,
-	     seg->buf_offset + seg->start, "%s", b.data);
+	fail(seg, open_quote ? seg->field_line : seg->line, offset, "%s",
+	     b.data);
 	hc_buf_free(&b);
 }
 
@@ -136,10 +152,6 @@ static void on_field(void *s, size_t len, void *data)
 	if (seg->failed)
 		return; /* libcsv still emits partial fields after an error */
 	const char *field = s ? s : "";
-	if (len > seg->field_max) {
-		field_too_long(seg, false);
-		return;
-	}
 	size_t col = seg->nseen++;
 	seg->field_line = seg->line;
 	/* Only when a NUL was read since the record began. */
@@ -153,7 +165,7 @@ static void on_field(void *s, size_t len, void *data)
 	if (seg->have_header && col >= seg->ncolumns)
 		return; /* a ragged row is never sent: keep no extra fields */
 	if (!seg->have_header && col >= SEGMENT_COLUMNS_MAX) {
-		fail(seg, seg->line, seg->buf_offset + seg->start,
+		fail(seg, seg->rec_line, seg->rec_offset,
 		     "the header has more than %d columns", SEGMENT_COLUMNS_MAX);
 		return;
 	}
@@ -194,7 +206,47 @@ static void record_reset(struct segment *seg)
 	seg->rec_done = false;
 }
 
-/* Read more input after compacting the buffer. Returns -1 on a read error. */
+/* One read() from the fd into dst. Returns the bytes read, 0 at the end
+ * of the input (fd_eof set), -1 on a read error (the reader has failed). */
+static ssize_t raw_read(struct segment *seg, unsigned char *dst, size_t want)
+{
+	if (seg->read_max && want > seg->read_max)
+		want = seg->read_max;
+	for (;;) {
+		ssize_t n = read(seg->fd, dst, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(seg, seg->line, seg->read_offset, "read error: %s",
+			     strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			seg->fd_eof = true;
+			return 0;
+		}
+		const unsigned char *z = memrchr(dst, '\0', (size_t)n);
+		if (z != NULL)
+			seg->nul_end = seg->read_offset +
+				       (uint64_t)(z - dst) + 1;
+		if (seg->on_bytes)
+			seg->on_bytes(seg->bytes_ud, dst, (size_t)n);
+		seg->read_offset += (uint64_t)n;
+		return n;
+	}
+}
+
+static bool buf_full(const struct segment *seg)
+{
+	return seg->start == 0 && seg->end == seg->buf_size;
+}
+
+/*
+ * Compact the buffer and add input to it: from the head first, then one
+ * read() from the fd. Callers make sure the buffer is not full, so that
+ * each call either adds at least one byte or sets eof: that is what lets
+ * every loop that refills make progress. Returns -1 on a read error.
+ */
 static int refill(struct segment *seg)
 {
 	if (seg->start > 0) {
@@ -203,61 +255,86 @@ static int refill(struct segment *seg)
 		seg->end -= seg->start;
 		seg->start = 0;
 	}
-	while (seg->end < READ_BUF_SIZE) {
-		size_t want = READ_BUF_SIZE - seg->end;
-		if (seg->read_max && want > seg->read_max)
-			want = seg->read_max;
-		ssize_t n = read(seg->fd, seg->buf + seg->end, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail(seg, seg->line, seg->buf_offset + seg->end,
-			     "read error: %s", strerror(errno));
-			return -1;
+	size_t want = seg->buf_size - seg->end;
+	size_t got = 0;
+	if (seg->head_pos < seg->head.len) {
+		got = seg->head.len - seg->head_pos;
+		if (got > want)
+			got = want;
+		memcpy(seg->buf + seg->end, seg->head.data + seg->head_pos,
+		       got);
+		seg->head_pos += got;
+		if (seg->head_pos == seg->head.len) {
+			hc_buf_free(&seg->head);
+			seg->head_pos = 0;
 		}
-		const void *z = n > 0 ? memrchr(seg->buf + seg->end, '\0',
-						(size_t)n) : NULL;
-		if (z != NULL)
-			seg->nul_end = seg->buf_offset +
-				       (uint64_t)((const unsigned char *)z -
-						  seg->buf) + 1;
-		if (n == 0)
-			seg->eof = true;
-		else if (seg->on_bytes)
-			seg->on_bytes(seg->bytes_ud, seg->buf + seg->end,
-				      (size_t)n);
-		seg->end += (size_t)n;
-		break;
+	} else if (!seg->fd_eof && want > 0) {
+		ssize_t n = raw_read(seg, seg->buf + seg->end, want);
+		if (n < 0)
+			return -1;
+		got = (size_t)n;
 	}
+	if (got == 0)
+		seg->eof = true;
+	seg->end += got;
 	/* One scan per read instead of one per line. */
 	seg->has_cr = memchr(seg->buf + seg->start, '\r',
 			     seg->end - seg->start) != NULL;
 	return 0;
 }
 
+/* libcsv's state after a quote inside a quoted field: the quote is
+ * already in its buffer, to be dropped if the field ends next. */
+#define LIBCSV_FIELD_MIGHT_HAVE_ENDED 3
+
+/* The length of the field libcsv is building, as it will be emitted. */
+static size_t field_len(const struct csv_parser *p)
+{
+	return p->entry_pos -
+	       (p->pstate == LIBCSV_FIELD_MIGHT_HAVE_ENDED && p->entry_pos > 0);
+}
+
+/*
+ * Hand len bytes at buf[start] to libcsv. A field grows by at most one
+ * byte per input byte, so each call gets no more than could take the
+ * field being built one byte past the cap: the cap is then caught at the
+ * exact byte that passes it, whatever the buffer and read sizes, and
+ * libcsv's buffer never grows far past it (an unbalanced quote that folds
+ * the rest of the file into one field fails fast). Each turn consumes at
+ * least one byte (field_len() <= field_max holds between calls).
+ */
 static void feed(struct segment *seg, size_t len)
 {
 	const unsigned char *p = seg->buf + seg->start;
-	size_t done = csv_parse(&seg->csv, p, len, on_field, on_record, seg);
-	if (seg->failed)
-		return;
-	if (done < len) {
-		uint64_t off = seg->buf_offset + seg->start + done;
-		int e = csv_error(&seg->csv);
-		if (e == CSV_EPARSE)
-			fail(seg, seg->line, off,
-			     "malformed quoting: a quote inside an unquoted "
-			     "field, or text after a closing quote");
-		else
-			fail(seg, seg->line, off, "cannot parse: %s",
-			     csv_strerror(e));
-		return;
+	uint64_t base = seg->buf_offset + seg->start;
+	size_t off = 0;
+	while (off < len && !seg->failed) {
+		size_t n = len - off;
+		size_t used = field_len(&seg->csv);
+		if (n > seg->field_max - used)
+			n = seg->field_max - used + 1;
+		size_t done = csv_parse(&seg->csv, p + off, n, on_field,
+					on_record, seg);
+		if (seg->failed)
+			return;
+		if (done < n) {
+			uint64_t at = base + off + done;
+			int e = csv_error(&seg->csv);
+			if (e == CSV_EPARSE)
+				fail(seg, seg->line, at,
+				     "malformed quoting: a quote inside an "
+				     "unquoted field, or text after a closing "
+				     "quote");
+			else
+				fail(seg, seg->line, at, "cannot parse: %s",
+				     csv_strerror(e));
+			return;
+		}
+		off += n;
+		if (field_len(&seg->csv) > seg->field_max)
+			field_too_long(seg, seg->csv.quoted != 0,
+				       base + off - 1);
 	}
-	/* The field being built is in libcsv's buffer: stop a runaway one
-	 * (an unbalanced quote folds the rest of the file into it) before it
-	 * grows far past the cap. */
-	if (csv_get_buffer_size(&seg->csv) > seg->field_max + 2 * CSV_BLOCK)
-		field_too_long(seg, seg->csv.quoted != 0);
 }
 
 static void finish(struct segment *seg)
@@ -270,11 +347,15 @@ static void finish(struct segment *seg)
 		struct hc_buf b;
 		hc_buf_init(&b);
 		add_column_ref(seg, &b, seg->nseen);
+		if (seg->have_header)
+			hc_buf_printf(&b, " of row %llu",
+				      (unsigned long long)seg->rows + 1);
+		else
+			hc_buf_adds(&b, " of the header");
 		fail(seg, seg->field_line, seg->buf_offset + seg->end,
-		     "unbalanced quote: the quoted field in %s of row %llu "
-		     "starts on this line and is still open at the end of "
-		     "the file",
-		     b.data, (unsigned long long)seg->rows + 1);
+		     "unbalanced quote: the quoted field in %s starts on "
+		     "this line and is still open at the end of the file",
+		     b.data);
 		hc_buf_free(&b);
 	}
 }
@@ -282,6 +363,13 @@ static void finish(struct segment *seg)
 /*
  * Feed physical lines until a record is complete. Returns 1 with a record
  * ready, 0 at the end of input, -1 on a fatal error.
+ *
+ * Progress: every turn either feeds at least one byte (start moves on),
+ * calls refill() on a buffer that is not full (which adds a byte or sets
+ * eof), runs finish() once (fini_done), or returns. A CR that is the last
+ * byte of a full buffer cannot wait for the next byte to tell CR from
+ * CRLF: it is fed as a line end, and an LF that comes first in the next
+ * read is fed as the rest of that line end (lf_may_follow).
  */
 static int pump(struct segment *seg)
 {
@@ -289,13 +377,26 @@ static int pump(struct segment *seg)
 		if (seg->failed)
 			return -1;
 		size_t avail = seg->end - seg->start;
-		if (avail == 0 && seg->eof) {
+		if (avail == 0) {
+			if (!seg->eof) {
+				if (refill(seg) < 0)
+					return -1;
+				continue;
+			}
 			if (seg->fini_done)
 				return 0;
 			finish(seg);
 			continue;
 		}
 		const unsigned char *p = seg->buf + seg->start;
+		if (seg->lf_may_follow) {
+			seg->lf_may_follow = false;
+			if (*p == '\n') {
+				feed(seg, 1); /* the LF of a CRLF: no new line */
+				seg->start++;
+				continue;
+			}
+		}
 		const unsigned char *lf = memchr(p, '\n', avail);
 		const unsigned char *cr =
 			seg->has_cr ? memchr(p, '\r', lf ? (size_t)(lf - p)
@@ -304,20 +405,24 @@ static int pump(struct segment *seg)
 		size_t len;
 		bool ends_line = true;
 		if (cr != NULL) {
-			if ((size_t)(cr - p) + 1 == avail && !seg->eof) {
-				if (refill(seg) < 0)
-					return -1;
-				continue; /* a CR at the buffer's end: CRLF? */
-			}
 			len = (size_t)(cr - p) + 1;
-			if (len < avail && cr[1] == '\n')
+			if (len == avail && !seg->eof) {
+				/* A CR at the buffer's end: CRLF? */
+				if (!buf_full(seg)) {
+					if (refill(seg) < 0)
+						return -1;
+					continue;
+				}
+				seg->lf_may_follow = true;
+			} else if (len < avail && cr[1] == '\n') {
 				len++;
+			}
 		} else if (lf != NULL) {
 			len = (size_t)(lf - p) + 1;
 		} else if (seg->eof) {
 			len = avail; /* the last line has no line break */
 			ends_line = false;
-		} else if (seg->start == 0 && seg->end == READ_BUF_SIZE) {
+		} else if (buf_full(seg)) {
 			len = avail; /* part of a line longer than the buffer */
 			ends_line = false;
 		} else {
@@ -333,6 +438,8 @@ static int pump(struct segment *seg)
 			seg->need_start = false;
 		}
 		feed(seg, len);
+		if (seg->failed)
+			return -1; /* the line with the error is not read */
 		seg->start += len;
 		seg->at_line_start = ends_line;
 		if (ends_line)
@@ -369,17 +476,23 @@ int segment_delimiter_parse(const char *name, char *delim)
 	return -1;
 }
 
-/* Pick the candidate seen most often outside quotes on the header line. */
+/* Pick the candidate seen most often outside quotes in the first
+ * non-blank record (a line break inside quotes does not end it). */
 static char detect_delimiter(const unsigned char *p, size_t n)
 {
 	static const char cand[] = { ',', ';', '\t', '|' };
 	size_t count[4] = { 0 };
-	bool quoted = false;
+	bool quoted = false, begun = false;
 	for (size_t i = 0; i < n; i++) {
+		bool brk = p[i] == '\n' || p[i] == '\r';
+		if (!quoted && brk) {
+			if (begun)
+				break;
+			continue; /* blank lines before the header */
+		}
+		begun = true;
 		if (p[i] == '"')
 			quoted = !quoted;
-		else if (!quoted && (p[i] == '\n' || p[i] == '\r'))
-			break;
 		else if (!quoted)
 			for (size_t k = 0; k < 4; k++)
 				if (p[i] == (unsigned char)cand[k])
@@ -392,14 +505,42 @@ static char detect_delimiter(const unsigned char *p, size_t n)
 	return cand[best];
 }
 
-/* Fill the buffer until it holds the header line, is full, or input ends. */
-static int read_first_line(struct segment *seg)
+/*
+ * Read ahead into the head until it holds the whole first record (a line
+ * break outside quotes after something that is not a line break), HEAD_MAX
+ * bytes, or the whole input. Quotes are followed across reads, so a header
+ * with a quoted line break is seen whole however standard input arrives.
+ * Progress: each turn reads at least one byte or ends (fd_eof, or -1).
+ */
+static int read_head(struct segment *seg)
 {
-	while (!seg->eof && seg->end < READ_BUF_SIZE &&
-	       memchr(seg->buf, '\n', seg->end) == NULL &&
-	       memchr(seg->buf, '\r', seg->end) == NULL)
-		if (refill(seg) < 0)
+	struct hc_buf *h = &seg->head;
+	size_t scanned = 0;
+	bool quoted = false, begun = false;
+	hc_buf_reserve(h, HEAD_MAX);
+	while (!seg->fd_eof && h->len < HEAD_MAX) {
+		ssize_t n = raw_read(seg, (unsigned char *)h->data + h->len,
+				     HEAD_MAX - h->len);
+		if (n < 0)
 			return -1;
+		h->len += (size_t)n;
+		if (h->len < 3 && !seg->fd_eof)
+			continue; /* a BOM is not told apart before 3 bytes */
+		if (scanned == 0 && h->len >= 3 &&
+		    memcmp(h->data, "\xEF\xBB\xBF", 3) == 0)
+			scanned = 3;
+		for (; scanned < h->len; scanned++) {
+			unsigned char c = (unsigned char)h->data[scanned];
+			if (!quoted && (c == '\n' || c == '\r')) {
+				if (begun)
+					return 0;
+				continue;
+			}
+			begun = true;
+			if (c == '"')
+				quoted = !quoted;
+		}
+	}
 	return 0;
 }
 
@@ -458,11 +599,14 @@ static struct segment *segment_new(const char *path,
 		seg->bytes_ud = opts->bytes_ud;
 		seg->read_max = opts->read_max;
 	}
+	seg->buf_size = opts && opts->buf_size ? opts->buf_size
+					       : SEGMENT_BUF_SIZE_DEFAULT;
 	seg->line = 1;
 	seg->at_line_start = true;
 	seg->need_start = true;
 	hc_buf_init(&seg->data);
 	hc_buf_init(&seg->invalid);
+	hc_buf_init(&seg->head);
 	if (is_stdin) {
 		seg->fd = STDIN_FILENO;
 	} else {
@@ -478,12 +622,15 @@ static struct segment *segment_new(const char *path,
 		(void)posix_fadvise(seg->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
 	}
-	seg->buf = xmalloc(READ_BUF_SIZE);
-	if (read_first_line(seg) < 0)
+	seg->buf = xmalloc(seg->buf_size);
+	if (read_head(seg) < 0)
 		goto fatal;
-	if (seg->end >= 3 && memcmp(seg->buf, "\xEF\xBB\xBF", 3) == 0)
-		seg->start = 3;
-	if (seg->end == seg->start && seg->eof) {
+	if (seg->head.len >= 3 &&
+	    memcmp(seg->head.data, "\xEF\xBB\xBF", 3) == 0) {
+		seg->head_pos = 3; /* the BOM is skipped, not fed */
+		seg->buf_offset = 3;
+	}
+	if (seg->head_pos == seg->head.len && seg->fd_eof) {
 		*err = xasprintf("%s: the file is empty: the first line must "
 				 "name the columns", seg->name);
 		segment_free(seg);
@@ -492,8 +639,9 @@ static struct segment *segment_new(const char *path,
 	if (opts && opts->delimiter) {
 		seg->delim = opts->delimiter;
 	} else {
-		seg->delim = detect_delimiter(seg->buf + seg->start,
-					      seg->end - seg->start);
+		seg->delim = detect_delimiter(
+			(const unsigned char *)seg->head.data + seg->head_pos,
+			seg->head.len - seg->head_pos);
 		seg->detected = true;
 	}
 	if (csv_init(&seg->csv, CSV_STRICT | CSV_STRICT_FINI) != 0) {
@@ -548,6 +696,7 @@ void segment_free(struct segment *seg)
 		free(seg->columns[i]);
 	free(seg->columns);
 	free(seg->buf);
+	hc_buf_free(&seg->head);
 	hc_buf_free(&seg->data);
 	hc_buf_free(&seg->invalid);
 	free(seg->offs);

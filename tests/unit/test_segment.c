@@ -2,6 +2,7 @@
  * PITFALLS.md. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -516,6 +517,357 @@ static void test_count(void **state)
 	free(err);
 }
 
+
+/* ---- The read buffer's boundary (a CR as the last byte of a full read
+ * once hung the reader) ---- */
+
+struct want_row {
+	uint64_t line, offset;
+	const char *f[2]; /* two fields; NULL: the one-column file */
+	size_t lens[2];
+};
+
+struct want {
+	const char *cols[2];
+	size_t col_lens[2];
+	size_t ncols;
+	struct want_row rows[2];
+	size_t nrows;
+	const char *open_err; /* a substring, when opening must fail */
+	const char *fatal;    /* a substring, when reading must fail */
+	uint64_t fatal_offset;
+};
+
+static void fmt_case(char *what, size_t n, const char *kind, size_t l,
+		     const char *eol, const struct segment_opts *o)
+{
+	snprintf(what, n, "%s, line of %zu bytes, ending %s, buffer %zu, "
+		 "reads of %zu", kind, l,
+		 eol[0] == '\n' ? "LF" : eol[1] == '\n' ? "CRLF" : "CR",
+		 o->buf_size ? o->buf_size : SEGMENT_BUF_SIZE_DEFAULT,
+		 o->read_max);
+}
+
+static bool same(const char *p, size_t n, const char *q, size_t m)
+{
+	return n == m && memcmp(p, q, n) == 0;
+}
+
+/* Read t and compare every row, field, line and offset with w. */
+static void expect(const char *what, const struct hc_buf *t,
+		   const struct segment_opts *o, const struct want *w)
+{
+	char *path = tu_write("sweep.csv", t->data, t->len);
+	char *err = NULL;
+	struct segment *seg = segment_open(path, o, &err);
+	free(path);
+	if (w->open_err) {
+		if (seg != NULL || strstr(err, w->open_err) == NULL)
+			fail_msg("%s: opened, or not with \"%s\": %s", what,
+				 w->open_err, err ? err : "(no error)");
+		free(err);
+		return;
+	}
+	if (seg == NULL)
+		fail_msg("%s: %s", what, err);
+	if (segment_ncolumns(seg) != w->ncols)
+		fail_msg("%s: %zu columns", what, segment_ncolumns(seg));
+	for (size_t i = 0; i < w->ncols; i++) {
+		const char *c = segment_column(seg, i);
+		if (!same(c, strlen(c), w->cols[i], w->col_lens[i]))
+			fail_msg("%s: column %zu differs (%zu bytes)", what,
+				 i + 1, strlen(c));
+	}
+	struct segment_row row;
+	size_t n = 0;
+	int r;
+	while ((r = segment_next(seg, &row)) > 0) {
+		if (n == w->nrows)
+			fail_msg("%s: an extra row at line %llu", what,
+				 (unsigned long long)row.line);
+		const struct want_row *x = &w->rows[n++];
+		if (row.invalid || row.line != x->line ||
+		    row.offset != x->offset || row.nfields != w->ncols)
+			fail_msg("%s: row %zu: line %llu offset %llu, %zu "
+				 "fields, %s", what, n,
+				 (unsigned long long)row.line,
+				 (unsigned long long)row.offset, row.nfields,
+				 row.invalid ? row.invalid : "valid");
+		for (size_t i = 0; i < w->ncols; i++)
+			if (!same(row.fields[i], row.lens[i], x->f[i],
+				  x->lens[i]))
+				fail_msg("%s: row %zu field %zu differs (%zu "
+					 "bytes, want %zu)", what, n, i + 1,
+					 row.lens[i], x->lens[i]);
+	}
+	if (n != w->nrows)
+		fail_msg("%s: %zu rows, want %zu", what, n, w->nrows);
+	if (w->fatal) {
+		const struct segment_fatal *f = segment_fatal(seg);
+		if (r != -1 || strstr(f->msg, w->fatal) == NULL ||
+		    f->offset != w->fatal_offset)
+			fail_msg("%s: want \"%s\" at %llu, got %s", what,
+				 w->fatal, (unsigned long long)w->fatal_offset,
+				 r == -1 ? f->msg : "no error");
+	} else if (r != 0) {
+		fail_msg("%s: %s", what, segment_fatal(seg)->msg);
+	}
+	segment_free(seg);
+}
+
+static char *run_of(char c, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memset(p, c, n);
+	p[n] = '\0';
+	return p;
+}
+
+static const char *const eols[] = { "\n", "\r\n", "\r" };
+
+/* Lines of 65,528 to 65,540 bytes (the line break excluded) end around
+ * the 65,536-byte read buffer, with each line break: as the header, as
+ * a data row, in a one-column file, and inside a quoted field. */
+static void sweep_lines(const struct segment_opts *base)
+{
+	struct segment_opts o = *base;
+	o.field_max = 1024 * 1024; /* here the buffer is tested, not the cap */
+	char what[160];
+	for (size_t l = 65528; l <= 65540; l++) {
+		char *big = run_of('X', l);
+		for (size_t e = 0; e < 3; e++) {
+			const char *eol = eols[e];
+			size_t el = strlen(eol);
+			struct hc_buf t;
+			hc_buf_init(&t);
+
+			/* header: "a,XXX" */
+			hc_buf_printf(&t, "a,%s%s1,2%s", big + 2, eol, eol);
+			struct want w = {
+				.cols = { "a", big }, .col_lens = { 1, l - 2 },
+				.ncols = 2, .nrows = 1,
+				.rows = { { 2, l + el, { "1", "2" }, { 1, 1 } } },
+			};
+			fmt_case(what, sizeof what, "header", l, eol, &o);
+			expect(what, &t, &o, &w);
+
+			/* data row: "1,XXX" */
+			hc_buf_reset(&t);
+			hc_buf_printf(&t, "h1,h2%s1,%s%s2,y%s", eol, big + 2,
+				      eol, eol);
+			struct want d = {
+				.cols = { "h1", "h2" }, .col_lens = { 2, 2 },
+				.ncols = 2, .nrows = 2,
+				.rows = { { 2, 5 + el, { "1", big }, { 1, l - 2 } },
+					  { 3, 5 + el + l + el, { "2", "y" },
+					    { 1, 1 } } },
+			};
+			fmt_case(what, sizeof what, "data row", l, eol, &o);
+			expect(what, &t, &o, &d);
+
+			/* one column, the last line: "h1\nXXX" + eol */
+			hc_buf_reset(&t);
+			hc_buf_printf(&t, "h1\n%s%s", big, eol);
+			struct want one = {
+				.cols = { "h1" }, .col_lens = { 2 }, .ncols = 1,
+				.nrows = 1,
+				.rows = { { 2, 3, { big }, { l } } },
+			};
+			fmt_case(what, sizeof what, "one column", l, eol, &o);
+			expect(what, &t, &o, &one);
+
+			/* inside a quoted field, in a file that is LF
+			 * otherwise: 1,"XXX<eol>R" */
+			hc_buf_reset(&t);
+			hc_buf_printf(&t, "a,b\n1,\"%s%sR\"\n2,z\n", big + 3,
+				      eol);
+			struct hc_buf f;
+			hc_buf_init(&f);
+			hc_buf_printf(&f, "%s%sR", big + 3, eol);
+			struct want q = {
+				.cols = { "a", "b" }, .col_lens = { 1, 1 },
+				.ncols = 2, .nrows = 2,
+				.rows = { { 2, 4, { "1", f.data }, { 1, f.len } },
+					  { 4, 4 + l + el + 3, { "2", "z" },
+					    { 1, 1 } } },
+			};
+			fmt_case(what, sizeof what, "quoted field", l, eol, &o);
+			expect(what, &t, &o, &q);
+			hc_buf_free(&f);
+			hc_buf_free(&t);
+		}
+		free(big);
+	}
+}
+
+static void test_sweep_buffer_boundary(void **state)
+{
+	(void)state;
+	struct segment_opts whole = { 0 };
+	sweep_lines(&whole);
+	/* Reads that end elsewhere than the buffer do. */
+	struct segment_opts odd = { .read_max = 4093 };
+	sweep_lines(&odd);
+}
+
+/* A field of field_max - 1, field_max and field_max + 1 bytes (65,536
+ * by default), each line break, unquoted and quoted, in the header and
+ * in a row: the cap is exact, and the error names the byte past it. */
+static void test_sweep_field_cap(void **state)
+{
+	(void)state;
+	const size_t cap = SEGMENT_FIELD_MAX_DEFAULT;
+	struct segment_opts o = { 0 };
+	char what[160];
+	for (size_t l = cap - 1; l <= cap + 1; l++) {
+		char *big = run_of('X', l);
+		bool over = l > cap;
+		for (size_t e = 0; e < 3; e++) {
+			const char *eol = eols[e];
+			size_t el = strlen(eol);
+			struct hc_buf t;
+			hc_buf_init(&t);
+			for (int quoted = 0; quoted <= 1; quoted++) {
+				const char *qs = quoted ? "\"" : "";
+				size_t ql = quoted ? 1 : 0;
+				hc_buf_reset(&t);
+				hc_buf_printf(&t, "h1,h2%s1,%s%s%s%s2,y%s", eol,
+					      qs, big, qs, eol, eol);
+				struct want d = {
+					.cols = { "h1", "h2" },
+					.col_lens = { 2, 2 }, .ncols = 2,
+				};
+				if (over) {
+					d.fatal = quoted
+						? "column 2 \"h2\" of row 1 is "
+						  "longer than 65536 bytes; it "
+						  "opens with a quote at line 2"
+						: "column 2 \"h2\" of row 1 is "
+						  "longer than 65536 bytes";
+					d.fatal_offset = 5 + el + 2 + ql + cap;
+				} else {
+					d.nrows = 2;
+					d.rows[0] = (struct want_row){
+						2, 5 + el, { "1", big },
+						{ 1, l } };
+					d.rows[1] = (struct want_row){
+						3, 5 + el + 2 + 2 * ql + l + el,
+						{ "2", "y" }, { 1, 1 } };
+				}
+				fmt_case(what, sizeof what,
+					 quoted ? "quoted cap" : "cap", l, eol,
+					 &o);
+				expect(what, &t, &o, &d);
+
+				hc_buf_reset(&t);
+				hc_buf_printf(&t, "a,%s%s%s%s1,2%s", qs, big, qs,
+					      eol, eol);
+				struct want h = {
+					.cols = { "a", big },
+					.col_lens = { 1, l }, .ncols = 2,
+					.nrows = 1,
+					.rows = { { 2, 2 + 2 * ql + l + el,
+						    { "1", "2" }, { 1, 1 } } },
+				};
+				if (over)
+					h.open_err = "column 2 of the header is "
+						     "longer than 65536 bytes";
+				fmt_case(what, sizeof what, "header cap", l, eol,
+					 &o);
+				expect(what, &t, &o, &h);
+			}
+			hc_buf_free(&t);
+		}
+		free(big);
+	}
+}
+
+/* Every buffer size from 1 to 40 and reads of 1 to 3 bytes give exactly
+ * what the default buffer gives, on inputs full of boundaries. */
+static void test_small_buffers_agree(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		size_t n;
+	} inputs[] = {
+#define IN(s) { s, sizeof s - 1 }
+		IN("\xEF\xBB\xBF\"a\r\nb\";c\r\n1;\"x\r\r\ny\"\r\n\r\n2;3\r"),
+		IN("h1\rXXXXXXX\r\nYY\r\r\n\"q\nq\"\n"),
+		IN("a,b\n1,\"0123456789\"\n2,01234567890\n"),
+		IN("a,b\n1,\"unclosed\n2,3\n"),
+		IN("a,b\n1,2\"x\n"),
+		IN("\n\r\na|b|\"c,d\"\n1|2|3\n4|5\n"),
+		IN("a,b\n1,\"a\0\r\nb\"\n2,c\n"),
+#undef IN
+	};
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		char *path = tu_write("agree.csv", inputs[i].s, inputs[i].n);
+		struct segment_opts ref_o = { .field_max = 10 };
+		char *err = NULL;
+		struct segment *ref = segment_open(path, &ref_o, &err);
+		struct collected want;
+		assert_non_null(ref);
+		collect(ref, &want);
+		for (size_t bs = 1; bs <= 40; bs++) {
+			for (size_t rm = 0; rm <= 3; rm++) {
+				struct segment_opts o = { .field_max = 10,
+							  .buf_size = bs,
+							  .read_max = rm };
+				struct segment *seg = segment_open(path, &o, &err);
+				assert_non_null(seg);
+				assert_int_equal(segment_delimiter(seg),
+						 segment_delimiter(ref));
+				struct collected got;
+				collect(seg, &got);
+				assert_int_equal(got.last, want.last);
+				assert_int_equal(got.n, want.n);
+				for (size_t r = 0; r < got.n; r++) {
+					assert_int_equal(got.r[r].line,
+							 want.r[r].line);
+					assert_int_equal(got.r[r].offset,
+							 want.r[r].offset);
+					assert_int_equal(got.r[r].nfields,
+							 want.r[r].nfields);
+					for (size_t k = 0; k < got.r[r].nfields; k++)
+						assert_memory_equal(
+							got.r[r].f[k],
+							want.r[r].f[k],
+							want.r[r].lens[k] + 1);
+					if (want.r[r].invalid)
+						assert_string_equal(
+							got.r[r].invalid,
+							want.r[r].invalid);
+					else
+						assert_null(got.r[r].invalid);
+				}
+				if (want.fatal) {
+					assert_string_equal(got.fatal, want.fatal);
+					assert_int_equal(got.fatal_offset,
+							 want.fatal_offset);
+				}
+				collect_free(&got);
+				segment_free(seg);
+			}
+		}
+		collect_free(&want);
+		segment_free(ref);
+		free(path);
+	}
+}
+
+static void test_unclosed_quote_in_header(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	struct segment *seg = open_text("h.csv", "a,\"b\n1,2\n", 9, NULL, &err);
+	assert_null(seg);
+	assert_non_null(strstr(err, "h.csv:1: unbalanced quote: the quoted "
+				    "field in column 2 of the header starts "
+				    "on this line"));
+	free(err);
+}
+
 static void test_delimiter_names(void **state)
 {
 	(void)state;
@@ -554,6 +906,10 @@ int main(void)
 		cmocka_unit_test(test_long_line_over_buffer),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_delimiter_names),
+		cmocka_unit_test(test_sweep_buffer_boundary),
+		cmocka_unit_test(test_sweep_field_cap),
+		cmocka_unit_test(test_small_buffers_agree),
+		cmocka_unit_test(test_unclosed_quote_in_header),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
