@@ -131,6 +131,10 @@ int hc_write_all(int fd, const void *p, size_t n)
 			continue;
 		if (k < 0)
 			return -1;
+		if (k == 0) { /* no progress: never spin on it */
+			errno = EIO;
+			return -1;
+		}
 		c += k;
 		n -= (size_t)k;
 	}

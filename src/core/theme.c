@@ -174,9 +174,16 @@ static int line_of(const char *path, const char *section, const char *key)
 		return 0;
 	char line[1100];
 	int n = 0, found = 0;
-	bool in = false;
+	bool in = false, at_start = true;
 	size_t kl = strlen(key);
+	/* Each fgets() consumes input or ends the loop. iniparser has already
+	 * refused lines over 1024 bytes, but a longer piece is still counted
+	 * as part of one line, never as a line of its own. */
 	while (fgets(line, sizeof line, f)) {
+		bool started = at_start;
+		at_start = strchr(line, '\n') != NULL;
+		if (!started)
+			continue;
 		n++;
 		char *s = line;
 		while (*s == ' ' || *s == '\t')
