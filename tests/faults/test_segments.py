@@ -197,8 +197,81 @@ def test_huge_broken_quote():
           f"{rss_huge} KiB vs {rss_small} KiB")
 
 
+def test_cr_at_buffer_end():
+    """A CR as the last byte of a full 64 KiB read once hung check, preview
+    and run at 100% CPU. Each now finishes at once with the right rows."""
+    w = Work()
+    with open(w.path("s.csv"), "wb") as f:
+        f.write(b"h1\n" + b"X" * 65535 + b"\r\n")
+    w.write("p.ini", '[destination]\nurl = "https://example.com/h"\n'
+            'method = POST\n[segment]\nfile = "s.csv"\n[mappings]\n'
+            'map1 = "c1=h1"\n')
+    rc, out, err = w.run(["check", "-p", "p.ini"], timeout=10)
+    check("the 65,540-byte file: check finishes, the one row is too long a "
+          "URL (exit 3)",
+          rc == 3 and "s.csv:2: row 1: the URL is over 8192 bytes" in out
+          and "1 row, 0 valid, 1 invalid" in out, f"{rc} {out} {err}")
+    rc, out, err = w.run(["preview", "-p", "p.ini"], timeout=10)
+    check("... preview finishes and names the row",
+          rc != 0 and "s.csv:2: row 1" in out + err, f"{rc} {out} {err}")
+
+    # Rows around the boundary arrive whole, each line break kept apart.
+    for eol in (b"\n", b"\r\n", b"\r"):
+        for n in (65528, 65531, 65533, 65534, 65535, 65536, 65537, 65538):
+            c = Seg(b"id,big" + eol + b"1," + b"X" * (n - 2) + eol +
+                    b"2,y" + eol + b'3,"a' + eol + b'b"' + eol,
+                    maps=("id=id",))
+            if not (c.rc == 0 and c.sent() == ["1", "2", "3"] and
+                    c.delivered() == [1, 2, 3]):
+                check(f"a line of {n} bytes ending {eol!r}: every row sent",
+                      False, f"{c.rc} {c.err} {c.reqs}")
+                return
+    check("lines of 65,528 to 65,538 bytes (a field at the 64 KiB cap), each "
+          "line break: every row sent once by run", True)
+
+
+def test_stdin_delimiter_across_pauses():
+    """Delimiter detection sees the whole first record, quotes respected,
+    however standard input arrives: here in pieces split inside the quoted
+    header field, with pauses between them."""
+    w = Work()
+    sink = Sink(w)
+    w.profile("p.ini", sink.url + "/h", ["c=c"])
+    pieces = [b'"a\n', b'b";c\n1;', b"2\n3;4\n"]
+    outs = []
+    for cmd in (["preview", "-p", "p.ini", "-s", "-", "--all"],
+                ["run", "-p", "p.ini", "-s", "-", "-q"]):
+        p = subprocess.Popen([HOOKCAST] + cmd, cwd=w.dir, env=w.env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        for piece in pieces:
+            p.stdin.write(piece)
+            p.stdin.flush()
+            time.sleep(0.3)
+        out, err = p.communicate(timeout=30)  # closes stdin
+        outs.append((p.returncode, out.decode(), err.decode()))
+    got = [dict(r["query"]) for r in sink.requests()]
+    sink.stop()
+    rc, out, err = outs[0]
+    check("stdin in pauses, split inside a quoted header: preview detects ';'",
+          rc == 0 and out == "POST " + sink.url + "/h?c=2\n"
+          "POST " + sink.url + "/h?c=4\n", f"{rc} {out!r} {err}")
+    rc, out, err = outs[1]
+    check("... and run sends both rows",
+          rc == 0 and sorted(g["c"] for g in got) == ["2", "4"], f"{rc} {err} {got}")
+
+
+def test_unclosed_quote_in_header():
+    c = Seg(b'id,"v\n1,2\n')
+    check("an unclosed quote in the header is named 'of the header'",
+          c.rc == 3 and c.reqs == [] and
+          'seg.csv:1: unbalanced quote: the quoted field in column 2 of the '
+          "header starts on this line" in c.err, f"{c.rc} {c.err}")
+
+
 run_tests([test_unbalanced_quote, test_bom_before_quoted_header,
            test_ragged_rows, test_many_invalid_rows_are_counted,
            test_one_mb_field, test_nul_bytes, test_invalid_utf8,
            test_empty_and_header_only, test_odd_column_names,
-           test_huge_broken_quote])
+           test_huge_broken_quote, test_cr_at_buffer_end,
+           test_stdin_delimiter_across_pauses, test_unclosed_quote_in_header])
