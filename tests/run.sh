@@ -13,6 +13,20 @@ fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# Every suite runs under a time limit, so that a hang fails it with its
+# command named instead of running into CI's limit. Tests inside the
+# suites have their own, shorter limits (cases.sh, hc.py run_tests).
+guard() { # seconds command...: run it; on a hang say so in the output
+    local limit=$1 rc
+    shift
+    timeout -k 10 "$limit" "$@" >"$log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "not ok - hung: killed after $limit s: $*" >>"$log"
+    fi
+    return "$rc"
+}
+
 # Read TAP lines from a suite's output, count them, show the failures.
 tally() { # name rc output-file
     local name=$1 rc=$2 out=$3 p f
@@ -33,36 +47,36 @@ tally() { # name rc output-file
 
 for t in "$build"/tests/test_*; do
     [ -x "$t" ] || continue
-    CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log" 2>&1
+    CMOCKA_MESSAGE_OUTPUT=TAP guard 300 "$t"
     tally "$(basename "$t")" $? "$log"
 done
 
 for s in tests/cli/*.sh; do
     [ -x "$s" ] || continue
-    "$s" >"$log" 2>&1
+    guard 600 "$s"
     tally "$(basename "$s")" $? "$log"
 done
 
 for s in tests/integration/test_*.py tests/faults/test_*.py; do
     [ -x "$s" ] || continue
-    "$s" >"$log" 2>&1
+    guard 900 "$s"
     tally "${s#tests/}" $? "$log"
 done
 
 # The fuzzers, briefly: every seed replayed, then HOOKCAST_FUZZ_SECONDS each.
 if [ -n "${HOOKCAST_FUZZ_SECONDS:-}" ]; then
-    tests/fuzz/run.sh "$HOOKCAST_FUZZ_SECONDS" >"$log" 2>&1
+    guard 900 tests/fuzz/run.sh "$HOOKCAST_FUZZ_SECONDS"
     tally "fuzz" $? "$log"
 fi
 
 # The same unit tests and a real run, without sanitizers, under valgrind.
 if [ -x build/release/hookcast ] && command -v valgrind >/dev/null; then
-    tests/valgrind.sh build/release >"$log" 2>&1
+    guard 600 tests/valgrind.sh build/release
     tally "valgrind.sh" $? "$log"
 fi
 
 # Static checks (make lint): cppcheck and clang-tidy must stay clean.
-if make -s --no-print-directory lint >"$log" 2>&1; then
+if timeout -k 10 600 make -s --no-print-directory lint >"$log" 2>&1; then
     echo "ok 1 - make lint" >"$log"
     tally "lint" 0 "$log"
 else

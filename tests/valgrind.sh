@@ -4,7 +4,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build/release}
-vg=(valgrind --leak-check=full --errors-for-leak-kinds=definite
+# Each command gets 300 s; a hang is killed and named.
+vg=(timeout -k 10 300 valgrind --leak-check=full --errors-for-leak-kinds=definite
     --error-exitcode=99 --quiet)
 pass=0
 fail=0
@@ -17,7 +18,12 @@ result() { # name status: a TAP line
     if [ "$2" -eq 0 ]; then
         pass=$((pass + 1)); echo "ok $n - $1"
     else
-        fail=$((fail + 1)); echo "not ok $n - $1 (exit $2)"
+        fail=$((fail + 1))
+        if [ "$2" -eq 124 ] || [ "$2" -eq 137 ]; then
+            echo "not ok $n - $1 (hung: killed after 300 s)"
+        else
+            echo "not ok $n - $1 (exit $2)"
+        fi
         tail -n 40 "$log" | sed 's/^/# /'
     fi
 }

@@ -9,7 +9,10 @@
 #   --- stderr
 #   expected lines...
 # A missing section expects no output there. Prints TAP lines.
+# Each case gets HC_CASE_TIMEOUT seconds (30); a case that takes longer is
+# killed and fails as hung, with its command named.
 set -u
+limit=${HC_CASE_TIMEOUT:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 data="$here/../data"
 : "${HOOKCAST:?set HOOKCAST to the binary under test}"
@@ -29,11 +32,16 @@ for case in "$here"/cases/*.case; do
         cd "$data" || exit 99
         export TMPDIR="$work"
         hookcast() { "$HOOKCAST" "$@"; }
-        eval "$cmd"
+        export -f hookcast
+        export cmd
+        timeout -k 5 "$limit" bash -c 'eval "$cmd"'
     ) >"$work/got.out" 2>"$work/got.err"
     status=$?
     ok=1
-    if [ "$status" != "$want_status" ]; then
+    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+        echo "# $name: hung: killed after $limit s: $cmd"
+        ok=0
+    elif [ "$status" != "$want_status" ]; then
         echo "# $name: exit status $status, expected $want_status"
         ok=0
     fi

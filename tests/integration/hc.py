@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 
 HOOKCAST = os.environ.get("HOOKCAST") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "asan", "hookcast")
@@ -37,17 +38,80 @@ def done():
     sys.exit(1 if _failed else 0)
 
 
+# Every process a test starts, so that a hang can name what was running.
+_live = weakref.WeakSet()
+_popen_init = subprocess.Popen.__init__
+
+
+def _tracked_popen_init(self, *args, **kwargs):
+    _popen_init(self, *args, **kwargs)
+    _live.add(self)
+
+
+subprocess.Popen.__init__ = _tracked_popen_init
+
+# The longest a test function may take (HC_TEST_TIMEOUT seconds) before it
+# fails as hung, so that a hang fails that test, naming its commands,
+# instead of running into CI's time limit.
+TEST_TIMEOUT = int(os.environ.get("HC_TEST_TIMEOUT", "240"))
+
+
+class Hang(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise Hang()
+
+
+def _command(args):
+    if isinstance(args, (list, tuple)):
+        return " ".join(str(a) for a in args)
+    return str(args)
+
+
+def _kill_running():
+    """The commands still running, killed; their command lines."""
+    out = []
+    for p in list(_live):
+        if p.poll() is None:
+            out.append(_command(p.args))
+            p.kill()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    return out
+
+
 def run_tests(tests):
-    """Run each test function; an exception is a failure, not a skip.
+    """Run each test function; an exception is a failure, not a skip. A
+    test that runs past TEST_TIMEOUT fails as hung, naming the commands
+    still running; a command past its own timeout is named too.
     HC_ONLY=name,name runs only those (while working on them)."""
     only = os.environ.get("HC_ONLY")
     if only:
         tests = [t for t in tests if t.__name__ in only.split(",")]
+    signal.signal(signal.SIGALRM, _on_alarm)
     for t in tests:
+        signal.alarm(TEST_TIMEOUT)
         try:
             t()
+        except Hang:
+            running = _kill_running()
+            check(t.__name__, False,
+                  f"hung: still going after {TEST_TIMEOUT} s; running: " +
+                  ("; ".join(running) if running else "no command (a "
+                   "wait in the test itself)"))
+        except subprocess.TimeoutExpired as e:
+            _kill_running()
+            check(t.__name__, False,
+                  f"hung: no answer after {e.timeout:g} s from: "
+                  f"{_command(e.cmd)}")
         except Exception as e:
             check(t.__name__, False, repr(e))
+        finally:
+            signal.alarm(0)
     done()
 
 

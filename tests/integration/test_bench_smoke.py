@@ -7,9 +7,14 @@ import subprocess
 from hc import HOOKCAST, check, done
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-p = subprocess.run([os.path.join(ROOT, "bench", "run.sh"), "--smoke"],
-                   capture_output=True, text=True, timeout=600,
-                   env=dict(os.environ, HOOKCAST=HOOKCAST))
+cmd = [os.path.join(ROOT, "bench", "run.sh"), "--smoke"]
+try:
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, HOOKCAST=HOOKCAST))
+except subprocess.TimeoutExpired as e:
+    check("bench --smoke runs to the end", False,
+          f"hung: no answer after {e.timeout:g} s from: {' '.join(cmd)}")
+    done()
 out = p.stdout
 check("bench --smoke runs to the end", p.returncode == 0, p.stderr[-2000:])
 for case in ("wrk -t1 -c32", "curl --parallel --parallel-max 32",
