@@ -9,9 +9,10 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: hookcast [COMMAND] [OPTIONS]\n\n"
-		"With no command, hookcast opens the interactive wizard (hookcast "
-		"tui).\n\ncommands:\n"
+	fprintf(out, "usage: hookcast [tui] [-p PROFILE] [--theme NAME]\n"
+		"       hookcast COMMAND [OPTIONS]\n\n"
+		"With no command, hookcast opens the interactive wizard.\n\n"
+		"commands:\n"
 		"  %-9s %s\n", "tui", "the interactive wizard: hookcast tui "
 		"[-p PROFILE] [--theme NAME]");
 	for (const struct cli_command *c = cli_commands(); c->name; c++)
@@ -36,6 +37,11 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "tui") == 0)
 		return tui_main(argc - 1, argv + 1);
+	/* hookcast [-p PROFILE] [--theme NAME]: the wizard's own options
+	 * with no command name in front. */
+	if (strncmp(cmd, "-p", 2) == 0 || strncmp(cmd, "--profile", 9) == 0 ||
+	    strncmp(cmd, "--theme", 7) == 0)
+		return tui_main(argc, argv);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		usage(stdout);
