@@ -103,6 +103,10 @@ void hc_msgs_move(struct hc_msgs *dst, struct hc_msgs *src);
 int hc_parse_long(const char *s, long min, long max, long *out);
 /* The same for a finite decimal number in [min, max]. */
 int hc_parse_double(const char *s, double min, double max, double *out);
+/* A number as a person writes it: the shortest plain decimal that reads
+ * back as v ("30", "0.5", "2.25"), never an exponent for the values a
+ * profile holds (an exponent only past 1e15). Returns buf. */
+const char *hc_format_number(double v, char *buf, size_t n);
 
 /* The last path component, without copying. */
 const char *hc_basename(const char *path);

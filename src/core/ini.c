@@ -114,12 +114,7 @@ void ini_put_long(struct ini_writer *w, const char *key, long long v)
 void ini_put_double(struct ini_writer *w, const char *key, double v)
 {
 	char s[64];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	ini_put(w, key, s);
+	ini_put(w, key, hc_format_number(v, s, sizeof s));
 }
 
 int hc_write_all(int fd, const void *p, size_t n)

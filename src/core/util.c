@@ -346,6 +346,19 @@ int hc_parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+const char *hc_format_number(double v, char *buf, size_t n)
+{
+	if (isfinite(v) && fabs(v) < 1e15) {
+		for (int d = 0; d <= 17; d++) {
+			snprintf(buf, n, "%.*f", d, v);
+			if (strtod(buf, NULL) == v)
+				return buf;
+		}
+	}
+	snprintf(buf, n, "%.17g", v);
+	return buf;
+}
+
 const char *hc_basename(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -183,6 +183,15 @@ static void test_round_trip_defaults_and_doubles(void **state)
 	profile_free(b);
 	hc_msgs_free(&m);
 
+	/* Numbers are written as a person would: 30, not 3e+01. */
+	a->timeout = 30;
+	a->rate = 2.25;
+	assert_int_equal(profile_save(a, path, &err), 0);
+	char *text = tu_slurp(path);
+	assert_non_null(strstr(text, "timeout = \"30\""));
+	assert_non_null(strstr(text, "rate = \"2.25\""));
+	free(text);
+
 	/* What cannot be written safely is refused, and the old file stays. */
 	char *before = tu_slurp(path);
 	profile_list_add(&a->statics, "param2", 0, "k", "both ' and \"");

@@ -41,6 +41,25 @@ static void test_parse_double(void **state)
 		assert_int_equal(hc_parse_double(bad[i], 0, 100, &v), -1);
 }
 
+static void test_format_number(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_string_equal(hc_format_number(30, b, sizeof b), "30");
+	assert_string_equal(hc_format_number(0.5, b, sizeof b), "0.5");
+	assert_string_equal(hc_format_number(2.25, b, sizeof b), "2.25");
+	assert_string_equal(hc_format_number(0.1, b, sizeof b), "0.1");
+	assert_string_equal(hc_format_number(1000000, b, sizeof b), "1000000");
+	assert_string_equal(hc_format_number(0, b, sizeof b), "0");
+	assert_string_equal(hc_format_number(1e-7, b, sizeof b), "0.0000001");
+	/* whatever the value, it reads back exactly */
+	static const double vals[] = { 1.0 / 3.0, 3600, 0.30000000000000004,
+				       123456.789, 1e20 };
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+		assert_true(strtod(hc_format_number(vals[i], b, sizeof b),
+				   NULL) == vals[i]);
+}
+
 static void test_buf_and_quoted(void **state)
 {
 	(void)state;
@@ -131,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_parse_double),
+		cmocka_unit_test(test_format_number),
 		cmocka_unit_test(test_buf_and_quoted),
 		cmocka_unit_test(test_msgs),
 		cmocka_unit_test(test_status_text),
