@@ -42,6 +42,10 @@ struct history_meta {
 	int64_t segment_mtime;
 	char sha256[65];
 	double started, ended; /* seconds since the epoch; ended 0: not yet */
+	double sending; /* seconds spent sending, summed over the run and its
+			 * finished sessions (a resume starts a session);
+			 * < 0: not recorded */
+	double session_started; /* when the current session began */
 	char state[16]; /* running, done, stopped, aborted, interrupted */
 	char reason[160];
 	char *parent; /* --retry-failed: the run it retries; else NULL */
@@ -53,6 +57,15 @@ struct history_meta {
 };
 
 void history_meta_free(struct history_meta *m);
+
+/* The time a run spent sending, and its wall time from start to end (or
+ * to now while it runs). They differ when a run was resumed later. */
+double history_sending_time(const struct history_meta *m, double now);
+double history_wall_time(const struct history_meta *m, double now);
+/* "5.2s", "12m05s", and "5.2s (wall 55.8s)" when the wall time is
+ * clearly longer than the sending time. */
+void history_format_duration(double sending, double wall, char *buf,
+			     size_t n);
 
 /* Create STATE/runs/ID (0700) with a fresh id; fills m->id and m->dir. */
 int history_run_create(const char *state_dir, struct history_meta *m,
@@ -133,11 +146,11 @@ void history_finals_free(struct history_finals *f);
 /* ---- One line per segment row ---- */
 
 struct history_row {
-	uint64_t row, line;
-	unsigned attempts;  /* the highest attempt journaled */
+	uint64_t row, line; /* line 0: the row was never attempted */
+	unsigned attempts;  /* the highest attempt journaled, 0: none */
 	long status;        /* of the final line (or the last retry) */
-	char outcome[12];   /* delivered, failed, invalid, or retry: no final
-			     * outcome yet */
+	char outcome[12];   /* delivered, failed, invalid, or pending: no
+			     * final outcome yet (retried, or never sent) */
 	double latency_ms;  /* < 0: none */
 	double time;
 	char *error;        /* owned */
@@ -149,7 +162,35 @@ struct history_row {
  * history_rows_free(). */
 int history_rows_load(const char *dir, uint64_t max_row,
 		      struct history_row **rows, size_t *n, char **err);
+/*
+ * Every row the run covers, in row order, journaled or not: the first
+ * valid + invalid rows of its scope (its shard; for --retry-failed, the
+ * failed rows of the run it retries, read from state_dir). A row with no
+ * journal line is "pending" with line 0. A row the journal holds is listed
+ * even when outside that scope.
+ */
+int history_rows_load_run(const char *state_dir, const struct history_meta *m,
+			  struct history_row **rows, size_t *n, char **err);
 void history_rows_free(struct history_row *rows, size_t n);
+
+/* Which rows a listing shows: one rule for `history show` and the
+ * History screen. FAILED is the rows that failed to deliver, not the
+ * invalid ones, which have their own filter. */
+enum history_filter {
+	HF_ALL, HF_DELIVERED, HF_FAILED, HF_INVALID, HF_PENDING, HF_2XX,
+	HF_4XX, HF_5XX, HF_NETERR, HF_COUNT
+};
+const char *history_filter_name(enum history_filter f);
+/* "failed" -> HF_FAILED; -1 for an unknown name. */
+int history_filter_parse(const char *name);
+/*
+ * Does the row pass the filter and the search? The search (NULL or "":
+ * everything) is a row number, or text found, ignoring ASCII case, in the URL
+ * with its percent-encoding decoded (so "jo+x@ex.org" and "Zoë" match) or
+ * as stored, the error, the outcome, the status code or the response.
+ */
+bool history_row_matches(const struct history_row *r, enum history_filter f,
+			 const char *search);
 
 /* ---- One run per profile ---- */
 

@@ -108,6 +108,9 @@ int hc_parse_double(const char *s, double min, double max, double *out);
  * profile holds (an exponent only past 1e15). Returns buf. */
 const char *hc_format_number(double v, char *buf, size_t n);
 
+/* Seconds since the epoch (CLOCK_REALTIME), as a double. */
+double hc_wall_now(void);
+
 /* The last path component, without copying. */
 const char *hc_basename(const char *path);
 

@@ -21,7 +21,8 @@ static const struct cli_command commands[] = {
 	  "--retry-failed RUN] [--dry-run] [--json] [-q] [--yes]",
 	  "send one request per valid row, journaled and resumable",
 	  cli_run },
-	{ "history", "history [list] [--json] | history show RUN [--failed] [--json]",
+	{ "history", "history [list] [--json] | history show RUN [--failed | "
+	  "--invalid | --pending | --filter F] [--search TEXT] [--json]",
 	  "list runs, or show the outcome of every row of one run",
 	  cli_history },
 	{ "sink",

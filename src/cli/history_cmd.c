@@ -31,14 +31,16 @@ static int list_runs(const char *state, bool json)
 	struct hc_buf b;
 	hc_buf_init(&b);
 	if (!json && n > 0)
-		printf("%-26s %-20s %-20s %-11s %15s %8s %9s\n", "RUN", "PROFILE",
-		       "STARTED", "STATE", "DELIVERED/TOTAL", "FAILED",
-		       "DURATION");
+		printf("%-26s %-20s %-20s %-11s %15s %8s  %s\n", "RUN",
+		       "PROFILE", "STARTED", "STATE", "DELIVERED/TOTAL",
+		       "FAILED", "SENDING (WALL)");
 	for (size_t i = 0; i < n; i++) {
 		const struct history_meta *m = &runs[i];
 		char started[40];
 		history_format_time(m->started, started, sizeof started);
-		double dur = m->ended > m->started ? m->ended - m->started : 0;
+		double now = hc_wall_now();
+		double dur = history_sending_time(m, now);
+		double wall = history_wall_time(m, now);
 		if (json) {
 			hc_buf_reset(&b);
 			hc_buf_addc(&b, '{');
@@ -52,13 +54,14 @@ static int list_runs(const char *state, bool json)
 			hc_buf_printf(&b, ",\"rows_total\":%llu,\"valid\":%llu,"
 				      "\"invalid\":%llu,\"delivered\":%llu,"
 				      "\"failed\":%llu,\"retries\":%llu,"
-				      "\"duration_s\":%.3f,\"exit_status\":%d",
+				      "\"duration_s\":%.3f,\"wall_s\":%.3f,"
+				      "\"exit_status\":%d",
 				      (unsigned long long)m->rows_total,
 				      (unsigned long long)m->valid,
 				      (unsigned long long)m->invalid,
 				      (unsigned long long)m->delivered,
 				      (unsigned long long)m->failed,
-				      (unsigned long long)m->retries, dur,
+				      (unsigned long long)m->retries, dur, wall,
 				      m->exit_status);
 			hc_buf_addc(&b, ',');
 			json_str(&b, "reason", m->reason);
@@ -72,9 +75,11 @@ static int list_runs(const char *state, bool json)
 			 (unsigned long long)m->valid);
 		started[19] = '\0';
 		started[10] = ' ';
-		printf("%-26s %-20.20s %-20s %-11s %15s %8llu %8.1fs\n", m->id,
+		char took[48];
+		history_format_duration(dur, wall, took, sizeof took);
+		printf("%-26s %-20.20s %-20s %-11s %15s %8llu  %s\n", m->id,
 		       hc_basename(m->profile_path), started, m->state, total,
-		       (unsigned long long)m->failed, dur);
+		       (unsigned long long)m->failed, took);
 	}
 	if (!json && n == 0)
 		printf("no runs yet (state folder: %s)\n", state);
@@ -83,8 +88,8 @@ static int list_runs(const char *state, bool json)
 	return HC_OK;
 }
 
-static int show_run(const char *state, const char *id, bool failed_only,
-		    bool json)
+static int show_run(const char *state, const char *id,
+		    enum history_filter filter, const char *search, bool json)
 {
 	struct history_meta m;
 	char *err = NULL;
@@ -95,7 +100,7 @@ static int show_run(const char *state, const char *id, bool failed_only,
 	}
 	struct history_row *rows;
 	size_t nrows;
-	if (history_rows_load(m.dir, m.rows_total, &rows, &nrows, &err) < 0) {
+	if (history_rows_load_run(state, &m, &rows, &nrows, &err) < 0) {
 		fprintf(stderr, "hookcast: %s\n", err);
 		free(err);
 		history_meta_free(&m);
@@ -113,7 +118,7 @@ static int show_run(const char *state, const char *id, bool failed_only,
 	hc_buf_init(&b);
 	for (size_t i = 0; i < nrows; i++) {
 		const struct history_row *r = &rows[i];
-		if (failed_only && strcmp(r->outcome, "failed") != 0)
+		if (!history_row_matches(r, filter, search))
 			continue;
 		if (json) {
 			hc_buf_reset(&b);
@@ -132,16 +137,16 @@ static int show_run(const char *state, const char *id, bool failed_only,
 			hc_buf_adds(&b, "}\n");
 			fputs(b.data, stdout);
 		} else {
-			char status[24] = "-", lat[40] = "-";
+			char status[24] = "-", lat[40] = "-", line[24] = "-";
+			if (r->line > 0)
+				snprintf(line, sizeof line, "%llu",
+					 (unsigned long long)r->line);
 			if (r->status > 0)
 				snprintf(status, sizeof status, "%ld", r->status);
 			if (r->latency_ms >= 0)
 				snprintf(lat, sizeof lat, "%.1fms", r->latency_ms);
-			printf("%-8llu %-8llu %-10s %6s %8u %10s  %s\n",
-			       (unsigned long long)r->row,
-			       (unsigned long long)r->line,
-			       strcmp(r->outcome, "retry") == 0 ? "pending"
-								: r->outcome,
+			printf("%-8llu %-8s %-10s %6s %8u %10s  %s\n",
+			       (unsigned long long)r->row, line, r->outcome,
 			       status, r->attempts, lat, r->error);
 		}
 	}
@@ -156,16 +161,33 @@ int cli_history(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "failed", no_argument, NULL, 'f' },
+		{ "invalid", no_argument, NULL, 'i' },
+		{ "pending", no_argument, NULL, 'P' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "search", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false, failed = false;
+	bool json = false;
+	int filter = HF_ALL;
+	const char *search = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
-		case 'f': failed = true; break;
+		case 'f': filter = HF_FAILED; break;
+		case 'i': filter = HF_INVALID; break;
+		case 'P': filter = HF_PENDING; break;
+		case 's': search = optarg; break;
+		case 'F':
+			filter = history_filter_parse(optarg);
+			if (filter < 0)
+				return cli_usage_error("history", "--filter takes "
+						       "all, delivered, failed, "
+						       "invalid, pending, 2xx, "
+						       "4xx, 5xx or error");
+			break;
 		case 'h': cli_print_help("history"); return HC_OK;
 		default: return cli_usage_error("history", "unknown option");
 		}
@@ -179,10 +201,12 @@ int cli_history(int argc, char **argv)
 		return HC_STATE;
 	}
 	int status;
-	if (strcmp(sub, "list") == 0 && optind == argc && !failed) {
+	if (strcmp(sub, "list") == 0 && optind == argc && filter == HF_ALL &&
+	    search == NULL) {
 		status = list_runs(state, json);
 	} else if (strcmp(sub, "show") == 0 && optind + 1 == argc) {
-		status = show_run(state, argv[optind], failed, json);
+		status = show_run(state, argv[optind],
+				  (enum history_filter)filter, search, json);
 	} else {
 		status = cli_usage_error("history", "expected \"list\" or "
 					 "\"show RUN\"");

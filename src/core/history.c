@@ -130,6 +130,49 @@ void history_meta_free(struct history_meta *m)
 	memset(m, 0, sizeof *m);
 }
 
+double history_wall_time(const struct history_meta *m, double now)
+{
+	double end = m->ended > 0 ? m->ended : now;
+	return end > m->started ? end - m->started : 0;
+}
+
+double history_sending_time(const struct history_meta *m, double now)
+{
+	if (m->sending < 0) /* written before hookcast kept it */
+		return history_wall_time(m, now);
+	double t = m->sending;
+	/* The session going on (or killed: it never added its time, and
+	 * its end is not known) counts up to now or to its end. */
+	if (strcmp(m->state, "running") == 0 && m->session_started > 0 &&
+	    now > m->session_started)
+		t += now - m->session_started;
+	return t;
+}
+
+static void fmt_secs(double s, char *buf, size_t n)
+{
+	if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, n, "%dh%02dm", (int)(s / 3600),
+			 ((int)s % 3600) / 60);
+}
+
+void history_format_duration(double sending, double wall, char *buf,
+			     size_t n)
+{
+	char a[24], b[24];
+	fmt_secs(sending, a, sizeof a);
+	if (wall > sending + 1 && wall > sending * 1.1) {
+		fmt_secs(wall, b, sizeof b);
+		snprintf(buf, n, "%s (wall %s)", a, b);
+	} else {
+		snprintf(buf, n, "%s", a);
+	}
+}
+
 int history_run_create(const char *state_dir, struct history_meta *m,
 		       char **err)
 {
@@ -184,6 +227,10 @@ int history_meta_save(const struct history_meta *m, const char *profile_ini,
 		ini_put(&w, "ended", t);
 		ini_put_double(&w, "ended_unix", m->ended);
 	}
+	if (m->sending >= 0)
+		ini_put_double(&w, "sending_s", m->sending);
+	if (m->session_started > 0)
+		ini_put_double(&w, "session_started_unix", m->session_started);
 	ini_put_long(&w, "pid", m->pid);
 	ini_put_long(&w, "exit_status", m->exit_status);
 	if (m->parent)
@@ -292,6 +339,10 @@ int history_meta_load(const char *state_dir, const char *id,
 	snprintf(m->sha256, sizeof m->sha256, "%s", ini_str(d, "source:sha256"));
 	m->started = strtod(ini_str(d, "run:started_unix"), NULL);
 	m->ended = strtod(ini_str(d, "run:ended_unix"), NULL);
+	const char *sending = ini_str(d, "run:sending_s");
+	m->sending = *sending ? strtod(sending, NULL) : -1;
+	m->session_started = strtod(ini_str(d, "run:session_started_unix"),
+				    NULL);
 	snprintf(m->state, sizeof m->state, "%s", ini_str(d, "run:state"));
 	snprintf(m->reason, sizeof m->reason, "%s", ini_str(d, "run:reason"));
 	const char *parent = ini_str(d, "run:retry_of");
@@ -766,6 +817,177 @@ int history_rows_load(const char *dir, uint64_t max_row,
 	*rows = c.by_row;
 	*n = k;
 	return 0;
+}
+
+/* The rows of a --retry-failed run's parent that failed: its scope. */
+static bool parent_finals(const char *state_dir, const char *parent,
+			  struct history_finals *f)
+{
+	struct history_meta pm;
+	char *err = NULL;
+	bool ok = false;
+	if (history_meta_load(state_dir, parent, &pm, &err) == 0) {
+		ok = history_finals_load(pm.dir, pm.rows_total, f, &err) == 0;
+		history_meta_free(&pm);
+	}
+	free(err);
+	return ok;
+}
+
+int history_rows_load_run(const char *state_dir, const struct history_meta *m,
+			  struct history_row **rows, size_t *n, char **err)
+{
+	struct history_row *got;
+	size_t ngot;
+	if (history_rows_load(m->dir, m->rows_total, &got, &ngot, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ngot; i++)
+		if (strcmp(got[i].outcome, "retry") == 0)
+			snprintf(got[i].outcome, sizeof got[i].outcome,
+				 "pending");
+	struct history_finals parent = { 0 };
+	bool retry = m->parent != NULL;
+	if (retry && !parent_finals(state_dir, m->parent, &parent)) {
+		*rows = got; /* the scope is unknown: the journal alone */
+		*n = ngot;
+		return 0;
+	}
+	/* The selection is a prefix of the rows in scope: activation takes
+	 * rows in order until --limit valid ones (valid + invalid in all). */
+	uint64_t want = m->valid + m->invalid, taken = 0;
+	struct history_row *out = NULL;
+	size_t nout = 0, cap = 0, k = 0;
+	/* The journal's rows are <= rows_total (the reader's bound). */
+	for (uint64_t row = 1; row <= m->rows_total; row++) {
+		bool journaled = k < ngot && got[k].row == row;
+		bool in = taken < want &&
+			  (m->shard_n == 0 ||
+			   (row - 1) % m->shard_n == m->shard_k - 1) &&
+			  (!retry ||
+			   history_finals_get(&parent, row) == FINAL_FAILED);
+		if (in)
+			taken++;
+		if (!in && !journaled)
+			continue;
+		if (nout == cap) {
+			cap = cap ? cap * 2 : 256;
+			out = xreallocarray(out, cap, sizeof *out);
+		}
+		if (journaled) {
+			out[nout++] = got[k++];
+		} else {
+			struct history_row *r = &out[nout++];
+			memset(r, 0, sizeof *r);
+			r->row = row;
+			r->latency_ms = -1;
+			snprintf(r->outcome, sizeof r->outcome, "pending");
+			r->error = xstrdup("");
+			r->url = xstrdup("");
+			r->response = xstrdup("");
+		}
+	}
+	free(got);
+	history_finals_free(&parent);
+	*rows = out;
+	*n = nout;
+	return 0;
+}
+
+static const char *const filter_names[HF_COUNT] = {
+	"all", "delivered", "failed", "invalid", "pending", "2xx", "4xx",
+	"5xx", "error",
+};
+
+const char *history_filter_name(enum history_filter f)
+{
+	return f < HF_COUNT ? filter_names[f] : "all";
+}
+
+int history_filter_parse(const char *name)
+{
+	for (int i = 0; i < HF_COUNT; i++)
+		if (strcmp(name, filter_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* %XX decoded (and '+' as a space when plus_space), for searching. */
+static char *url_decoded(const char *s, bool plus_space)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = plus_space && s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static bool found_in_url(const char *url, const char *needle)
+{
+	if (strcasestr(url, needle))
+		return true;
+	bool hit = false;
+	for (int plus = 0; plus <= 1 && !hit; plus++) {
+		if (plus && strchr(url, '+') == NULL)
+			break;
+		char *d = url_decoded(url, plus == 1);
+		hit = strcasestr(d, needle) != NULL;
+		free(d);
+	}
+	return hit;
+}
+
+bool history_row_matches(const struct history_row *r, enum history_filter f,
+			 const char *search)
+{
+	bool ok;
+	const char *o = r->outcome;
+	switch (f) {
+	case HF_DELIVERED: ok = strcmp(o, "delivered") == 0; break;
+	case HF_FAILED: ok = strcmp(o, "failed") == 0; break;
+	case HF_INVALID: ok = strcmp(o, "invalid") == 0; break;
+	case HF_PENDING: ok = strcmp(o, "pending") == 0 ||
+			      strcmp(o, "retry") == 0; break;
+	case HF_2XX: ok = r->status >= 200 && r->status < 300; break;
+	case HF_4XX: ok = r->status >= 400 && r->status < 500; break;
+	case HF_5XX: ok = r->status >= 500 && r->status < 600; break;
+	case HF_NETERR: ok = r->status == 0 && r->attempts > 0 &&
+			     strcmp(o, "delivered") != 0; break;
+	default: ok = true; break;
+	}
+	if (!ok || search == NULL || search[0] == '\0')
+		return ok;
+	char num[32];
+	snprintf(num, sizeof num, "%llu", (unsigned long long)r->row);
+	if (strcmp(num, search) == 0)
+		return true;
+	if (r->status > 0) {
+		snprintf(num, sizeof num, "%ld", r->status);
+		if (strcmp(num, search) == 0)
+			return true;
+	}
+	return found_in_url(r->url, search) || strcasestr(r->error, search) ||
+	       strcasestr(o, search) ||
+	       (r->response && strcasestr(r->response, search));
 }
 
 void history_rows_free(struct history_row *rows, size_t n)

@@ -11,20 +11,16 @@ enum { A_OPEN = 1, A_FILTER, A_SEARCH, A_RETRY, A_RESUME, A_RELOAD };
 
 static const struct keybind keys[] = {
 	{ '\r', KEY_ENTER, "Enter", "open", "open the selected run", A_OPEN, 1 },
-	{ 'f', 0, "f", "filter", "filter rows: all, failed, 2xx, 4xx, 5xx, "
-	  "error", A_FILTER, 2 },
-	{ '/', 0, "/", "search", "search rows (row number, error, URL)",
-	  A_SEARCH, 2 },
+	{ 'f', 0, "f", "filter", "filter rows: all, delivered, failed, invalid, "
+	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer)", A_FILTER, 2 },
+	{ '/', 0, "/", "search", "search rows: a row number or status, or "
+	  "text in the decoded URL, the error or the response", A_SEARCH, 2 },
 	{ 'r', 0, "r", "re-run failed", "start a new run of the failed rows",
 	  A_RETRY, 3 },
 	{ 'R', 0, "R", "resume", "resume an interrupted, stopped or aborted "
 	  "run", A_RESUME, 3 },
 	{ CTRL('r'), 0, "^R", NULL, "reload the list", A_RELOAD, 9 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
-};
-
-static const char *const filter_names[HF_COUNT] = {
-	"all", "failed", "2xx", "4xx", "5xx", "error",
 };
 
 void app_history_reload(struct app *a)
@@ -48,33 +44,13 @@ void app_history_reload(struct app *a)
 	a->need_redraw = true;
 }
 
-static bool passes(const struct app *a, const struct history_row *r)
-{
-	bool ok;
-	switch (a->hfilter) {
-	case HF_FAILED: ok = strcmp(r->outcome, "failed") == 0 ||
-			     strcmp(r->outcome, "invalid") == 0; break;
-	case HF_2XX: ok = r->status >= 200 && r->status < 300; break;
-	case HF_4XX: ok = r->status >= 400 && r->status < 500; break;
-	case HF_5XX: ok = r->status >= 500 && r->status < 600; break;
-	case HF_ERROR: ok = r->status == 0; break;
-	default: ok = true; break;
-	}
-	if (!ok || a->hsearch[0] == '\0')
-		return ok;
-	char num[32];
-	snprintf(num, sizeof num, "%llu", (unsigned long long)r->row);
-	return strcmp(num, a->hsearch) == 0 || strcasestr(r->error, a->hsearch) ||
-	       strcasestr(r->url, a->hsearch) || strcasestr(r->outcome, a->hsearch);
-}
-
 static void refilter(struct app *a)
 {
 	free(a->hview);
 	a->hview = xcalloc(a->nhrows ? a->nhrows : 1, sizeof *a->hview);
 	a->nhview = 0;
 	for (size_t i = 0; i < a->nhrows; i++)
-		if (passes(a, &a->hrows[i]))
+		if (history_row_matches(&a->hrows[i], a->hfilter, a->hsearch))
 			a->hview[a->nhview++] = i;
 	a->hrows_lv.n = (int)a->nhview;
 	a->hrows_lv.sel = 0;
@@ -90,11 +66,15 @@ static void open_run(struct app *a)
 	a->hrows = NULL;
 	a->nhrows = 0;
 	char *err = NULL;
-	if (history_rows_load(m->dir, m->rows_total, &a->hrows, &a->nhrows, &err) < 0) {
+	char *state = history_state_dir(&err);
+	if (state == NULL ||
+	    history_rows_load_run(state, m, &a->hrows, &a->nhrows, &err) < 0) {
 		app_flash(a, ROLE_ERROR, "%s", err);
 		free(err);
+		free(state);
 		return;
 	}
+	free(state);
 	a->hist_open = true;
 	refilter(a);
 }
@@ -104,8 +84,9 @@ static const char *hint_for(const struct history_row *r)
 {
 	if (strcmp(r->outcome, "invalid") == 0)
 		return "fix the segment row (see the line), then re-run";
-	if (strcmp(r->outcome, "retry") == 0)
-		return "no final outcome yet: R resumes the run";
+	if (strcmp(r->outcome, "pending") == 0)
+		return r->attempts ? "no final outcome yet: R resumes the run"
+				   : "never sent: R resumes the run";
 	long s = r->status;
 	if (s == 404)
 		return "404: check the base URL's path";
@@ -152,8 +133,9 @@ static int action(struct app *a, int act)
 	case A_SEARCH:
 		if (!a->hist_open)
 			return H_NONE;
-		app_input(a, "Search rows", "Row number, or text in the error "
-			  "or URL (empty: all):", a->hsearch, 0, on_search);
+		app_input(a, "Search rows", "A row number or status, or text "
+			  "in the URL (decoded), the error or the response "
+			  "(empty: all):", a->hsearch, 0, on_search);
 		return H_REDRAW;
 	case A_RETRY: {
 		if (m == NULL)
@@ -250,7 +232,7 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 	ui_textf(w, 0, 2, wd - 4, "Run %s: %s, %llu delivered, %llu failed, "
 		 "%llu invalid   filter: %s%s%s%s", m->id, m->state,
 		 (unsigned long long)m->delivered, (unsigned long long)m->failed,
-		 (unsigned long long)m->invalid, filter_names[a->hfilter],
+		 (unsigned long long)m->invalid, history_filter_name(a->hfilter),
 		 a->hsearch[0] ? "   search: \"" : "", a->hsearch,
 		 a->hsearch[0] ? "\"" : "");
 	ui_role(w, ROLE_MUTED);
@@ -273,9 +255,8 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 		mvwhline(w, 2 + i, 1, ' ', wd - 2);
 		ui_textf(w, 2 + i, 2, wd - 4, "%-8llu %-7llu %-10s %-6s %-8u %-9s %s",
 			 (unsigned long long)r->row, (unsigned long long)r->line,
-			 strcmp(r->outcome, "retry") == 0 ? "pending"
-			 : strcmp(r->outcome, "failed") == 0 ? "FAILED"
-							     : r->outcome,
+			 strcmp(r->outcome, "failed") == 0 ? "FAILED"
+							   : r->outcome,
 			 st, r->attempts, lat, r->error);
 	}
 	ui_role(w, ROLE_NORMAL);

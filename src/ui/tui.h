@@ -175,8 +175,6 @@ struct dialog {
 		     int index);
 };
 
-enum hist_filter { HF_ALL, HF_FAILED, HF_2XX, HF_4XX, HF_5XX, HF_ERROR,
-		   HF_COUNT };
 
 struct app {
 	struct profile *profile; /* being edited; never NULL */
@@ -242,7 +240,7 @@ struct app {
 	size_t *hview; /* indexes of rows that pass the filter */
 	size_t nhview;
 	struct listview hrows_lv;
-	enum hist_filter hfilter;
+	enum history_filter hfilter;
 	char hsearch[128];
 
 	CURLM *idle; /* to wait on stdin when nothing else runs */

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <math.h>
 
 #include "hookcast/history.h"
 #include "testutil.h"
@@ -253,6 +254,164 @@ static void test_ids_sort_by_time(void **state)
 	assert_string_equal(t, "2025-11-28T03:20:00.123Z");
 }
 
+
+/* A run folder with run.ini and a journal of (row, outcome, status) lines. */
+static void make_run(const char *sd, struct history_meta *m,
+		     const uint64_t *rows, const char *const *outcomes,
+		     const long *statuses, size_t n)
+{
+	char *err = NULL;
+	assert_int_equal(history_run_create(sd, m, &err), 0);
+	snprintf(m->state, sizeof m->state, "stopped");
+	assert_int_equal(history_meta_save(m, NULL, &err), 0);
+	struct history_journal *j = history_journal_open(m->dir, &err);
+	assert_non_null(j);
+	for (size_t i = 0; i < n; i++) {
+		char url[64];
+		snprintf(url, sizeof url, "http://h/x?email=zo%%C3%%AB%%2B%llu"
+			 "%%40ex.org", (unsigned long long)rows[i]);
+		struct history_line l = {
+			.row = rows[i], .line = rows[i] + 1, .attempt = 1,
+			.time = 1764300000, .method = "POST",
+			.status = statuses[i], .outcome = outcomes[i],
+			.latency_ms = 1, .error = statuses[i] >= 400 ? "HTTP 404"
+								     : "",
+			.url = url, .response = "", .response_len = 0,
+		};
+		history_journal_add(j, &l);
+	}
+	assert_int_equal(history_journal_close(j, &err), 0);
+}
+
+static void test_rows_of_a_run_include_pending(void **state)
+{
+	(void)state;
+	char *sd = state_dir();
+	char *err = NULL;
+	/* 6 rows, 5 valid + 1 invalid selected; stopped after 3 lines */
+	struct history_meta m;
+	memset(&m, 0, sizeof m);
+	m.rows_total = 6;
+	m.valid = 5;
+	m.invalid = 1;
+	static const uint64_t rows[] = { 1, 2, 2, 3 };
+	static const char *const outs[] = { "delivered", "retry", "failed",
+					    "invalid" };
+	static const long st[] = { 200, 503, 404, 0 };
+	make_run(sd, &m, rows, outs, st, 4);
+	struct history_row *r;
+	size_t n;
+	assert_int_equal(history_rows_load_run(sd, &m, &r, &n, &err), 0);
+	assert_int_equal(n, 6); /* every row, the unsent ones too */
+	assert_string_equal(r[0].outcome, "delivered");
+	assert_string_equal(r[1].outcome, "failed");
+	assert_string_equal(r[2].outcome, "invalid");
+	for (size_t i = 3; i < 6; i++) {
+		assert_int_equal(r[i].row, i + 1);
+		assert_string_equal(r[i].outcome, "pending");
+		assert_int_equal(r[i].line, 0);
+		assert_int_equal(r[i].attempts, 0);
+	}
+	/* one rule for filters: failed is not invalid, pending has its own */
+	size_t count[HF_COUNT] = { 0 };
+	for (int f = 0; f < HF_COUNT; f++)
+		for (size_t i = 0; i < n; i++)
+			count[f] += history_row_matches(&r[i],
+							(enum history_filter)f,
+							NULL);
+	assert_int_equal(count[HF_ALL], 6);
+	assert_int_equal(count[HF_FAILED], 1);
+	assert_int_equal(count[HF_INVALID], 1);
+	assert_int_equal(count[HF_PENDING], 3);
+	assert_int_equal(count[HF_DELIVERED], 1);
+	assert_int_equal(count[HF_4XX], 1);
+	assert_int_equal(history_filter_parse("invalid"), HF_INVALID);
+	assert_int_equal(history_filter_parse("nope"), -1);
+	/* search: decoded URL values, the status, the error, row numbers */
+	assert_true(history_row_matches(&r[0], HF_ALL, "zoë+1@ex.org"));
+	assert_true(history_row_matches(&r[0], HF_ALL, "ZOë+1@EX.ORG"));
+	assert_false(history_row_matches(&r[0], HF_ALL, "zoë+2@ex.org"));
+	assert_true(history_row_matches(&r[1], HF_ALL, "404"));
+	assert_true(history_row_matches(&r[1], HF_ALL, "http 404"));
+	assert_true(history_row_matches(&r[4], HF_ALL, "5"));
+	assert_false(history_row_matches(&r[4], HF_ALL, "zoë"));
+	history_rows_free(r, n);
+	history_meta_free(&m);
+
+	/* A shard's rows are its own: rows 2, 4, 6 of shard 2/2. */
+	memset(&m, 0, sizeof m);
+	m.rows_total = 6;
+	m.valid = 3;
+	m.shard_k = 2;
+	m.shard_n = 2;
+	static const uint64_t srows[] = { 2 };
+	static const char *const souts[] = { "delivered" };
+	static const long sst[] = { 200 };
+	make_run(sd, &m, srows, souts, sst, 1);
+	assert_int_equal(history_rows_load_run(sd, &m, &r, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].row, 2);
+	assert_int_equal(r[1].row, 4);
+	assert_int_equal(r[2].row, 6);
+	assert_string_equal(r[2].outcome, "pending");
+	history_rows_free(r, n);
+
+	/* --retry-failed covers the failed rows of the run it retries. */
+	struct history_meta parent = m;
+	struct history_meta child;
+	memset(&child, 0, sizeof child);
+	child.rows_total = 6;
+	child.valid = 1;
+	child.parent = xstrdup(parent.id);
+	static const uint64_t prow[] = { 4 };
+	static const char *const pout[] = { "failed" };
+	static const long pst[] = { 500 };
+	/* the parent's row 4 failed: add it to the parent's journal */
+	struct history_journal *j = history_journal_open(parent.dir, &err);
+	struct history_line l = { .row = 4, .line = 5, .attempt = 3,
+				  .method = "POST", .status = 500,
+				  .outcome = "failed", .latency_ms = 1,
+				  .error = "HTTP 500", .url = "u",
+				  .response = "" };
+	history_journal_add(j, &l);
+	assert_int_equal(history_journal_close(j, &err), 0);
+	make_run(sd, &child, prow, pout, pst, 0);
+	assert_int_equal(history_rows_load_run(sd, &child, &r, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].row, 4);
+	assert_string_equal(r[0].outcome, "pending");
+	history_rows_free(r, n);
+	history_meta_free(&child);
+	history_meta_free(&parent);
+	free(sd);
+}
+
+static void test_sending_and_wall_time(void **state)
+{
+	(void)state;
+	struct history_meta m;
+	memset(&m, 0, sizeof m);
+	snprintf(m.state, sizeof m.state, "done");
+	m.started = 1000;
+	m.ended = 1090.3;
+	m.sending = 10.2; /* a stop, a pause of 80 s, and a resume */
+	assert_true(history_sending_time(&m, 2000) == 10.2);
+	assert_true(fabs(history_wall_time(&m, 2000) - 90.3) < 1e-9);
+	char b[64];
+	history_format_duration(10.2, 90.3, b, sizeof b);
+	assert_string_equal(b, "10.2s (wall 1m30s)");
+	history_format_duration(5.0, 5.4, b, sizeof b);
+	assert_string_equal(b, "5.0s");
+	m.sending = -1; /* written before the sending time was kept */
+	assert_true(fabs(history_sending_time(&m, 2000) - 90.3) < 1e-9);
+	/* a running session counts up to now */
+	snprintf(m.state, sizeof m.state, "running");
+	m.sending = 4;
+	m.session_started = 1500;
+	m.ended = 0;
+	assert_true(history_sending_time(&m, 1510) == 14);
+}
+
 static void test_state_dir_env(void **state)
 {
 	(void)state;
@@ -286,6 +445,8 @@ int main(void)
 		cmocka_unit_test(test_meta_round_trip),
 		cmocka_unit_test(test_ids_sort_by_time),
 		cmocka_unit_test(test_state_dir_env),
+		cmocka_unit_test(test_rows_of_a_run_include_pending),
+		cmocka_unit_test(test_sending_and_wall_time),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""`hookcast history` as a user reads it after real runs against the sink:
+every row of a run is listed (pending when it has no final outcome), the
+filters follow one rule, search finds decoded values, the exit status says
+why, and a run resumed later shows its sending time apart from its wall
+time."""
+import json
+import signal
+import time
+
+from hc import Sink, Work, check, run_tests
+
+
+def wait_requests(sink, n, limit=30):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if len(sink.requests()) >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stopped_run(w, sink, n, stop_after):
+    """A run of n rows (row 3 invalid) stopped by SIGINT after some were
+    sent; its run id."""
+    rows = [[str(i), f"u{i}+x@ex.org" if i != 2 else "Zoë@ex.org"]
+            for i in range(1, n + 1)]
+    rows[2] = ["3"]  # one field short: invalid
+    w.write_csv("segment.csv", ["id", "email"], rows)
+    w.profile("p.ini", sink.url + "/h", ["id=id", "email=email"],
+              delivery={"concurrency": 1})
+    p = w.start(["run", "-p", "p.ini", "--json", "-q"])
+    wait_requests(sink, stop_after)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    return json.loads(out)["run_id"]
+
+
+def show(w, *args):
+    rc, out, err = w.run(["history", "show"] + list(args))
+    return rc, out.splitlines(), err
+
+
+def test_every_row_listed():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "150")
+    rid = stopped_run(w, sink, 29, 4)
+    sink.stop()
+    rc, lines, err = show(w, rid)
+    body = [l.split() for l in lines[2:]]
+    rows = [int(b[0]) for b in body]
+    pending = [int(b[0]) for b in body if b[2] == "pending"]
+    check("a run stopped early lists every one of its 29 rows, the unsent "
+          "ones as pending with no line", rc == 0 and rows == list(range(1, 30))
+          and len(pending) >= 20 and all(b[1] == "-" for b in body
+                                         if b[2] == "pending" and b[4] == "0"),
+          "\n".join(lines[:12]) + err)
+    rc, jl, _ = show(w, rid, "--json")
+    js = [json.loads(l) for l in jl]
+    check("... and in --json", len(js) == 29 and
+          sum(j["outcome"] == "pending" for j in js) == len(pending), jl[:3])
+    _, inv, _ = show(w, rid, "--invalid")
+    _, fail, _ = show(w, rid, "--failed")
+    _, pend, _ = show(w, rid, "--filter", "pending")
+    check("--invalid lists the invalid row, --failed leaves it out, "
+          "--filter pending lists the unsent rows",
+          [l.split()[0] for l in inv[2:]] == ["3"] and len(fail) == 2 and
+          len(pend) - 2 == len(pending), f"{inv} {fail} {len(pend)}")
+    rc, bad, err = w.run(["history", "show", rid, "--filter", "nope"])
+    check("an unknown filter is a usage error that lists the filters",
+          rc == 2 and "failed, invalid, pending" in err, err)
+
+
+def test_search_decoded():
+    w = Work()
+    sink = Sink(w)
+    rows = [["1", "jo+x@ex.org"], ["2", "Zoë@ex.org"], ["3", "plain@ex.org"]]
+    w.write_csv("segment.csv", ["id", "email"], rows)
+    w.profile("p.ini", sink.url + "/h", ["id=id", "email=email"])
+    rc, out, _ = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    rid = json.loads(out)["run_id"]
+    sink.stop()
+    hits = {}
+    for q in ("jo+x@ex.org", "Zoë", "ZOë", "200", "nothing-like-it"):
+        _, lines, _ = show(w, rid, "--search", q)
+        hits[q] = [l.split()[0] for l in lines[2:]]
+    check("history search finds decoded values (jo+x@ex.org, Zoë) and a "
+          "status", hits == {"jo+x@ex.org": ["1"], "Zoë": ["2"], "ZOë": ["2"],
+                             "200": ["1", "2", "3"], "nothing-like-it": []},
+          hits)
+
+
+def test_exit_reason_and_sending_time():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "100")
+    rid = stopped_run(w, sink, 12, 3)
+    time.sleep(2.5)  # the gap between the stop and the resume
+    rc, out, err = w.run(["run", "--resume", rid, "--json"])
+    sink.stop()
+    s = json.loads(out)
+    check("the summary says why the exit status is 1: the invalid row",
+          rc == 1 and "exit status 1: 1 invalid row was not sent" in err and
+          s["exit_reason"] == "1 invalid row was not sent", err)
+    rc, out, _ = w.run(["history", "--json"])
+    h = json.loads(out.splitlines()[0])
+    check("history keeps the time spent sending apart from the wall time "
+          "of a run resumed later", h["wall_s"] > h["duration_s"] + 2 and
+          h["duration_s"] < h["wall_s"] - 2, h)
+    rc, out, _ = w.run(["history"])
+    check("... and the list shows both", "(wall " in out, out)
+
+
+run_tests([test_every_row_listed, test_search_decoded,
+           test_exit_reason_and_sending_time])
