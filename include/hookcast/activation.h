@@ -110,5 +110,10 @@ size_t activation_top_errors(const struct activation *a,
 /* Returns the exit status; msgs gets any error of closing the journal. */
 int activation_finish(struct activation *a, struct hc_msgs *msgs);
 const char *activation_final_state(const struct activation *a);
+/* Why a finished run has the exit status it has, in one sentence for the
+ * user: "1 invalid row was not sent", "3 rows failed", "stopped: ...;
+ * 12 rows not sent yet (resumable)". Both front ends show it. */
+void activation_exit_reason(const struct activation *a, int status,
+			    char *buf, size_t n);
 
 #endif

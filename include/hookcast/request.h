@@ -77,6 +77,11 @@ size_t request_shown_prefix_len(const struct request_plan *plan);
  */
 void request_row_key(const struct request_plan *plan,
 		     const struct segment_row *row, char out[65]);
+/* The test request's own key: derived from the row's, but never equal to
+ * it, so that a receiver that honours keys does not drop the real row
+ * when the run sends it ("test-" + the row's key). */
+#define REQUEST_TEST_KEY_MAX 72
+void request_test_key(const char *row_key, char out[REQUEST_TEST_KEY_MAX]);
 
 /* Overwrite with '*' every secret value of the plan found in buf, as sent
  * or percent-encoded: the ${NAME} values and the literal secrets (four

@@ -106,6 +106,9 @@ static void print_summary(struct activation *a, int status)
 			top[i].text);
 	if (s.e.stop_reason[0] && strcmp(s.e.stop_reason, "stopped") != 0)
 		fprintf(stderr, "  stopped: %s\n", s.e.stop_reason);
+	char why[256];
+	activation_exit_reason(a, status, why, sizeof why);
+	fprintf(stderr, "  exit status %d: %s\n", status, why);
 	if (s.results_path)
 		fprintf(stderr, "  results: %s\n", s.results_path);
 	if (status == HC_STOPPED || status == HC_INTERRUPTED ||
@@ -157,6 +160,10 @@ static void print_json(struct activation *a, int status)
 	hc_buf_add_json(&b, rp, strlen(rp));
 	hc_buf_adds(&b, ",\"stop_reason\":");
 	hc_buf_add_json(&b, s.e.stop_reason, strlen(s.e.stop_reason));
+	char why[256];
+	activation_exit_reason(a, status, why, sizeof why);
+	hc_buf_adds(&b, ",\"exit_reason\":");
+	hc_buf_add_json(&b, why, strlen(why));
 	hc_buf_printf(&b, ",\"exit_status\":%d}\n", status);
 	fputs(b.data, stdout);
 	fflush(stdout);

@@ -801,10 +801,14 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 	fill_source_meta(a);
 	snprintf(a->meta.state, sizeof a->meta.state, "running");
 	a->meta.reason[0] = '\0';
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	a->meta.session_started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (!a->resume) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		a->meta.started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		a->meta.started = a->meta.session_started;
+		a->meta.sending = 0;
+	} else if (a->meta.sending < 0) {
+		a->meta.sending = 0; /* earlier sessions were not timed */
 	}
 	a->meta.ended = 0;
 	a->meta.exit_status = -1;
@@ -1052,6 +1056,7 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	a->meta.ended = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	a->meta.sending += st.elapsed;
 	a->meta.delivered = delivered;
 	a->meta.failed = failed;
 	a->meta.retries += st.retries;
@@ -1065,6 +1070,57 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 	}
 	a->exit_status = status;
 	return status;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+void activation_exit_reason(const struct activation *a, int status,
+			    char *buf, size_t n)
+{
+	struct activation_stats s;
+	activation_get_stats(a, &s);
+	uint64_t delivered = s.prior_delivered + s.e.delivered;
+	uint64_t failed = s.prior_failed + s.e.failed;
+	uint64_t left = s.valid > delivered + failed
+				? s.valid - delivered - failed : 0;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	switch (status) {
+	case HC_OK:
+		hc_buf_printf(&b, "every row was delivered (%llu)",
+			      (unsigned long long)delivered);
+		break;
+	case HC_UNDELIVERED:
+		if (failed > 0)
+			hc_buf_printf(&b, "%llu %s", (unsigned long long)failed,
+				      plural(failed, "row failed",
+					     "rows failed"));
+		if (s.invalid > 0)
+			hc_buf_printf(&b, "%s%llu invalid %s not sent",
+				      failed ? " and " : "",
+				      (unsigned long long)s.invalid,
+				      plural(s.invalid, "row was", "rows were"));
+		break;
+	case HC_STOPPED:
+	case HC_INTERRUPTED: {
+		const char *why = s.e.stop_reason[0] ? s.e.stop_reason
+			: status == HC_INTERRUPTED ? "interrupted" : "stopped";
+		hc_buf_printf(&b, "%s%s; %llu %s not sent yet (resumable)",
+			      strncmp(why, "stopped", 7) == 0 ||
+			      strcmp(why, "interrupted") == 0 ? "" : "stopped: ",
+			      why, (unsigned long long)left,
+			      plural(left, "row", "rows"));
+		break;
+	}
+	default:
+		hc_buf_adds(&b, hc_status_text(status));
+		break;
+	}
+	snprintf(buf, n, "%s", b.data ? b.data : "");
+	hc_buf_free(&b);
 }
 
 void activation_free(struct activation *a)

@@ -424,6 +424,11 @@ void request_row_key(const struct request_plan *plan,
 	out[32] = '\0';
 }
 
+void request_test_key(const char *row_key, char out[REQUEST_TEST_KEY_MAX])
+{
+	snprintf(out, REQUEST_TEST_KEY_MAX, "test-%s", row_key);
+}
+
 /* Shorter values would scrub ordinary text. */
 #define SECRET_MIN 4
 
