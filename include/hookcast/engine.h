@@ -34,6 +34,7 @@
 #include "hookcast/util.h"
 
 #define ENGINE_KEEP_BODY 4096        /* response bytes kept per attempt */
+#define ENGINE_KEEP_HEADERS 2048     /* response header bytes kept */
 #define ENGINE_RETRY_AFTER_MAX 300   /* seconds */
 #define ENGINE_BACKOFF_BASE 0.5      /* seconds */
 #define ENGINE_BACKOFF_CAP 30.0      /* seconds */
@@ -75,6 +76,10 @@ struct engine_result {
 	const char *url_shown;
 	const char *body;     /* the kept start of the response body */
 	size_t body_len;
+	const char *headers;  /* the kept response headers, "Name: value"
+			       * lines joined by '\n', redacted; "" */
+	size_t headers_len;
+	const char *key;      /* the idempotency key sent, "" for none */
 	double retry_in;      /* for OUTCOME_RETRY: seconds until the next try,
 			       * or -1 when it will not be retried (abort) */
 };

@@ -22,7 +22,8 @@
 #include "hookcast/util.h"
 
 #define HISTORY_HEADER \
-	"row,line,attempt,time,method,status,outcome,latency_ms,error,url,response"
+	"row,line,attempt,time,method,status,outcome,latency_ms,error,url," \
+	"response,key,response_headers"
 
 /* Resolve the state folder and create it (mode 0700). Caller frees. */
 char *history_state_dir(char **err);
@@ -47,6 +48,7 @@ struct history_meta {
 			 * < 0: not recorded */
 	double session_started; /* when the current session began */
 	char state[16]; /* running, done, stopped, aborted, interrupted */
+	char method[8]; /* from the profile snapshot: POST, PUT... */
 	char reason[160];
 	char *parent; /* --retry-failed: the run it retries; else NULL */
 	uint64_t rows_total, valid, invalid, delivered, failed, retries;
@@ -100,6 +102,13 @@ struct history_line {
 	const char *url;     /* redacted */
 	const char *response;
 	size_t response_len;
+	const char *key;              /* the idempotency key sent; "" */
+	const char *response_headers; /* "Name: value" lines joined by
+				       * " | "; kept for attempts that were
+				       * not delivered. A journal written
+				       * before these two columns existed
+				       * reads them as "". */
+	size_t response_headers_len;
 };
 
 struct history_journal;

@@ -688,8 +688,24 @@ static int src_record(void *ud, const struct engine_result *r)
 		.status = r->status, .outcome = engine_outcome_name(r->outcome),
 		.latency_ms = r->latency_ms, .error = r->error,
 		.url = r->url_shown, .response = r->body,
-		.response_len = r->body_len,
+		.response_len = r->body_len, .key = r->key,
 	};
+	/* Headers only where they explain something: not for a 2xx. */
+	char hdrs[ENGINE_KEEP_HEADERS * 3 / 2 + 1];
+	if (r->outcome != OUTCOME_DELIVERED && r->headers_len > 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < r->headers_len && k + 4 < sizeof hdrs;
+		     i++) {
+			if (r->headers[i] == '\n') {
+				memcpy(hdrs + k, " | ", 3);
+				k += 3;
+			} else {
+				hdrs[k++] = r->headers[i];
+			}
+		}
+		l.response_headers = hdrs;
+		l.response_headers_len = k;
+	}
 	history_journal_add(a->journal, &l);
 	if (r->outcome == OUTCOME_FAILED)
 		tally_error(a, r->error);

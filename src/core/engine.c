@@ -18,7 +18,7 @@ struct slot {
 	struct engine *e;
 	CURL *h;
 	enum slot_state state;
-	struct hc_buf url, shown, body;
+	struct hc_buf url, shown, body, hdrs;
 	size_t body_seen;
 	bool body_cut;
 	uint64_t row, line;
@@ -224,6 +224,28 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* The response headers, without the status line, as "Name: value" lines;
+ * the headers of a 100 Continue or of a redirect are replaced by the
+ * final answer's. */
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct slot *s = ud;
+	size_t len = size * n;
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		hc_buf_reset(&s->hdrs);
+		return len;
+	}
+	size_t k = len;
+	while (k > 0 && (p[k - 1] == '\r' || p[k - 1] == '\n'))
+		k--;
+	if (k == 0 || s->hdrs.len + k + 1 > ENGINE_KEEP_HEADERS)
+		return len;
+	if (s->hdrs.len)
+		hc_buf_addc(&s->hdrs, '\n');
+	hc_buf_add(&s->hdrs, p, k);
+	return len;
+}
+
 void engine_handle_setup(CURL *h, const char *method, double timeout,
 			 const char *user_agent)
 {
@@ -284,6 +306,8 @@ static int setup_handle(struct engine *e, struct slot *s)
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
 	s->keynode.data = s->keyhdr;
 	s->keynode.next = e->common;
 	return 0;
@@ -305,6 +329,7 @@ static struct slot *slot_get(struct engine *e)
 	hc_buf_init(&s->url);
 	hc_buf_init(&s->shown);
 	hc_buf_init(&s->body);
+	hc_buf_init(&s->hdrs);
 	if (setup_handle(e, s) < 0) {
 		free(s);
 		return NULL;
@@ -325,6 +350,7 @@ static void slot_free_all(struct engine *e)
 		hc_buf_free(&s->url);
 		hc_buf_free(&s->shown);
 		hc_buf_free(&s->body);
+		hc_buf_free(&s->hdrs);
 		free(s);
 	}
 	free(e->slots);
@@ -338,6 +364,7 @@ static int start(struct engine *e, struct slot *s, double now)
 {
 	s->attempt++;
 	hc_buf_reset(&s->body);
+	hc_buf_reset(&s->hdrs);
 	s->body_seen = 0;
 	s->body_cut = false;
 	s->errbuf[0] = '\0';
@@ -549,6 +576,8 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		e->src.redact(e->src.ud, err, strlen(err));
 		if (s->body.len)
 			e->src.redact(e->src.ud, s->body.data, s->body.len);
+		if (s->hdrs.len)
+			e->src.redact(e->src.ud, s->hdrs.data, s->hdrs.len);
 	}
 	struct engine_result r = {
 		.row = s->row,
@@ -562,6 +591,9 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		.url_shown = s->shown.data,
 		.body = s->body.data ? s->body.data : "",
 		.body_len = s->body.len,
+		.headers = s->hdrs.data ? s->hdrs.data : "",
+		.headers_len = s->hdrs.len,
+		.key = s->key,
 		.retry_in = delay,
 	};
 	if (e->src.record(e->src.ud, &r) < 0) {
@@ -824,6 +856,7 @@ void engine_abort(struct engine *e)
 			.latency_ms = (now - s->started) * 1000.0,
 			.error = "aborted: cancelled in flight",
 			.url_shown = s->shown.data, .body = "", .body_len = 0,
+			.headers = "", .headers_len = 0, .key = s->key,
 			.retry_in = -1,
 		};
 		if (e->src.record(e->src.ud, &r) < 0)

@@ -344,6 +344,8 @@ int history_meta_load(const char *state_dir, const char *id,
 	m->session_started = strtod(ini_str(d, "run:session_started_unix"),
 				    NULL);
 	snprintf(m->state, sizeof m->state, "%s", ini_str(d, "run:state"));
+	snprintf(m->method, sizeof m->method, "%s",
+		 ini_str(d, "destination:method"));
 	snprintf(m->reason, sizeof m->reason, "%s", ini_str(d, "run:reason"));
 	const char *parent = ini_str(d, "run:retry_of");
 	m->parent = *parent ? xstrdup(parent) : NULL;
@@ -435,6 +437,7 @@ struct history_journal {
 	char time_base[24];
 	double last_sync;
 	bool unsynced;
+	bool short_lines; /* an older journal: 11 columns, kept so */
 };
 
 static double mono_now(void)
@@ -464,12 +467,19 @@ struct history_journal *history_journal_open(const char *dir, char **err)
 	if (st.st_size == 0) {
 		hc_buf_adds(&j->buf, HISTORY_HEADER "\n");
 	} else {
-		/* A crash can leave a torn last line: start on a new one. */
+		/* A crash can leave a torn last line: start on a new one. A
+		 * journal from before the key and response_headers columns
+		 * goes on with lines of its own width. */
 		int rfd = open(j->path, O_RDONLY | O_CLOEXEC);
 		char last = '\n';
 		if (rfd >= 0) {
 			if (pread(rfd, &last, 1, st.st_size - 1) != 1)
 				last = '\n';
+			char head[sizeof HISTORY_HEADER];
+			ssize_t hn = pread(rfd, head, sizeof head - 1, 0);
+			head[hn > 0 ? hn : 0] = '\0';
+			j->short_lines = strncmp(head, HISTORY_HEADER,
+						 sizeof HISTORY_HEADER - 1) != 0;
 			close(rfd);
 		}
 		if (last != '\n')
@@ -581,6 +591,13 @@ void history_journal_add(struct history_journal *j, const struct history_line *l
 	put_text(j, l->url ? l->url : "", l->url ? strlen(l->url) : 0);
 	hc_buf_addc(b, ',');
 	put_text(j, l->response ? l->response : "", l->response_len);
+	if (!j->short_lines) {
+		hc_buf_addc(b, ',');
+		hc_buf_adds(b, l->key ? l->key : "");
+		hc_buf_addc(b, ',');
+		put_text(j, l->response_headers ? l->response_headers : "",
+			 l->response_headers ? l->response_headers_len : 0);
+	}
 	hc_buf_addc(b, '\n');
 }
 
@@ -629,8 +646,10 @@ int history_journal_close(struct history_journal *j, char **err)
 
 static const char *const header_cols[] = {
 	"row", "line", "attempt", "time", "method", "status", "outcome",
-	"latency_ms", "error", "url", "response",
+	"latency_ms", "error", "url", "response", "key", "response_headers",
 };
+#define JOURNAL_COLS 13
+#define JOURNAL_COLS_OLD 11 /* before key and response_headers */
 
 static bool outcome_known(const char *o)
 {
@@ -649,13 +668,14 @@ int history_journal_read(const char *dir, uint64_t max_row,
 		free(path);
 		return -1;
 	}
-	if (segment_ncolumns(seg) != 11) {
+	size_t ncols = segment_ncolumns(seg);
+	if (ncols != JOURNAL_COLS && ncols != JOURNAL_COLS_OLD) {
 		*err = xasprintf("%s: not a hookcast journal", path);
 		segment_free(seg);
 		free(path);
 		return -1;
 	}
-	for (size_t i = 0; i < 11; i++)
+	for (size_t i = 0; i < ncols; i++)
 		if (strcmp(segment_column(seg, i), header_cols[i]) != 0) {
 			*err = xasprintf("%s: not a hookcast journal", path);
 			segment_free(seg);
@@ -682,6 +702,10 @@ int history_journal_read(const char *dir, uint64_t max_row,
 			.url = f[9],
 			.response = f[10],
 			.response_len = row.lens[10],
+			.key = ncols == JOURNAL_COLS ? f[11] : "",
+			.response_headers = ncols == JOURNAL_COLS ? f[12] : "",
+			.response_headers_len =
+				ncols == JOURNAL_COLS ? row.lens[12] : 0,
 		};
 		if (l.row == 0 || l.row > max_row || !outcome_known(l.outcome))
 			continue; /* not a line hookcast wrote */

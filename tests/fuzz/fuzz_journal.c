@@ -1,7 +1,8 @@
 /* libFuzzer: a run's journal (results.csv), as a resume, history show and
  * the wizard's history read it: a damaged or hand-edited journal must never
  * crash them, and both readers agree on each row's final outcome. Input:
- * the lines after the header. */
+ * the lines after the header; a first byte 'N' picks today's 13-column
+ * header (key, response_headers), anything else the older 11 columns. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char header[] = "row,line,attempt,time,method,status,outcome,"
-			     "latency_ms,error,url,response\n";
+static const char old_header[] = "row,line,attempt,time,method,status,"
+				 "outcome,latency_ms,error,url,response\n";
+static const char new_header[] = HISTORY_HEADER "\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,9 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	char path[96];
 	snprintf(path, sizeof path, "%s/results.csv", dir);
+	const char *header = old_header;
+	size_t hlen = sizeof old_header - 1;
+	if (size > 0 && data[0] == 'N') {
+		header = new_header;
+		hlen = sizeof new_header - 1;
+		data++;
+		size--;
+	}
 	FILE *f = fopen(path, "wb");
-	if (f == NULL || fwrite(header, 1, sizeof header - 1, f) !=
-				 sizeof header - 1 ||
+	if (f == NULL || fwrite(header, 1, hlen, f) != hlen ||
 	    fwrite(data, 1, size, f) != size || fclose(f) != 0)
 		abort();
 

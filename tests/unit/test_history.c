@@ -412,6 +412,71 @@ static void test_sending_and_wall_time(void **state)
 	assert_true(history_sending_time(&m, 1510) == 14);
 }
 
+
+struct keyhdr {
+	char key[40], hdrs[128];
+	size_t n;
+};
+
+static int keyhdr_cb(void *ud, const struct history_line *l)
+{
+	struct keyhdr *k = ud;
+	snprintf(k->key, sizeof k->key, "%s", l->key);
+	snprintf(k->hdrs, sizeof k->hdrs, "%.*s", (int)l->response_headers_len,
+		 l->response_headers);
+	k->n++;
+	return 0;
+}
+
+static void test_journal_key_and_headers_columns(void **state)
+{
+	(void)state;
+	char *sd = state_dir();
+	char *err = NULL;
+	struct history_meta m;
+	memset(&m, 0, sizeof m);
+	assert_int_equal(history_run_create(sd, &m, &err), 0);
+	struct history_journal *j = history_journal_open(m.dir, &err);
+	struct history_line l = {
+		.row = 1, .line = 2, .attempt = 1, .method = "POST",
+		.status = 503, .outcome = "retry", .latency_ms = 1,
+		.error = "HTTP 503", .url = "u", .response = "",
+		.key = "0123456789abcdef0123456789abcdef",
+		.response_headers = "Retry-After: 1 | X-Trace: =a",
+		.response_headers_len = 28,
+	};
+	history_journal_add(j, &l);
+	assert_int_equal(history_journal_close(j, &err), 0);
+	struct keyhdr k = { 0 };
+	assert_int_equal(history_journal_read(m.dir, 10, keyhdr_cb, &k, &err), 0);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.key, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(k.hdrs, "Retry-After: 1 | X-Trace: =a");
+
+	/* A journal from before the two columns is resumed in its own width,
+	 * and reads with them empty. */
+	char *path = xasprintf("%s/results.csv", m.dir);
+	FILE *f = fopen(path, "w");
+	fputs("row,line,attempt,time,method,status,outcome,latency_ms,error,"
+	      "url,response\n1,2,1,2026-11-28T05:45:07.123Z,POST,503,retry,"
+	      "1.0,HTTP 503,u,\n", f);
+	fclose(f);
+	j = history_journal_open(m.dir, &err);
+	l.row = 2;
+	history_journal_add(j, &l);
+	assert_int_equal(history_journal_close(j, &err), 0);
+	memset(&k, 0, sizeof k);
+	assert_int_equal(history_journal_read(m.dir, 10, keyhdr_cb, &k, &err), 0);
+	assert_int_equal(k.n, 2);
+	assert_string_equal(k.key, "");
+	char *text = tu_slurp(path);
+	assert_null(strstr(text, "0123456789abcdef"));
+	free(text);
+	free(path);
+	history_meta_free(&m);
+	free(sd);
+}
+
 static void test_state_dir_env(void **state)
 {
 	(void)state;
@@ -447,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_state_dir_env),
 		cmocka_unit_test(test_rows_of_a_run_include_pending),
 		cmocka_unit_test(test_sending_and_wall_time),
+		cmocka_unit_test(test_journal_key_and_headers_columns),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
