@@ -39,6 +39,7 @@
 #define ENGINE_BACKOFF_BASE 0.5      /* seconds */
 #define ENGINE_BACKOFF_CAP 30.0      /* seconds */
 #define ENGINE_TAIL 256              /* results kept for a live tail */
+#define ENGINE_LATENCY_BINS 13
 
 enum engine_outcome {
 	OUTCOME_DELIVERED, /* CURLE_OK with a 2xx status */
@@ -133,6 +134,9 @@ struct engine_stats {
 	double rate_now;      /* final outcomes per second, last 5 s */
 	double rate_avg;
 	double latency_ms[6]; /* min p50 p90 p95 p99 max */
+	/* Attempts by latency: under 1, 2, 5, 10, 20, 50, 100, 200, 500 ms,
+	 * 1, 2, 5 s, and over (engine_latency_edges_ms). */
+	uint64_t latency_bins[ENGINE_LATENCY_BINS];
 	double holdoff;       /* seconds the dispatcher still waits (429) */
 	long concurrency;
 	double rate_limit;
@@ -165,6 +169,9 @@ void engine_get_stats(const struct engine *e, struct engine_stats *out);
 /* Copy up to max of the newest tail entries, newest first; returns n. */
 size_t engine_tail(const struct engine *e, struct engine_tail_entry *out,
 		   size_t max);
+
+/* The upper edges of latency_bins, in ms (ENGINE_LATENCY_BINS - 1). */
+extern const double engine_latency_edges_ms[ENGINE_LATENCY_BINS - 1];
 
 const char *engine_state_name(enum engine_state s);
 const char *engine_outcome_name(enum engine_outcome o);

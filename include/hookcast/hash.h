@@ -1,5 +1,6 @@
-/* hash.h: SHA-256 (OpenSSL's libcrypto), for segment fingerprints and
- * idempotency keys. Out of memory aborts, as everywhere. */
+/* hash.h: SHA-256 and base64 (OpenSSL's libcrypto), for segment
+ * fingerprints, idempotency keys and the clipboard escape. Out of memory
+ * aborts, as everywhere. */
 #ifndef HOOKCAST_HASH_H
 #define HOOKCAST_HASH_H
 
@@ -17,5 +18,7 @@ void hc_sha256_copy(struct hc_sha256 *dst, const struct hc_sha256 *src);
 void hc_sha256_final_hex(struct hc_sha256 *h, char out[65]);
 void hc_sha256_free(struct hc_sha256 *h);
 void hc_sha256_hex(const void *p, size_t n, char out[65]);
+/* Standard base64 of p[0..n), NUL-terminated. Caller frees. */
+char *hc_base64(const void *p, size_t n);
 
 #endif

@@ -23,6 +23,11 @@ struct hist {
 void hist_add(struct hist *h, uint64_t us);
 /* The q-quantile (0..1) in microseconds; 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
+/* Count the samples into n coarse bins: bin i holds those below
+ * edges_us[i] (and at or above the edge before), the last bin the rest.
+ * edges_us has n - 1 ascending entries. */
+void hist_bins(const struct hist *h, const uint64_t *edges_us, size_t n,
+	       uint64_t *out);
 
 /* Completions over the last RATE_SLOTS * RATE_SLOT_MS milliseconds. */
 #define RATE_SLOTS 50

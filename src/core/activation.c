@@ -697,8 +697,9 @@ static int src_record(void *ud, const struct engine_result *r)
 		for (size_t i = 0; i < r->headers_len && k + 4 < sizeof hdrs;
 		     i++) {
 			if (r->headers[i] == '\n') {
-				memcpy(hdrs + k, " | ", 3);
-				k += 3;
+				hdrs[k++] = ' ';
+				hdrs[k++] = '|';
+				hdrs[k++] = ' ';
 			} else {
 				hdrs[k++] = r->headers[i];
 			}

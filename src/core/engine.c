@@ -93,6 +93,10 @@ static double rnd(struct engine *e)
 	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
+const double engine_latency_edges_ms[ENGINE_LATENCY_BINS - 1] = {
+	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000,
+};
+
 const char *engine_state_name(enum engine_state s)
 {
 	static const char *const names[] = {
@@ -921,6 +925,10 @@ void engine_get_stats(const struct engine *e, struct engine_stats *o)
 	static const double q[6] = { 0, 0.5, 0.9, 0.95, 0.99, 1 };
 	for (int i = 0; i < 6; i++)
 		o->latency_ms[i] = (double)hist_quantile(&e->hist, q[i]) / 1000.0;
+	uint64_t edges[ENGINE_LATENCY_BINS - 1];
+	for (size_t i = 0; i < ENGINE_LATENCY_BINS - 1; i++)
+		edges[i] = (uint64_t)(engine_latency_edges_ms[i] * 1000.0);
+	hist_bins(&e->hist, edges, ENGINE_LATENCY_BINS, o->latency_bins);
 	o->holdoff = e->holdoff_until > now ? e->holdoff_until - now : 0;
 	o->concurrency = e->concurrency;
 	o->rate_limit = e->rate;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hookcast/util.h"
+
 static void die(void)
 {
 	fprintf(stderr, "hookcast: SHA-256 failed (out of memory?)\n");
@@ -59,4 +61,11 @@ void hc_sha256_hex(const void *p, size_t n, char out[65])
 	hc_sha256_init(&h);
 	hc_sha256_update(&h, p, n);
 	hc_sha256_final_hex(&h, out);
+}
+
+char *hc_base64(const void *p, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
 }

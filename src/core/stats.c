@@ -34,6 +34,21 @@ void hist_add(struct hist *h, uint64_t us)
 	h->n++;
 }
 
+void hist_bins(const struct hist *h, const uint64_t *edges_us, size_t n,
+	       uint64_t *out)
+{
+	memset(out, 0, n * sizeof *out);
+	size_t b = 0;
+	for (size_t i = 0; i < HIST_BUCKETS; i++) {
+		if (h->count[i] == 0)
+			continue;
+		uint64_t v = hist_value(i);
+		while (b + 1 < n && v >= edges_us[b])
+			b++;
+		out[b] += h->count[i];
+	}
+}
+
 uint64_t hist_quantile(const struct hist *h, double q)
 {
 	if (h->n == 0)

@@ -81,6 +81,27 @@ static void test_histogram(void **state)
 	assert_int_equal(hist_quantile(&small, 1), (uint64_t)1 << 50);
 }
 
+static void test_hist_bins(void **state)
+{
+	(void)state;
+	struct hist h;
+	memset(&h, 0, sizeof h);
+	/* 3 under 1 ms, 2 at 30 ms, 1 at 7 s (over the last edge) */
+	hist_add(&h, 200);
+	hist_add(&h, 500);
+	hist_add(&h, 900);
+	hist_add(&h, 30000);
+	hist_add(&h, 30500);
+	hist_add(&h, 7000000);
+	const uint64_t edges[3] = { 1000, 50000, 5000000 };
+	uint64_t out[4];
+	hist_bins(&h, edges, 4, out);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(out[1], 2);
+	assert_int_equal(out[2], 0);
+	assert_int_equal(out[3], 1);
+}
+
 static void test_rate_window(void **state)
 {
 	(void)state;
@@ -102,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_retry_policy),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_rate_window),
+		cmocka_unit_test(test_hist_bins),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
