@@ -28,7 +28,8 @@ static const struct cli_command commands[] = {
 	{ "sink",
 	  "sink [--listen 127.0.0.1:PORT] [--log FILE] [--status CODE] "
 	  "[--fail-first N] [--fail-status CODE] [--retry-after V] "
-	  "[--delay-ms N] [--drop-every N] [--location URL] [--require H] [--echo] [--endless-body] "
+	  "[--delay-ms N] [--drop-every N] [--fail-every N] [--reject-every N] "
+	  "[--location URL] [--require H] [--echo] [--endless-body] "
 	  "[--drip-ms N] [-q]",
 	  "a local webhook receiver that prints, logs and can inject faults",
 	  cli_sink },

@@ -19,6 +19,7 @@
 struct key_count {
 	char *key;
 	unsigned count;
+	uint64_t ordinal; /* 1 for the first key seen, 2 for the next... */
 	struct key_count *next;
 };
 
@@ -26,6 +27,8 @@ struct key_count {
 
 struct sink {
 	unsigned status, fail_status, fail_first, drop_every, delay_ms;
+	unsigned fail_every, reject_every; /* by the order keys arrive in */
+	uint64_t distinct;
 	const char *retry_after; /* NULL: none; sent as given */
 	const char *location;
 	char require_name[128];    /* --require NAME: VALUE; "" for none */
@@ -45,20 +48,25 @@ struct req {
 	char *uri; /* the request target as it came, still percent-encoded */
 };
 
-static unsigned key_hit(struct sink *s, const char *key)
+/* How many times this key came, and which distinct key it was. */
+static unsigned key_hit(struct sink *s, const char *key, uint64_t *ordinal)
 {
 	unsigned h = 5381;
 	for (const char *c = key; *c; c++)
 		h = h * 33u + (unsigned char)*c;
 	struct key_count **slot = &s->keys[h % KEY_BUCKETS];
 	for (struct key_count *k = *slot; k; k = k->next)
-		if (strcmp(k->key, key) == 0)
+		if (strcmp(k->key, key) == 0) {
+			*ordinal = k->ordinal;
 			return ++k->count;
+		}
 	struct key_count *k = xcalloc(1, sizeof *k);
 	k->key = xstrdup(key);
 	k->count = 1;
+	k->ordinal = ++s->distinct;
 	k->next = *slot;
 	*slot = k;
+	*ordinal = k->ordinal;
 	return 1;
 }
 
@@ -209,13 +217,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	pthread_mutex_lock(&s->mu);
 	uint64_t n = ++s->n;
 	uint64_t inflight = s->inflight;
-	unsigned attempt = key ? key_hit(s, key) : 1;
+	uint64_t ordinal = n;
+	unsigned attempt = key ? key_hit(s, key, &ordinal) : 1;
 	pthread_mutex_unlock(&s->mu);
 
 	unsigned status = s->status;
 	bool drop = s->drop_every > 0 && n % s->drop_every == 0;
 	if (s->fail_first > 0 && attempt <= s->fail_first)
 		status = s->fail_status;
+	/* Some rows fail once (and pass on a retry); some never pass. */
+	if (s->fail_every > 0 && ordinal % s->fail_every == 0 && attempt == 1)
+		status = s->fail_status;
+	if (s->reject_every > 0 && ordinal % s->reject_every == 0)
+		status = 422;
 	if (s->require_name[0]) {
 		const char *got = MHD_lookup_connection_value(
 			conn, MHD_HEADER_KIND, s->require_name);
@@ -332,6 +346,8 @@ int cli_sink(int argc, char **argv)
 		{ "retry-after", required_argument, NULL, 'r' },
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "drop-every", required_argument, NULL, 'x' },
+		{ "fail-every", required_argument, NULL, 'v' },
+		{ "reject-every", required_argument, NULL, 'j' },
 		{ "location", required_argument, NULL, 'o' },
 		{ "require", required_argument, NULL, 'R' },
 		{ "echo", no_argument, NULL, 'e' },
@@ -366,6 +382,8 @@ int cli_sink(int argc, char **argv)
 		case 'f':
 		case 'x':
 		case 'd':
+		case 'v':
+		case 'j':
 			if (hc_parse_long(optarg, 0, 100000000, &v) < 0)
 				return cli_usage_error("sink", "expected a whole "
 						       "number");
@@ -373,6 +391,10 @@ int cli_sink(int argc, char **argv)
 				s.fail_first = (unsigned)v;
 			else if (c == 'x')
 				s.drop_every = (unsigned)v;
+			else if (c == 'v')
+				s.fail_every = (unsigned)v;
+			else if (c == 'j')
+				s.reject_every = (unsigned)v;
 			else
 				s.delay_ms = (unsigned)v;
 			break;
