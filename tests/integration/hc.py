@@ -116,7 +116,10 @@ def run_tests(tests):
 
 
 _works = []
-atexit.register(lambda: [shutil.rmtree(w, ignore_errors=True) for w in _works])
+# HC_KEEP=1 keeps the work folders (state, logs, tui.err) for a look after.
+if not os.environ.get("HC_KEEP"):
+    atexit.register(lambda: [shutil.rmtree(w, ignore_errors=True)
+                             for w in _works])
 
 
 class Work:

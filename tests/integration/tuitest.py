@@ -14,10 +14,11 @@ EXAMPLES = os.path.join(HERE, "..", "..", "examples")
 
 class Tmux:
     def __init__(self, work, args, w=100, h=30, env=None, unset=(),
-                 record=None):
+                 record=None, command=None):
         """Run hookcast ARGS in a w x h pane, stderr to tui.err. unset
         removes variables (TERM); record names a file that gets every byte
-        the pane receives, stderr then included."""
+        the pane receives, stderr then included; command runs that shell
+        line instead of hookcast."""
         self.name = f"hc{os.getpid()}{time.monotonic_ns() % 100000}"
         self.args = args
         self.work = work
@@ -27,9 +28,9 @@ class Tmux:
         envs = " ".join([f"-u {k}" for k in unset] +
                         [f"{k}='{v}'" for k, v in e.items()])
         errs = "" if record else f"2>'{work.path('tui.err')}'"
+        run = command or f"env {envs} {HOOKCAST} {args} {errs}"
         cmd = (f"cd '{work.dir}' && {'sleep 0.5; ' if record else ''}"
-               f"env {envs} {HOOKCAST} {args} "
-               f"{errs}; echo EXIT=$? > '{work.path('tui.exit')}'; "
+               f"{run}; echo EXIT=$? > '{work.path('tui.exit')}'; "
                f"stty -a > '{work.path('tui.stty')}'; sleep 600")
         subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s",
                         "t", "-x", str(w), "-y", str(h), cmd], check=True)
@@ -78,8 +79,12 @@ class Tmux:
         self.tmux("kill-server")
 
     def signal(self, sig, times=1):
-        """Send sig to the hookcast process in the pane."""
-        pids = subprocess.run(["pgrep", "-f", f"^{HOOKCAST} {self.args}"],
+        """Send sig to the hookcast process in this pane (and no other:
+        suites running side by side start the same command lines)."""
+        shell = self.tmux("display", "-p", "-t", "t",
+                          "#{pane_pid}").stdout.strip()
+        pids = subprocess.run(["pgrep", "-P", shell, "-f",
+                               f"^{HOOKCAST} {self.args}"],
                               capture_output=True, text=True).stdout.split()
         for _ in range(times):
             for p in pids:
