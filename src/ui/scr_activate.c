@@ -6,16 +6,20 @@
 #include <string.h>
 
 enum { F_NONE = -1, F_CONC, F_RATE, F_ATTEMPTS, F_COUNT };
-enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE };
+enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE, A_EDIT };
 
 static const struct keybind keys[] = {
-	{ 't', 0, "t", "test request", "send the previewed row once and show "
-	  "the answer (not journaled)", A_TEST, 1 },
-	{ 'A', '\r', "A", "activate", "activate: send one request per valid "
-	  "row (asks first)", A_ACTIVATE, 0 },
-	{ '\t', 0, "Tab", "edit settings", "edit concurrency, rate and "
+	{ 't', 0, "t", "test request", "send the previewed row once, with its "
+	  "own idempotency key, and show the answer (not journaled)",
+	  A_TEST, 1 },
+	{ 'A', 0, "A", "activate", "activate: send one request per valid "
+	  "row (asks first; Enter there cancels)", A_ACTIVATE, 0 },
+	{ '\t', 0, "Tab", "settings", "move to concurrency, rate and "
 	  "attempts (Shift-Tab: back)", A_NEXT, 3 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
+	{ '\r', KEY_ENTER, "Enter", "edit", "type in the selected setting "
+	  "(Enter or Tab accepts, Esc cancels)", A_EDIT, 2 },
+	{ 'e', 'i', "e/i", NULL, "the same as Enter: start typing", A_EDIT, 9 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -47,12 +51,16 @@ static void test_request(struct app *a)
 	const char **h = xcalloc(nh ? nh : 1, sizeof *h);
 	for (size_t i = 0; i < nh; i++)
 		h[i] = request_header(a->plan, i);
-	char key[65];
-	request_row_key(a->plan, &row, key);
+	/* Its own key, derived from the row's: a receiver that honours
+	 * keys must not take the test for row N and drop the real one. */
+	request_row_key(a->plan, &row, a->probe_row_key);
+	request_test_key(a->probe_row_key, a->probe_key);
 	char *err = NULL;
 	probe_free(a->probe);
+	a->probe_told = false;
+	a->probe_row = row.row;
 	a->probe = probe_start(a->profile->method, url.data, h, nh,
-			       a->profile->idempotency_header, key,
+			       a->profile->idempotency_header, a->probe_key,
 			       a->profile->timeout, &err);
 	free(h);
 	if (a->probe == NULL) {
@@ -61,11 +69,28 @@ static void test_request(struct app *a)
 		goto out;
 	}
 	snprintf(a->probe_url, sizeof a->probe_url, "%s", shown.data);
-	app_flash(a, ROLE_MUTED, "test request sent...");
+	app_flash(a, ROLE_MUTED, "test request for row %llu sent, waiting for "
+		  "the answer...", (unsigned long long)row.row);
 out:
 	hc_buf_free(&url);
 	hc_buf_free(&shown);
 	hc_buf_free(&why);
+}
+
+void activate_probe_done(struct app *a)
+{
+	a->probe_told = true;
+	const struct probe_result *r = probe_result(a->probe);
+	if (r == NULL)
+		return;
+	if (r->error[0])
+		app_flash(a, ROLE_ERROR, "test request for row %llu: no answer "
+			  "after %.0f ms (%s)", (unsigned long long)a->probe_row,
+			  r->ms, r->error);
+	else
+		app_flash(a, r->status < 300 ? ROLE_SUCCESS : ROLE_ERROR,
+			  "test request for row %llu: HTTP %ld in %.1f ms",
+			  (unsigned long long)a->probe_row, r->status, r->ms);
 }
 
 static void start(struct app *a)
@@ -125,12 +150,26 @@ static void activate(struct app *a)
 	snprintf(text, sizeof text, "Send %llu %s requests (one per valid row)?"
 		 "\nEvery attempt is journaled; the run can be stopped and "
 		 "resumed.", (unsigned long long)rows, a->profile->method);
-	app_confirm(a, "Activate", text, 0, on_confirm);
+	char yes[64];
+	snprintf(yes, sizeof yes, "Send %llu requests", (unsigned long long)rows);
+	app_confirm(a, "Activate", text, yes, 0, on_confirm);
 }
 
-static void commit_field(struct app *a, int f)
+static const char *check_setting(int f, const char *t)
 {
-	const char *t = field(a, f)->text.data ? field(a, f)->text.data : "";
+	long v;
+	double d;
+	if (f == F_CONC && hc_parse_long(t, 1, 1024, &v) < 0)
+		return "concurrency is 1..1024";
+	if (f == F_RATE && hc_parse_double(t, 0, 1e6, &d) < 0)
+		return "rate is a number of requests per second, 0..1000000";
+	if (f == F_ATTEMPTS && hc_parse_long(t, 1, 100, &v) < 0)
+		return "attempts is 1..100";
+	return NULL;
+}
+
+static void apply_setting(struct app *a, int f, const char *t)
+{
 	long v;
 	double d;
 	if (f == F_CONC && hc_parse_long(t, 1, 1024, &v) == 0 &&
@@ -148,6 +187,31 @@ static void commit_field(struct app *a, int f)
 	}
 }
 
+static void apply_conc(struct app *a, const char *t) { apply_setting(a, F_CONC, t); }
+static void apply_rate(struct app *a, const char *t) { apply_setting(a, F_RATE, t); }
+static void apply_att(struct app *a, const char *t) { apply_setting(a, F_ATTEMPTS, t); }
+static const char *check_conc(struct app *a, const char *t)
+{
+	(void)a;
+	return check_setting(F_CONC, t);
+}
+static const char *check_rate(struct app *a, const char *t)
+{
+	(void)a;
+	return check_setting(F_RATE, t);
+}
+static const char *check_att(struct app *a, const char *t)
+{
+	(void)a;
+	return check_setting(F_ATTEMPTS, t);
+}
+
+static const struct field_ops setting_fields[F_COUNT] = {
+	{ .what = "the concurrency", .apply = apply_conc, .check = check_conc },
+	{ .what = "the rate", .apply = apply_rate, .check = check_rate },
+	{ .what = "the attempts", .apply = apply_att, .check = check_att },
+};
+
 static int action(struct app *a, int act)
 {
 	switch (act) {
@@ -156,6 +220,12 @@ static int action(struct app *a, int act)
 		return H_REDRAW;
 	case A_PREV:
 		a->act_focus = a->act_focus <= F_NONE ? F_COUNT - 1 : a->act_focus - 1;
+		return H_REDRAW;
+	case A_EDIT:
+		if (a->act_focus == F_NONE)
+			a->act_focus = F_CONC;
+		field_begin(a, field(a, a->act_focus),
+			    &setting_fields[a->act_focus]);
 		return H_REDRAW;
 	case A_TEST:
 		test_request(a);
@@ -168,20 +238,13 @@ static int action(struct app *a, int act)
 	}
 }
 
-static int input(struct app *a, int key)
+static enum le_look look(const struct app *a, int f)
 {
-	if (a->act_focus == F_NONE)
-		return H_NONE;
-	if (key == 27 || key == '\r' || key == KEY_ENTER) {
-		a->act_focus = F_NONE;
-		return H_REDRAW;
-	}
-	if (key == '\t' || key == KEY_BTAB)
-		return H_NONE;
-	int r = le_key(field(a, a->act_focus), key);
-	if (r == 1)
-		commit_field(a, a->act_focus);
-	return r ? H_REDRAW : H_NONE;
+	const struct lineedit *le = f == F_CONC ? &a->conc_edit
+				    : f == F_RATE ? &a->rate_edit
+						  : &a->attempts_edit;
+	return a->edit.le == le ? LE_TYPING
+	       : a->act_focus == f ? LE_FOCUSED : LE_PLAIN;
 }
 
 static enum theme_role status_role(long status, bool error)
@@ -242,12 +305,17 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_textf(w, y + 3, 16, wd - 18, "%zu (%s); %zu static", p->mappings.n,
 		 m.data ? m.data : "", p->statics.n);
 	hc_buf_free(&m);
-	ui_str(w, y + 4, 2, 14, "Concurrency");
-	le_draw(w, y + 4, 16, 8, &a->conc_edit, a->act_focus == F_CONC);
-	ui_str(w, y + 4, 27, 14, "Rate (req/s)");
-	le_draw(w, y + 4, 41, 8, &a->rate_edit, a->act_focus == F_RATE);
-	ui_str(w, y + 4, 52, 10, "Attempts");
-	le_draw(w, y + 4, 62, 6, &a->attempts_edit, a->act_focus == F_ATTEMPTS);
+	static const char *const names[F_COUNT] = { "Concurrency",
+						     "Rate (req/s)", "Attempts" };
+	static const int lx[F_COUNT] = { 2, 27, 52 }, fx[F_COUNT] = { 16, 41, 62 },
+			 fw[F_COUNT] = { 8, 8, 6 };
+	for (int f = 0; f < F_COUNT; f++) {
+		ui_role(w, a->act_focus == f ? ROLE_BORDER_FOCUS : ROLE_NORMAL);
+		ui_textf(w, y + 4, lx[f], 14, "%s%s", a->act_focus == f ? ">" : "",
+			 names[f]);
+		ui_role(w, ROLE_NORMAL);
+		le_draw(w, y + 4, fx[f], fw[f], field(a, f), look(a, f));
+	}
 	ui_role(w, ROLE_MUTED);
 	ui_textf(w, y + 5, 16, wd - 18, "0 = unlimited rate; timeout %gs per "
 		 "attempt; %s", p->timeout,
@@ -273,7 +341,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_textf(w, y + 7, 2, wd - 4, "x %zu problem(s) in the profile: "
 			 "see steps 1 and 3", nerr);
 	else
-		ui_str(w, y + 7, 2, wd - 4, "ready: A activates");
+		ui_str(w, y + 7, 2, wd - 4, a->act_focus == F_NONE
+		       ? "ready: A activates (it asks first)"
+		       : "ready: A activates; Enter types in the setting");
 	ui_role(w, ROLE_NORMAL);
 	y += 10;
 
@@ -281,7 +351,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	struct segment_row row;
 	if (seg_preview_row(a, a->preview_row, &row))
 		ui_textf(w, y++, 2, wd - 4, "Test request (t): row %llu, sent "
-			 "once, not journaled",
+			 "once, not journaled, with its own idempotency key",
 			 (unsigned long long)row.row);
 	else
 		ui_str(w, y++, 2, wd - 4, "Test request (t): load a segment "
@@ -293,6 +363,13 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	const struct probe_result *r = probe_result(a->probe);
 	ui_role(w, ROLE_MUTED);
 	ui_textf(w, y++, 4, wd - 6, "%s %s", p->method, a->probe_url);
+	if (p->idempotency_header[0]) {
+		ui_textf(w, y++, 4, wd - 6, "%s: %s", p->idempotency_header,
+			 a->probe_key);
+		ui_textf(w, y++, 6, wd - 8, "(the test's own key: the run still "
+			 "sends row %llu, with %s)",
+			 (unsigned long long)a->probe_row, a->probe_row_key);
+	}
 	if (r == NULL) {
 		ui_role(w, ROLE_WARNING);
 		ui_str(w, y++, 4, wd - 6, "waiting for the answer...");
@@ -330,5 +407,4 @@ const struct screen_ops screen_activate = {
 	.enter = enter,
 	.draw = draw,
 	.action = action,
-	.input = input,
 };

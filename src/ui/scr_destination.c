@@ -6,16 +6,19 @@
 #include <string.h>
 
 enum { F_URL, F_METHOD, F_HEADERS, F_TIMEOUT, F_COUNT };
-enum { A_NEXT = 1, A_PREV, A_ENTER, A_ADD, A_EDIT, A_DEL, A_STEP };
+enum { A_NEXT = 1, A_PREV, A_EDIT, A_ADD, A_DEL, A_STEP };
 
 static const struct keybind keys[] = {
 	{ '\t', 0, "Tab", "field", "next field (Shift-Tab: previous)", A_NEXT, 1 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
-	{ '\r', KEY_ENTER, "Enter", NULL, "select the method, edit a header", A_ENTER, 4 },
+	{ '\r', KEY_ENTER, "Enter", "edit", "type in the URL or the timeout "
+	  "(Enter or Tab accepts, Esc cancels); edit the selected header",
+	  A_EDIT, 2 },
+	{ 'e', 'i', "e/i", NULL, "the same as Enter: start typing", A_EDIT, 9 },
 	{ 'a', 0, "a", "add header", "add a header (Name: value; ${VAR} "
 	  "reads the environment)", A_ADD, 3 },
-	{ 'e', 0, "e", NULL, "edit the selected header", A_EDIT, 5 },
-	{ 'd', 0, "d", NULL, "delete the selected header", A_DEL, 5 },
+	{ 'd', 0, "d", "delete", "delete the selected header (u undoes it)",
+	  A_DEL, 5 },
 	{ 'n', 0, "n", "next step", "go on to the segment", A_STEP, 0 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -30,6 +33,48 @@ static const struct {
 	{ "GET", "(also accepted) reads; most webhooks do not expect it" },
 };
 #define NMETHODS 5
+
+static void apply_url(struct app *a, const char *text)
+{
+	if (a->profile->url && strcmp(a->profile->url, text) == 0)
+		return;
+	free(a->profile->url);
+	a->profile->url = xstrdup(text);
+	app_changed(a);
+}
+
+static void apply_timeout(struct app *a, const char *text)
+{
+	double t;
+	if (hc_parse_double(text, 0.1, 3600, &t) == 0 &&
+	    t != a->profile->timeout) {
+		a->profile->timeout = t;
+		app_changed(a);
+	}
+}
+
+static const char *check_timeout(struct app *a, const char *text)
+{
+	(void)a;
+	double t;
+	return hc_parse_double(text, 0.1, 3600, &t) == 0
+		       ? NULL : "the timeout is a number of seconds, 0.1..3600";
+}
+
+static const struct field_ops url_field = {
+	.what = "the webhook URL", .apply = apply_url,
+};
+static const struct field_ops timeout_field = {
+	.what = "the timeout", .apply = apply_timeout, .check = check_timeout,
+};
+
+void destination_type_url(struct app *a)
+{
+	if (a->profile->url && a->profile->url[0])
+		return;
+	a->dest_focus = F_URL;
+	field_begin(a, &a->url_edit, &url_field);
+}
 
 static void enter(struct app *a)
 {
@@ -88,8 +133,12 @@ static int action(struct app *a, int act)
 	case A_STEP:
 		app_go(a, SCR_SEGMENT);
 		return H_REDRAW;
-	case A_ENTER:
-		if (a->dest_focus == F_HEADERS && l->n > 0)
+	case A_EDIT:
+		if (a->dest_focus == F_URL)
+			field_begin(a, &a->url_edit, &url_field);
+		else if (a->dest_focus == F_TIMEOUT)
+			field_begin(a, &a->timeout_edit, &timeout_field);
+		else if (a->dest_focus == F_HEADERS && l->n > 0)
 			edit_header(a, a->headers_lv.sel);
 		else if (a->dest_focus == F_METHOD)
 			a->dest_focus = F_HEADERS;
@@ -98,17 +147,14 @@ static int action(struct app *a, int act)
 		a->dest_focus = F_HEADERS;
 		edit_header(a, -1);
 		return H_REDRAW;
-	case A_EDIT:
-		if (a->dest_focus != F_HEADERS || l->n == 0)
-			return H_NONE;
-		edit_header(a, a->headers_lv.sel);
-		return H_REDRAW;
 	case A_DEL: {
-		if (a->dest_focus != F_HEADERS || l->n == 0)
-			return H_NONE;
-		profile_list_remove(l, (size_t)a->headers_lv.sel, "header");
+		char what[96];
+		const char *h = l->items[a->headers_lv.sel].key;
+		const char *colon = strchr(h, ':');
+		snprintf(what, sizeof what, "header %.*s",
+			 (int)(colon ? colon - h : (long)strlen(h)), h);
+		app_delete_entry(a, l, (size_t)a->headers_lv.sel, "header", what);
 		a->headers_lv.n = (int)l->n;
-		app_changed(a);
 		return H_REDRAW;
 	}
 	default:
@@ -116,6 +162,17 @@ static int action(struct app *a, int act)
 	}
 }
 
+static bool avail(const struct app *a, int act)
+{
+	if (act == A_DEL)
+		return a->dest_focus == F_HEADERS && a->profile->headers.n > 0;
+	if (act == A_EDIT)
+		return a->dest_focus != F_HEADERS || a->profile->headers.n > 0;
+	return true;
+}
+
+/* Moving keys: the method list changes the method, the header list
+ * moves; text fields take no key until Enter starts typing. */
 static int input(struct app *a, int key)
 {
 	if (a->dest_focus == F_METHOD) {
@@ -124,6 +181,10 @@ static int input(struct app *a, int key)
 			i = i > 0 ? i - 1 : 0;
 		else if (key == KEY_DOWN || key == 'j')
 			i = i < NMETHODS - 1 ? i + 1 : i;
+		else if (key == KEY_HOME || key == 'g')
+			i = 0;
+		else if (key == KEY_END || key == 'G')
+			i = NMETHODS - 1;
 		else
 			return H_NONE;
 		if (strcmp(a->profile->method, methods[i].name) != 0) {
@@ -135,32 +196,14 @@ static int input(struct app *a, int key)
 	}
 	if (a->dest_focus == F_HEADERS)
 		return lv_key(&a->headers_lv, key, 5) ? H_REDRAW : H_NONE;
-	struct lineedit *le = a->dest_focus == F_URL ? &a->url_edit
-						     : &a->timeout_edit;
-	if (key == 27) {
-		a->dest_focus = F_METHOD;
-		return H_REDRAW;
-	}
-	if (key == '\r' || key == KEY_ENTER) {
-		a->dest_focus = (a->dest_focus + 1) % F_COUNT;
-		return H_REDRAW;
-	}
-	int r = le_key(le, key);
-	if (r == 1) {
-		if (a->dest_focus == F_URL) {
-			free(a->profile->url);
-			a->profile->url = xstrdup(le->text.data);
-			app_changed(a);
-		} else {
-			double t;
-			if (hc_parse_double(le->text.data, 0.1, 3600, &t) == 0 &&
-			    t != a->profile->timeout) {
-				a->profile->timeout = t;
-				app_changed(a);
-			}
-		}
-	}
-	return r ? H_REDRAW : H_NONE;
+	return H_NONE;
+}
+
+static enum le_look look(const struct app *a, const struct lineedit *le,
+			 int f)
+{
+	return a->edit.le == le ? LE_TYPING
+	       : a->dest_focus == f ? LE_FOCUSED : LE_PLAIN;
 }
 
 /* The base URL's own query, decoded, as a table. */
@@ -199,11 +242,15 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 {
 	app_plan(a);
 	int y = 0;
-	ui_box(w, y, 0, 3, wd, "Webhook URL", a->dest_focus == F_URL);
+	bool typing_url = a->edit.le == &a->url_edit;
+	ui_box(w, y, 0, 3, wd, typing_url ? "Webhook URL: typing (Enter "
+	       "accepts, Esc cancels)" : a->dest_focus == F_URL ? "Webhook "
+	       "URL (Enter types)" : "Webhook URL", a->dest_focus == F_URL);
 	/* A literal user:password or secret parameter stays hidden, also
 	 * while it is edited. */
 	a->url_edit.mask = mask_url;
-	le_draw(w, y + 1, 2, wd - 4, &a->url_edit, a->dest_focus == F_URL);
+	le_draw(w, y + 1, 2, wd - 4, &a->url_edit,
+		look(a, &a->url_edit, F_URL));
 	y += 3;
 	/* live validation: the errors about the destination */
 	bool any = false;
@@ -221,8 +268,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_str(w, y++, 2, wd - 4, "ok: a valid http(s) URL");
 	} else if (!any) {
 		ui_role(w, ROLE_MUTED);
-		ui_str(w, y++, 2, wd - 4, "type the webhook's base URL, e.g. "
-			"https://example.com/webhook?foo=bar");
+		ui_str(w, y++, 2, wd - 4, typing_url ? "type the webhook's "
+		       "base URL, e.g. https://example.com/webhook?foo=bar"
+		       : "Enter: type the webhook's base URL");
 	}
 	ui_role(w, ROLE_NORMAL);
 	char *shown = hc_url_shown(a->profile->url);
@@ -273,8 +321,12 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	}
 	ui_role(w, ROLE_NORMAL);
 	y += hh;
-	ui_str(w, y, 2, 20, "Timeout (seconds)");
-	le_draw(w, y, 21, 12, &a->timeout_edit, a->dest_focus == F_TIMEOUT);
+	ui_role(w, a->dest_focus == F_TIMEOUT ? ROLE_BORDER_FOCUS : ROLE_NORMAL);
+	ui_str(w, y, 2, 20, a->dest_focus == F_TIMEOUT ? "> Timeout (s)"
+						       : "Timeout (seconds)");
+	ui_role(w, ROLE_NORMAL);
+	le_draw(w, y, 21, 12, &a->timeout_edit,
+		look(a, &a->timeout_edit, F_TIMEOUT));
 	double t;
 	if (hc_parse_double(a->timeout_edit.text.data ? a->timeout_edit.text.data : "",
 			    0.1, 3600, &t) < 0) {
@@ -291,4 +343,5 @@ const struct screen_ops screen_destination = {
 	.draw = draw,
 	.action = action,
 	.input = input,
+	.avail = avail,
 };

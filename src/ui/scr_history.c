@@ -10,39 +10,20 @@
 enum { A_OPEN = 1, A_FILTER, A_SEARCH, A_RETRY, A_RESUME, A_RELOAD };
 
 static const struct keybind keys[] = {
-	{ '\r', KEY_ENTER, "Enter", "open", "open the selected run", A_OPEN, 1 },
+	{ '\r', KEY_ENTER, "Enter", "open", "open the selected run; on a row, "
+	  "the row in full (every attempt, headers, answer)", A_OPEN, 1 },
 	{ 'f', 0, "f", "filter", "filter rows: all, delivered, failed, invalid, "
 	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer)", A_FILTER, 2 },
 	{ '/', 0, "/", "search", "search rows: a row number or status, or "
 	  "text in the decoded URL, the error or the response", A_SEARCH, 2 },
-	{ 'r', 0, "r", "re-run failed", "start a new run of the failed rows",
-	  A_RETRY, 3 },
+	{ 'r', 0, "r", "re-run failed", "start a new run of the failed rows "
+	  "(asks first, saying how many requests)", A_RETRY, 3 },
 	{ 'R', 0, "R", "resume", "resume an interrupted, stopped or aborted "
-	  "run", A_RESUME, 3 },
+	  "run (asks first)", A_RESUME, 3 },
 	{ CTRL('r'), 0, "^R", NULL, "reload the list", A_RELOAD, 9 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
-void app_history_reload(struct app *a)
-{
-	history_list_free(a->runs, a->nruns);
-	a->runs = NULL;
-	a->nruns = 0;
-	char *err = NULL;
-	char *state = history_state_dir(&err);
-	if (state == NULL) {
-		app_flash(a, ROLE_ERROR, "%s", err);
-		free(err);
-		return;
-	}
-	if (history_list(state, &a->runs, &a->nruns, NULL, &err) < 0) {
-		app_flash(a, ROLE_ERROR, "%s", err);
-		free(err);
-	}
-	free(state);
-	a->runs_lv.n = (int)a->nruns;
-	a->need_redraw = true;
-}
 
 static void refilter(struct app *a)
 {
@@ -123,48 +104,51 @@ static int action(struct app *a, int act)
 	case A_OPEN:
 		if (!a->hist_open)
 			open_run(a);
+		else if (a->nhview > 0 && m)
+			rowview_open(a, m->dir,
+				     a->hrows[a->hview[a->hrows_lv.sel]].row);
 		return H_REDRAW;
 	case A_FILTER:
-		if (!a->hist_open)
-			return H_NONE;
 		a->hfilter = (a->hfilter + 1) % HF_COUNT;
 		refilter(a);
 		return H_REDRAW;
 	case A_SEARCH:
-		if (!a->hist_open)
-			return H_NONE;
 		app_input(a, "Search rows", "A row number or status, or text "
 			  "in the URL (decoded), the error or the response "
 			  "(empty: all):", a->hsearch, 0, on_search);
 		return H_REDRAW;
-	case A_RETRY: {
-		if (m == NULL)
-			return H_NONE;
-		if (m->failed == 0) {
-			app_flash(a, ROLE_MUTED, "run %s has no failed rows", m->id);
-			return H_REDRAW;
-		}
-		struct activation_opts o = { .retry_failed_id = m->id, .rate = -1 };
-		app_start_run(a, &o);
+	case A_RETRY:
+		if (m)
+			app_ask_retry(a, m);
 		return H_REDRAW;
-	}
-	case A_RESUME: {
-		if (m == NULL)
-			return H_NONE;
-		if (strcmp(m->state, "done") == 0 || strcmp(m->state, "running") == 0) {
-			app_flash(a, ROLE_MUTED, "run %s is %s: nothing to resume",
-				  m->id, m->state);
-			return H_REDRAW;
-		}
-		struct activation_opts o = { .resume_id = m->id, .rate = -1 };
-		app_start_run(a, &o);
+	case A_RESUME:
+		if (m)
+			app_ask_resume(a, m);
 		return H_REDRAW;
-	}
 	case A_RELOAD:
 		app_history_reload(a);
 		return H_REDRAW;
 	default:
 		return H_NONE;
+	}
+}
+
+static bool avail(const struct app *a, int act)
+{
+	const struct history_meta *m = a->nruns ? &a->runs[a->runs_lv.sel] : NULL;
+	switch (act) {
+	case A_FILTER:
+	case A_SEARCH:
+		return a->hist_open;
+	case A_OPEN:
+		return a->hist_open ? a->nhview > 0 : a->nruns > 0;
+	case A_RETRY:
+		return m && m->failed > 0 && !a->run_active;
+	case A_RESUME:
+		return m && strcmp(m->state, "done") != 0 &&
+		       strcmp(m->state, "running") != 0 && !a->run_active;
+	default:
+		return true;
 	}
 }
 
@@ -191,37 +175,85 @@ static enum theme_role row_role(const struct history_row *r)
 	return ROLE_S4XX;
 }
 
+/* One run's cells, as the list shows them. */
+struct run_cells {
+	char c[7][64];
+};
+
+static void run_cells(const struct history_meta *m, double now,
+		      struct run_cells *out)
+{
+	/* "12-02 13:52": the run id already holds the whole start time */
+	char t[40];
+	history_format_time(m->started, t, sizeof t);
+	t[16] = '\0';
+	t[10] = ' ';
+	snprintf(out->c[0], 64, "%s", m->id);
+	snprintf(out->c[1], 64, "%s", hc_basename(m->profile_path));
+	snprintf(out->c[2], 64, "%s", t + 5);
+	snprintf(out->c[3], 64, "%s", m->state);
+	snprintf(out->c[4], 64, "%llu/%llu", (unsigned long long)m->delivered,
+		 (unsigned long long)m->valid);
+	snprintf(out->c[5], 64, "%llu", (unsigned long long)m->failed);
+	history_format_duration(history_sending_time(m, now),
+				history_wall_time(m, now), out->c[6], 64);
+}
+
+/* Columns take their width from their content; when the line is too
+ * narrow, the profile's column gives way first, then the run id. */
 static void draw_runs(struct app *a, WINDOW *w, int h, int wd)
 {
+	static const char *const head[7] = { "RUN", "PROFILE", "STARTED",
+					      "STATE", "DELIV/TOTAL", "FAILED",
+					      "TIME (WALL)" };
+	double now = hc_wall_now();
+	int width[7];
+	for (int i = 0; i < 7; i++)
+		width[i] = (int)strlen(head[i]);
+	lv_clamp(&a->runs_lv, h - 2);
+	struct run_cells *cells = xcalloc(a->nruns ? a->nruns : 1,
+					  sizeof *cells);
+	for (size_t k = 0; k < a->nruns; k++) {
+		run_cells(&a->runs[k], now, &cells[k]);
+		for (int i = 0; i < 7; i++) {
+			int l = ui_width(cells[k].c[i], strlen(cells[k].c[i]));
+			if (l > width[i])
+				width[i] = l;
+		}
+	}
+	int total = 1;
+	for (int i = 0; i < 7; i++)
+		total += width[i] + 2;
+	for (int shrink = 1; total > wd - 1 && shrink >= 0; shrink--) {
+		int cut = total - (wd - 1);
+		int room = width[shrink] - (shrink == 1 ? 8 : 12);
+		if (room > 0) {
+			int take = cut < room ? cut : room;
+			width[shrink] -= take;
+			total -= take;
+		}
+	}
 	ui_role(w, ROLE_TITLE);
-	ui_textf(w, 0, 2, wd - 4, "%-24s %-12s %-19s %-11s %11s %6s %8s", "RUN",
-		 "PROFILE", "STARTED (UTC)", "STATE", "DELIV/TOTAL", "FAILED",
-		 "TIME");
+	for (int i = 0, x = 1; i < 7; x += width[i++] + 2)
+		ui_str(w, 0, x, width[i], head[i]);
 	if (a->nruns == 0) {
 		ui_role(w, ROLE_MUTED);
 		ui_str(w, 2, 2, wd - 4, "No runs yet.");
 	}
-	lv_clamp(&a->runs_lv, h - 2);
-	for (int i = 0; i < h - 2 && a->runs_lv.top + i < (int)a->nruns; i++) {
-		int k = a->runs_lv.top + i;
+	for (int r = 0; r < h - 2 && a->runs_lv.top + r < (int)a->nruns; r++) {
+		int k = a->runs_lv.top + r;
 		const struct history_meta *m = &a->runs[k];
-		char t[40], tot[40];
-		history_format_time(m->started, t, sizeof t);
-		t[19] = '\0';
-		t[10] = ' ';
-		snprintf(tot, sizeof tot, "%llu/%llu",
-			 (unsigned long long)m->delivered,
-			 (unsigned long long)m->valid);
-		double dur = m->ended > m->started ? m->ended - m->started : 0;
 		enum theme_role role = strcmp(m->state, "done") != 0 ? ROLE_WARNING
 				       : m->failed		   ? ROLE_S4XX
 								   : ROLE_NORMAL;
 		ui_role(w, k == a->runs_lv.sel ? ROLE_SELECTION : role);
-		mvwhline(w, 1 + i, 1, ' ', wd - 2);
-		ui_textf(w, 1 + i, 2, wd - 4, "%-24s %-12.12s %-19s %-11s %11s "
-			 "%6llu %7.1fs", m->id, hc_basename(m->profile_path), t,
-			 m->state, tot, (unsigned long long)m->failed, dur);
+		mvwhline(w, 1 + r, 0, ' ', wd);
+		for (int i = 0, x = 1; i < 7 && x < wd - 1; x += width[i++] + 2)
+			ui_str(w, 1 + r, x, width[i] < wd - 1 - x ? width[i]
+								 : wd - 1 - x,
+			       cells[k].c[i]);
 	}
+	free(cells);
 	ui_role(w, ROLE_NORMAL);
 }
 
@@ -229,12 +261,14 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 {
 	const struct history_meta *m = &a->runs[a->runs_lv.sel];
 	ui_role(w, ROLE_TITLE);
-	ui_textf(w, 0, 2, wd - 4, "Run %s: %s, %llu delivered, %llu failed, "
-		 "%llu invalid   filter: %s%s%s%s", m->id, m->state,
-		 (unsigned long long)m->delivered, (unsigned long long)m->failed,
-		 (unsigned long long)m->invalid, history_filter_name(a->hfilter),
+	/* what the list shows first: it is what changes as keys are pressed */
+	ui_textf(w, 0, 2, wd - 4, "filter: %s%s%s%s   run %s: %s, %llu "
+		 "delivered, %llu failed, %llu invalid",
+		 history_filter_name(a->hfilter),
 		 a->hsearch[0] ? "   search: \"" : "", a->hsearch,
-		 a->hsearch[0] ? "\"" : "");
+		 a->hsearch[0] ? "\"" : "", m->id, m->state,
+		 (unsigned long long)m->delivered, (unsigned long long)m->failed,
+		 (unsigned long long)m->invalid);
 	ui_role(w, ROLE_MUTED);
 	ui_textf(w, 1, 2, wd - 4, "%-8s %-7s %-10s %-6s %-8s %-9s %s", "ROW",
 		 "LINE", "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "ERROR");
@@ -253,15 +287,19 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 			snprintf(lat, sizeof lat, "%.1fms", r->latency_ms);
 		ui_role(w, k == a->hrows_lv.sel ? ROLE_SELECTION : row_role(r));
 		mvwhline(w, 2 + i, 1, ' ', wd - 2);
-		ui_textf(w, 2 + i, 2, wd - 4, "%-8llu %-7llu %-10s %-6s %-8u %-9s %s",
-			 (unsigned long long)r->row, (unsigned long long)r->line,
+		char line[24] = "-";
+		if (r->line)
+			snprintf(line, sizeof line, "%llu",
+				 (unsigned long long)r->line);
+		ui_textf(w, 2 + i, 2, wd - 4, "%-8llu %-7s %-10s %-6s %-8u %-9s %s",
+			 (unsigned long long)r->row, line,
 			 strcmp(r->outcome, "failed") == 0 ? "FAILED"
 							   : r->outcome,
 			 st, r->attempts, lat, r->error);
 	}
 	ui_role(w, ROLE_NORMAL);
 	int y = h - 7;
-	ui_box(w, y, 0, 7, wd, "Selected row", false);
+	ui_box(w, y, 0, 7, wd, "Selected row (Enter: the row in full)", false);
 	if (a->nhview == 0)
 		return;
 	const struct history_row *r = &a->hrows[a->hview[a->hrows_lv.sel]];
@@ -307,4 +345,5 @@ const struct screen_ops screen_history = {
 	.draw = draw,
 	.action = action,
 	.input = input,
+	.avail = avail,
 };

@@ -1,5 +1,6 @@
-/* Step 3: mappings (segment column -> query key), static parameters, and a
- * live preview of the exact URL for a real row. */
+/* Step 3: mappings (segment column -> query key, the custom attribute
+ * name), static parameters, and a live preview of the exact URL for a
+ * real row. */
 #include "tui.h"
 
 #include <stdlib.h>
@@ -10,12 +11,12 @@ enum { A_NEXT = 1, A_PREV, A_ADD, A_RENAME, A_DEL, A_UP, A_DOWN, A_STATIC,
        A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT };
 
 static const struct keybind keys[] = {
-	{ 'a', 0, "a", "add mapping", "add a mapping: pick a column, name its "
-	  "query key", A_ADD, 1 },
+	{ 'a', 0, "a", "add mapping", "add a mapping: pick a segment column, "
+	  "then name its query key (custom attribute name)", A_ADD, 1 },
 	{ 'r', 0, "r", "rename", "rename the selected query key (or edit the "
 	  "static parameter)", A_RENAME, 4 },
 	{ 'd', 0, "d", "delete", "delete the selected mapping or static "
-	  "parameter", A_DEL, 4 },
+	  "parameter (u undoes it)", A_DEL, 4 },
 	{ 'K', 0, "K/J", "move", "move the selected mapping up or down",
 	  A_UP, 6 },
 	{ 'J', 0, NULL, NULL, NULL, A_DOWN, 9 },
@@ -26,7 +27,8 @@ static const struct keybind keys[] = {
 	{ '\t', 0, "Tab", NULL, "switch between mappings and static "
 	  "parameters", A_NEXT, 7 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
-	{ '\r', KEY_ENTER, "Enter", NULL, "rename the selected key", A_EDIT, 9 },
+	{ '\r', KEY_ENTER, "Enter", NULL, "rename the selected query key (or "
+	  "edit the static parameter)", A_EDIT, 9 },
 	{ 'n', 0, "n", "next step", "go on to activate", A_STEP, 0 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -66,9 +68,10 @@ static void on_column(struct app *a, int ctx, bool ok, const char *text,
 	a->maps_lv.n = (int)l->n;
 	a->maps_lv.sel = (int)l->n - 1;
 	char prompt[256];
-	snprintf(prompt, sizeof prompt, "Query key for column %s:", text);
-	app_input(a, "Custom attribute name", prompt, suggest, (int)l->n - 1,
-		  on_key_name);
+	snprintf(prompt, sizeof prompt, "Query key (custom attribute name) "
+		 "for segment column %s:", text);
+	app_input(a, "Segment column -> query key", prompt, suggest,
+		  (int)l->n - 1, on_key_name);
 	app_changed(a);
 }
 
@@ -140,7 +143,11 @@ static int action(struct app *a, int act)
 		if (l->n == 0)
 			return H_NONE;
 		if (on_maps) {
-			app_input(a, "Custom attribute name", "Query key:",
+			char prompt[256];
+			snprintf(prompt, sizeof prompt, "Query key (custom "
+				 "attribute name) for segment column %s:",
+				 m->items[lv->sel].value);
+			app_input(a, "Segment column -> query key", prompt,
 				  m->items[lv->sel].key, lv->sel, on_key_name);
 		} else {
 			char *cur = xasprintf("%s=%s", s->items[lv->sel].key,
@@ -151,13 +158,21 @@ static int action(struct app *a, int act)
 			free(cur);
 		}
 		return H_REDRAW;
-	case A_DEL:
+	case A_DEL: {
 		if (l->n == 0)
 			return H_NONE;
-		profile_list_remove(l, (size_t)lv->sel, on_maps ? "map" : "param");
+		char what[160];
+		const struct profile_entry *e = &l->items[lv->sel];
+		if (on_maps)
+			snprintf(what, sizeof what, "mapping %s -> %s", e->value,
+				 e->key);
+		else
+			snprintf(what, sizeof what, "static parameter %s", e->key);
+		app_delete_entry(a, l, (size_t)lv->sel, on_maps ? "map" : "param",
+				 what);
 		lv->n = (int)l->n;
-		app_changed(a);
 		return H_REDRAW;
+	}
 	case A_UP:
 	case A_DOWN: {
 		if (!on_maps || m->n < 2)
@@ -192,9 +207,27 @@ static int action(struct app *a, int act)
 static int input(struct app *a, int key)
 {
 	struct listview *lv = a->map_focus == F_MAPS ? &a->maps_lv : &a->statics_lv;
-	if (key == 'J' || key == 'K' || key == 'G' || key == 'g')
-		return H_NONE;
+	a->maps_lv.n = (int)a->profile->mappings.n;
+	a->statics_lv.n = (int)a->profile->statics.n;
 	return lv_key(lv, key, 5) ? H_REDRAW : H_NONE;
+}
+
+static bool avail(const struct app *a, int act)
+{
+	const struct profile_list *l = a->map_focus == F_MAPS
+					       ? &a->profile->mappings
+					       : &a->profile->statics;
+	switch (act) {
+	case A_RENAME:
+	case A_EDIT:
+	case A_DEL:
+		return l->n > 0;
+	case A_UP:
+	case A_DOWN:
+		return a->map_focus == F_MAPS && a->profile->mappings.n > 1;
+	default:
+		return true;
+	}
 }
 
 /* The URL, wrapped, with what came from the row in the success colour. */
@@ -240,8 +273,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	a->statics_lv.n = (int)s->n;
 	int bh = h / 3 + 1;
 	int lw = wd * 3 / 5;
-	ui_box(w, 0, 0, bh, lw, "Mappings: segment column -> query key",
-	       a->map_focus == F_MAPS);
+	ui_box(w, 0, 0, bh, lw, "Segment column -> query key (custom "
+	       "attribute name)", a->map_focus == F_MAPS);
 	lv_clamp(&a->maps_lv, bh - 2);
 	if (m->n == 0) {
 		ui_role(w, ROLE_MUTED);
@@ -359,4 +392,5 @@ const struct screen_ops screen_mappings = {
 	.draw = draw,
 	.action = action,
 	.input = input,
+	.avail = avail,
 };

@@ -9,12 +9,15 @@
 #include <sys/stat.h>
 
 enum { F_PATH, F_GRID, F_COUNT };
-enum { A_NEXT = 1, A_PREV, A_LOAD, A_DELIM, A_STEP, A_SCROLL_L, A_SCROLL_R };
+enum { A_NEXT = 1, A_PREV, A_EDIT, A_DELIM, A_STEP, A_SCROLL_L, A_SCROLL_R };
 
 static const struct keybind keys[] = {
-	{ '\t', 0, "Tab", "complete/field", "complete the path; next field", A_NEXT, 1 },
+	{ '\t', 0, "Tab", "field", "next field (Shift-Tab: previous)", A_NEXT, 1 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
-	{ '\r', KEY_ENTER, "Enter", "load", "load the segment", A_LOAD, 2 },
+	{ '\r', KEY_ENTER, "Enter", "type path", "type the segment's path "
+	  "(Tab completes it, Enter loads it, Esc cancels)", A_EDIT, 2 },
+	{ 'e', 'i', "e/i", NULL, "the same as Enter: start typing the path",
+	  A_EDIT, 9 },
 	{ 'D', 0, "D", "delimiter", "cycle the delimiter: auto , ; tab |", A_DELIM, 3 },
 	{ 'h', KEY_LEFT, "h/l", NULL, "scroll the grid left and right", A_SCROLL_L, 6 },
 	{ 'l', KEY_RIGHT, NULL, NULL, NULL, A_SCROLL_R, 9 },
@@ -176,9 +179,8 @@ static void complete(struct app *a)
 	a->need_redraw = true;
 }
 
-static void load(struct app *a)
+static void load(struct app *a, const char *p)
 {
-	const char *p = a->seg_edit.text.data ? a->seg_edit.text.data : "";
 	if (!p[0])
 		return;
 	for (size_t i = 0; i < a->ncompletions; i++)
@@ -202,22 +204,29 @@ static void load(struct app *a)
 	app_flash(a, ROLE_SUCCESS, "loaded %s", p);
 }
 
+static void commit_path(struct app *a, const char *text)
+{
+	char *p = xstrdup(text);
+	load(a, p);
+	free(p);
+}
+
+static const struct field_ops path_field = {
+	.what = "the segment path", .commit = commit_path, .complete = complete,
+};
+
 static int action(struct app *a, int act)
 {
 	switch (act) {
 	case A_NEXT:
-		if (a->seg_focus == F_PATH && a->seg_edit.text.len > 0 &&
-		    a->sv.path == NULL) {
-			complete(a);
-			return H_REDRAW;
-		}
 		a->seg_focus = (a->seg_focus + 1) % F_COUNT;
 		return H_REDRAW;
 	case A_PREV:
 		a->seg_focus = (a->seg_focus + F_COUNT - 1) % F_COUNT;
 		return H_REDRAW;
-	case A_LOAD:
-		load(a);
+	case A_EDIT:
+		a->seg_focus = F_PATH;
+		field_begin(a, &a->seg_edit, &path_field);
 		return H_REDRAW;
 	case A_DELIM: {
 		static const char cycle[] = { 0, ',', ';', '\t', '|' };
@@ -253,26 +262,13 @@ static int action(struct app *a, int act)
 
 static int input(struct app *a, int key)
 {
-	if (a->seg_focus == F_GRID) {
-		struct listview lv = { .sel = a->sv.vscroll, .n = (int)a->sv.nrows };
-		if (!lv_key(&lv, key, 10))
-			return H_NONE;
-		a->sv.vscroll = lv.sel;
-		return H_REDRAW;
-	}
-	if (key == 27) {
-		a->seg_focus = F_GRID;
-		return H_REDRAW;
-	}
-	if (key == '\t') {
-		if (a->seg_edit.text.len > 0) {
-			complete(a);
-			return H_REDRAW;
-		}
+	if (a->seg_focus != F_GRID)
 		return H_NONE;
-	}
-	int r = le_key(&a->seg_edit, key);
-	return r ? H_REDRAW : H_NONE;
+	struct listview lv = { .sel = a->sv.vscroll, .n = (int)a->sv.nrows };
+	if (!lv_key(&lv, key, 10))
+		return H_NONE;
+	a->sv.vscroll = lv.sel;
+	return H_REDRAW;
 }
 
 static void draw_grid(struct app *a, WINDOW *w, int y, int h, int wd)
@@ -324,9 +320,13 @@ static void draw_grid(struct app *a, WINDOW *w, int y, int h, int wd)
 static void draw(struct app *a, WINDOW *w, int h, int wd)
 {
 	struct seg_view *sv = &a->sv;
-	ui_box(w, 0, 0, 3, wd, "Segment file (CSV; Tab completes)",
-	       a->seg_focus == F_PATH);
-	le_draw(w, 1, 2, wd - 4, &a->seg_edit, a->seg_focus == F_PATH);
+	bool typing = a->edit.le == &a->seg_edit;
+	ui_box(w, 0, 0, 3, wd, typing ? "Segment file: typing (Tab completes, "
+	       "Enter loads, Esc cancels)" : a->seg_focus == F_PATH
+	       ? "Segment file (CSV; Enter types the path)"
+	       : "Segment file (CSV)", a->seg_focus == F_PATH);
+	le_draw(w, 1, 2, wd - 4, &a->seg_edit, typing ? LE_TYPING
+		: a->seg_focus == F_PATH ? LE_FOCUSED : LE_PLAIN);
 	int y = 3;
 	if (a->ncompletions > 0) {
 		ui_role(w, ROLE_MUTED);
@@ -342,8 +342,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	}
 	if (sv->path == NULL) {
 		ui_role(w, ROLE_MUTED);
-		ui_str(w, y + 1, 2, wd - 4, "Type the path of a CSV file whose "
-			"first line names the columns, then Enter.");
+		ui_str(w, y + 1, 2, wd - 4, "Enter, type the path of a CSV file "
+			"whose first line names the columns, then Enter.");
 		ui_role(w, ROLE_NORMAL);
 		return;
 	}

@@ -4,6 +4,18 @@
  * dispatch, the status-bar hints and the help overlay. One thread, one
  * loop (tui.c): curl_multi_poll with stdin and the signal pipe as extra
  * fds, dirty flags, and at most 10 redraws a second.
+ *
+ * Two modes. Moving: keys are commands and never reach a field. Typing: a
+ * field entered with Enter (or e, i), or a dialog that asks for text, gets
+ * every printable key; Enter or Tab commits, Esc restores what was there.
+ * The screen always says which: a typing field is drawn in its own colour
+ * with the terminal's cursor in it, and the status bar lists only the keys
+ * that work there.
+ *
+ * Files: tui.c (the loop and key dispatch), app.c (profiles, themes, the
+ * mode and undo), chrome.c (title, status bar, help, too-small),
+ * dialog.c, runctl.c (starting and asking about runs), rowview.c (a row
+ * in full), graphs.c (sparklines, histogram), widgets.c, scr_*.c.
  */
 #ifndef HOOKCAST_TUI_H
 #define HOOKCAST_TUI_H
@@ -48,6 +60,7 @@ struct lineedit {
 	 * of the text, the same length, with '*' over the secret; NULL when
 	 * nothing is to be hidden. */
 	char *(*mask)(const char *text, size_t len);
+	int cur_y, cur_x;   /* screen position of the cursor when typing */
 };
 
 /* Masks for line editors: a URL's user:password and secret parameters; a
@@ -62,14 +75,20 @@ void le_set(struct lineedit *le, const char *text);
 /* Returns 1 when the key edited the text, 2 when it only moved, 0 when it
  * is not an editing key. */
 int le_key(struct lineedit *le, int key);
+/* How a field looks: plain, focused (moving: the box says so, no
+ * cursor), or being typed in (its own colour and a cursor). */
+enum le_look { LE_PLAIN, LE_FOCUSED, LE_TYPING };
 void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
-	     bool focused);
+	     enum le_look look);
+/* Where le_draw put the cursor of a typing field, on the screen. */
+void le_cursor(const struct lineedit *le, int *y, int *x);
 
 struct listview {
 	int sel, top, n;
 };
 
-/* Move on arrows, vi keys, PgUp/PgDn, Home/End. Returns true if handled. */
+/* Move on arrows, j/k, PgUp/PgDn (^B/^F), Home/End and g/G: the list keys
+ * of every list. Returns true if handled. */
 bool lv_key(struct listview *lv, int key, int page);
 void lv_clamp(struct listview *lv, int height);
 
@@ -85,6 +104,13 @@ int ui_textf(WINDOW *w, int y, int x, int maxw, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* Display width of UTF-8 text, as ui_text would draw it. */
 int ui_width(const char *s, size_t n);
+/* Split text into lines of at most width columns, breaking at spaces
+ * where it can, and at '\n'. Returns the number of lines (up to max);
+ * starts/lens get them. */
+int ui_wrap(const char *t, int width, const char **starts, size_t *lens,
+	    int max);
+/* Is the locale UTF-8 (can we draw block characters)? */
+bool ui_utf8(void);
 
 /* ---- theme (theme_ui.c) ---- */
 
@@ -113,8 +139,26 @@ struct screen_ops {
 	void (*enter)(struct app *a);
 	void (*draw)(struct app *a, WINDOW *w, int h, int wd);
 	int (*action)(struct app *a, int action);
-	/* Keys for a focused text field, first; H_NONE to fall through. */
+	/* Moving keys for the focused part (lists), first; H_NONE to fall
+	 * through to the key table. Never sees a typing key. */
 	int (*input)(struct app *a, int key);
+	/* NULL, or whether an action works right now: what does not is
+	 * neither hinted nor run, so that every hint on screen is true. */
+	bool (*avail)(const struct app *a, int action);
+};
+
+/* A text field on a screen, edited in typing mode. */
+struct field_ops {
+	const char *what; /* "the webhook URL", for the status bar */
+	/* Called with the text after each edit (live validation and
+	 * preview), and with the old text again on Esc; NULL: none. */
+	void (*apply)(struct app *a, const char *text);
+	/* NULL when the text may be committed, else why not. */
+	const char *(*check)(struct app *a, const char *text);
+	/* On Enter or Tab; NULL: apply did it all. */
+	void (*commit)(struct app *a, const char *text);
+	/* Tab completes instead of committing (the segment path). */
+	void (*complete)(struct app *a);
 };
 
 enum screen_id {
@@ -159,22 +203,75 @@ struct seg_view {
 	int hscroll, vscroll;
 };
 
-enum dialog_kind { DLG_NONE, DLG_CONFIRM, DLG_INPUT, DLG_PICKER, DLG_INFO };
+enum dialog_kind { DLG_NONE, DLG_CHOICE, DLG_INPUT, DLG_PICKER, DLG_INFO };
+
+#define DLG_CHOICES_MAX 3
+
+/* One button of a choice dialog. result 0 is the safe one (cancel). */
+struct dlg_choice {
+	const char *label; /* "Send 29 requests" */
+	int key;           /* its letter: 'y', 's'... */
+	int result;
+};
+
+typedef void (*dlg_done_fn)(struct app *a, int ctx, bool ok,
+			    const char *text, int index);
 
 struct dialog {
 	enum dialog_kind kind;
 	char title[96];
-	char text[512];
+	char text[640];
 	struct lineedit edit;
 	char **items;
 	size_t nitems;
 	struct listview lv;
+	struct dlg_choice choices[DLG_CHOICES_MAX];
+	char labels[DLG_CHOICES_MAX][64];
+	int nchoices, choice; /* the highlighted one */
+	bool quit;            /* a quit question: answered even when the
+			       * terminal is too small to show the rest */
 	int ctx;
-	/* ok: Enter or y; text: the input; index: the picked item */
-	void (*done)(struct app *a, int ctx, bool ok, const char *text,
-		     int index);
+	/* ok: a choice with a nonzero result, Enter on an input or a pick;
+	 * text: the input or the item; index: the choice's result or the
+	 * item's index */
+	dlg_done_fn done;
+	/* pickers: called as the selection moves (live preview) */
+	void (*moved)(struct app *a, int ctx, int index);
 };
 
+struct undo {
+	struct profile_list *list; /* NULL: nothing to undo */
+	const char *prefix;        /* "header", "map", "param" */
+	size_t index;
+	struct profile_entry entry; /* owned */
+	enum screen_id screen;
+	char what[96];
+};
+
+struct field_edit {
+	struct lineedit *le; /* NULL: moving */
+	const struct field_ops *ops;
+	char *before;
+	bool dirty_before;
+};
+
+/* A row in full: every attempt, headers, response (rowview.c). */
+struct rowview {
+	bool open;
+	char title[128];
+	char **lines; /* unwrapped; wrapped as drawn */
+	size_t nlines;
+	int top;
+	char *url;    /* what y copies */
+};
+
+/* Samples of a run, one a second, for the sparklines (graphs.c). */
+struct run_samples {
+	double *sent, *errors; /* attempts and failed attempts per second */
+	size_t n, cap;
+	uint64_t last_attempts, last_errors;
+	double last_t;
+};
 
 struct app {
 	struct profile *profile; /* being edited; never NULL */
@@ -188,10 +285,16 @@ struct app {
 	bool quit;
 	bool need_redraw;
 	bool show_help;
+	int help_top;
 	char flash[256];
 	enum theme_role flash_role;
 	double flash_until;
 	struct dialog dlg;
+	struct field_edit edit;
+	struct undo undo;
+	struct rowview rv;
+	bool too_small;
+	char theme_before[65]; /* the theme when T opened, for Esc */
 
 	/* compiled from the profile; stale after every edit */
 	struct request_plan *plan;
@@ -221,14 +324,21 @@ struct app {
 	struct lineedit conc_edit, rate_edit, attempts_edit;
 	struct probe *probe;
 	char probe_url[REQUEST_URL_MAX + 1];
+	char probe_key[REQUEST_TEST_KEY_MAX];
+	char probe_row_key[65];
+	uint64_t probe_row;
+	bool probe_told; /* the answer was announced */
 
 	/* the run */
 	struct activation *run;
 	bool run_active;
 	int run_status;
 	char run_id[80];
+	char ask_run_id[80]; /* the run a re-run or resume question is about */
+	bool ask_retry;
 	struct listview tail_lv;
 	int sigcount;
+	struct run_samples samples;
 
 	/* history */
 	struct history_meta *runs;
@@ -247,21 +357,94 @@ struct app {
 };
 
 /* tui.c */
+void tui_draw_now(struct app *a); /* draw at once (during a long check) */
+
+/* app.c */
 void app_flash(struct app *a, enum theme_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void app_go(struct app *a, enum screen_id s);
 void app_changed(struct app *a); /* the profile was edited */
 void app_plan(struct app *a);    /* rebuild the plan if stale */
-void app_confirm(struct app *a, const char *title, const char *text, int ctx,
-		 void (*done)(struct app *, int, bool, const char *, int));
-void app_input(struct app *a, const char *title, const char *prompt,
-	       const char *initial, int ctx,
-	       void (*done)(struct app *, int, bool, const char *, int));
-void app_pick(struct app *a, const char *title, char **items, size_t n,
-	      int ctx, void (*done)(struct app *, int, bool, const char *, int));
-void app_start_run(struct app *a, const struct activation_opts *o);
-void app_history_reload(struct app *a);
 double app_now(void);
+char *app_profiles_dir(void);
+int app_open_profile(struct app *a, const char *path, bool announce);
+void app_load_editors(struct app *a);
+void app_save(struct app *a, bool as, bool then_quit);
+void app_ask_open(struct app *a);
+void app_offer_profiles(struct app *a, bool at_start);
+void app_apply_theme(struct app *a, const char *name);
+void app_pick_theme(struct app *a);
+void app_ask_quit(struct app *a);
+/* Typing mode: enter a field, and the keys while in it. */
+void field_begin(struct app *a, struct lineedit *le,
+		 const struct field_ops *ops);
+/* FIELD_TAB: committed with Tab (the screen then moves on). */
+enum { FIELD_KEPT = 1, FIELD_DONE, FIELD_TAB };
+int field_key(struct app *a, int key);
+bool app_typing(const struct app *a); /* a field, or an input dialog */
+/* Delete entry i of a list, keeping it for u (one rule for every list). */
+void app_delete_entry(struct app *a, struct profile_list *l, size_t i,
+		      const char *prefix, const char *what);
+bool app_undo(struct app *a);
+void app_free_undo(struct app *a);
+
+/* dialog.c */
+/* A yes/no question that starts on the safe answer: y or Enter on "yes"
+ * runs done with ok; n, Esc or Enter on "Cancel" with !ok. */
+void app_confirm(struct app *a, const char *title, const char *text,
+		 const char *yes_label, int ctx, dlg_done_fn done);
+/* Up to three choices; initial is highlighted (make it the safe one). */
+void app_choose(struct app *a, const char *title, const char *text,
+		const struct dlg_choice *choices, int n, int initial, int ctx,
+		dlg_done_fn done);
+void app_info(struct app *a, const char *title, const char *text);
+void app_input(struct app *a, const char *title, const char *prompt,
+	       const char *initial, int ctx, dlg_done_fn done);
+void app_pick(struct app *a, const char *title, char **items, size_t n,
+	      int ctx, dlg_done_fn done);
+void dialog_key(struct app *a, int key);
+void dialog_draw(struct app *a);
+void dialog_reset(struct dialog *d);
+/* The status bar's text for the open dialog. */
+void dialog_hints(const struct app *a, struct hc_buf *out);
+
+/* chrome.c */
+void chrome_draw(struct app *a, const struct screen_ops *const *screens);
+int app_run_pct(const struct activation_stats *s); /* badge and bar */
+extern const struct keybind global_keys[];
+enum {
+	G_HELP = 1000, G_REDRAW, G_HISTORY, G_SAVE, G_SAVE_AS, G_OPEN, G_BACK,
+	G_THEME, G_UNDO, G_STEP1, G_STEP6 = G_STEP1 + 5,
+};
+bool chrome_too_small(void);
+
+/* runctl.c */
+void app_start_run(struct app *a, const struct activation_opts *o);
+void app_finish_run(struct app *a);
+void app_history_reload(struct app *a);
+/* Ask before sending: re-run the failed rows of a run, or resume it. */
+void app_ask_retry(struct app *a, const struct history_meta *m);
+void app_ask_resume(struct app *a, const struct history_meta *m);
+/* The finished run on the Progress screen, as history knows it; false
+ * when there is none. Caller frees m with history_meta_free. */
+bool app_last_run_meta(struct app *a, struct history_meta *m);
+void app_sample_run(struct app *a);
+
+/* rowview.c */
+void rowview_open(struct app *a, const char *run_dir, uint64_t row);
+void rowview_close(struct app *a);
+int rowview_key(struct app *a, int key);
+void rowview_draw(struct app *a);
+
+/* graphs.c */
+void graph_spark(WINDOW *w, int y, int x, int width, const double *v,
+		 size_t n, double *peak);
+void graph_hist(WINDOW *w, int y, int x, int h, int width,
+		const uint64_t *counts, int nb, const char *const *labels);
+
+/* screen helpers */
+void destination_type_url(struct app *a); /* start typing the URL */
+void activate_probe_done(struct app *a);  /* the test request's answer */
 
 /* segment screen helpers shared with mappings and activate */
 void seg_load(struct app *a, const char *path);

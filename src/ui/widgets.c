@@ -108,6 +108,61 @@ int ui_textf(WINDOW *w, int y, int x, int maxw, const char *fmt, ...)
 	return ui_text(w, y, x, maxw, buf, len);
 }
 
+bool ui_utf8(void)
+{
+	return MB_CUR_MAX > 1;
+}
+
+int ui_wrap(const char *t, int width, const char **starts, size_t *lens,
+	    int max)
+{
+	int n = 0;
+	if (width < 1)
+		width = 1;
+	while (*t && n < max) {
+		const char *nl = strchr(t, '\n');
+		size_t len = nl ? (size_t)(nl - t) : strlen(t);
+		if (len == 0) {
+			starts[n] = t;
+			lens[n++] = 0;
+		}
+		/* One pass per line: the widest prefix that fits, cut at its
+		 * last space when there is one. */
+		while (len > 0 && n < max) {
+			size_t i = 0, space = 0;
+			int cols = 0;
+			while (i < len) {
+				size_t k;
+				int cw;
+				next_char(t + i, len - i, &k, &cw);
+				if (cols + cw > width)
+					break;
+				cols += cw;
+				i += k;
+				if (i < len && t[i] == ' ')
+					space = i;
+			}
+			size_t cut = i;
+			if (i < len && space > 0)
+				cut = space;
+			if (cut == 0) /* one character wider than the line */
+				next_char(t, len, &cut, &cols);
+			starts[n] = t;
+			lens[n++] = cut;
+			t += cut;
+			len -= cut;
+			while (len > 0 && *t == ' ') {
+				t++;
+				len--;
+			}
+		}
+		if (nl == NULL)
+			break;
+		t = nl + 1;
+	}
+	return n;
+}
+
 /* ---- line editor ---- */
 
 void le_init(struct lineedit *le, const char *text)
@@ -242,7 +297,7 @@ int le_key(struct lineedit *le, int key)
 }
 
 void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
-	     bool focused)
+	     enum le_look look)
 {
 	if (width < 2)
 		return;
@@ -253,9 +308,11 @@ void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
 	if (masked)
 		t = masked;
 	int cur_col = ui_width(t, le->cursor < len ? le->cursor : len);
+	if (look != LE_TYPING)
+		le->scroll = 0; /* moving: show the start of the text */
 	if (cur_col < le->scroll)
 		le->scroll = cur_col;
-	if (cur_col >= le->scroll + width - 1)
+	if (look == LE_TYPING && cur_col >= le->scroll + width - 1)
 		le->scroll = cur_col - width + 2;
 	/* Draw from the first character at or after the scroll column. */
 	size_t i = 0;
@@ -264,16 +321,35 @@ void le_draw(WINDOW *w, int y, int x, int width, struct lineedit *le,
 		col += ui_width(t + i, next_pos(le, i) - i);
 		i = next_pos(le, i);
 	}
+	attr_t keep;
+	short pair;
+	wattr_get(w, &keep, &pair, NULL);
+	if (look == LE_TYPING)
+		ui_role(w, ROLE_SELECTION); /* the field's own look */
 	wmove(w, y, x);
 	for (int k = 0; k < width; k++)
 		waddch(w, ' ');
 	ui_text(w, y, x, width, t + i, len - i);
-	if (focused) {
+	if (look == LE_TYPING) {
 		int cx = x + cur_col - le->scroll;
-		if (cx >= x && cx < x + width)
-			mvwchgat(w, y, cx, 1, A_REVERSE, 0, NULL);
+		if (cx >= x && cx < x + width) {
+			/* the real cursor goes here; drawn reversed too, for a
+			 * terminal that hides it */
+			mvwchgat(w, y, cx, 1, A_REVERSE | A_BOLD, 0, NULL);
+			int by, bx;
+			getbegyx(w, by, bx);
+			le->cur_y = by + y;
+			le->cur_x = bx + cx;
+		}
 	}
+	wattr_set(w, keep, pair, NULL);
 	free(masked);
+}
+
+void le_cursor(const struct lineedit *le, int *y, int *x)
+{
+	*y = le->cur_y;
+	*x = le->cur_x;
 }
 
 /* ---- list cursor ---- */

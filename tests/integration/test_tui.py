@@ -22,14 +22,18 @@ def test_end_to_end_from_nothing():
         s = t.wait("Webhook URL")
         check("e2e: hookcast with no profile opens on an empty destination",
               s is not None and "(new profile)" in s, s)
+        check("e2e: ... typing the URL, and the screen says so",
+              s is not None and "Webhook URL: typing" in s and
+              "TYPING the webhook URL" in s, s)
         t.type(sink.url + "/webhook?foo=bar")
         s = t.wait("ok: a valid http(s) URL")
         check("e2e: the URL is validated live", s is not None, t.screen())
-        t.keys("Tab", "Down", "Up")  # to the method list: PUT, then POST
+        t.keys("Tab")  # accepts the URL and moves on to the method list
+        t.keys("Down", "Up")  # PUT, then POST
         s = t.screen()
         check("e2e: POST is chosen and marked recommended",
               "(*) POST      (recommended)" in s, s)
-        t.keys("n")
+        t.keys("n", "Enter")  # the segment step; Enter types the path
         t.type("contacts.csv")
         t.keys("Enter")
         s = t.wait("6 (0 invalid)")
@@ -38,10 +42,10 @@ def test_end_to_end_from_nothing():
         t.keys("n", "a")
         s = t.wait("Segment column")
         t.keys("Down", "Enter")  # contacts.email
-        s = t.wait("Query key for column contacts.email")
+        s = t.wait("for segment column contacts.email")
         t.keys("Enter")  # the suggested key: email
         t.keys("a", "Enter")  # contacts.id
-        t.wait("Query key for column contacts.id")
+        t.wait("for segment column contacts.id")
         t.keys("C-u")
         t.type("user_id")
         t.keys("Enter")
@@ -88,9 +92,10 @@ def test_end_to_end_from_nothing():
                   for e, i in rows + [rows[0]])  # the test request is row 1
     check("e2e: the sink received exactly the test request and one request "
           "per row", got == want, f"{got}")
-    keys = [r["key"] for r in reqs if dict(r["query"])["user_id"] == "123"]
-    check("e2e: the test request used the row's idempotency key",
-          len(keys) == 2 and keys[0] == keys[1], keys)
+    keys = sorted(r["key"] for r in reqs if dict(r["query"])["user_id"] == "123")
+    check("e2e: the test request has its own key, derived from the row's, so "
+          "a receiver that honours keys still takes the real row 1",
+          len(keys) == 2 and keys[1] == "test-" + keys[0], keys)
     saved = open(w.path("saved.ini")).read() if os.path.exists(w.path("saved.ini")) else ""
     check("e2e: the saved profile holds what was typed",
           f'url = "{sink.url}/webhook?foo=bar"' in saved and
@@ -170,8 +175,14 @@ def test_help_overlay_and_no_color():
               repr(plain[:400]))
         t.keys("?")
         s = t.wait("Keys: Destination")
-        check("? shows the help overlay from the key table",
-              s is not None and "add a header" in s and "go to a step" in s, s)
+        check("? shows the help overlay: the two modes, then the keys from "
+              "the key table", s is not None and "Two modes" in s and
+              "Moving (the usual)" in s and "Typing (the field is" in s and
+              "add a header" in s, s)
+        t.keys(*(["j"] * 30))
+        s = t.screen()
+        check("... it scrolls with j to the rest, wrapped, not cut",
+              "go to a step" in s and "~" not in s, s)
         t.keys("Escape")
         s = t.screen()
         check("any key closes the help", "Keys: Destination" not in s, s)
