@@ -393,6 +393,13 @@ static int pump(struct segment *seg)
 			seg->lf_may_follow = false;
 			if (*p == '\n') {
 				feed(seg, 1); /* the LF of a CRLF: no new line */
+				if (seg->failed) {
+					/* an error in a line's break: that
+					 * line is not read, as when the CRLF
+					 * comes in one piece */
+					seg->line--;
+					return -1;
+				}
 				seg->start++;
 				continue;
 			}

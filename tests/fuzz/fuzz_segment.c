@@ -104,9 +104,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct segment_opts d = { .delimiter = delim, .field_max = FIELD_MAX };
 	transcript(path, &d, &ref);
 	if (small.len != ref.len || memcmp(small.data, ref.data, ref.len)) {
+		/* fields may hold NUL bytes: write the whole transcripts */
 		fprintf(stderr, "buffer %zu, reads of %zu differ from the "
-			"default:\n--- small\n%s\n--- default\n%s\n",
-			buf_size, read_max, small.data, ref.data);
+			"default:\n--- small\n", buf_size, read_max);
+		fwrite(small.data, 1, small.len, stderr);
+		fprintf(stderr, "\n--- default\n");
+		fwrite(ref.data, 1, ref.len, stderr);
+		fprintf(stderr, "\n");
 		abort();
 	}
 	hc_buf_free(&small);

@@ -799,6 +799,8 @@ static void test_small_buffers_agree(void **state)
 		IN("a,b\n1,2\"x\n"),
 		IN("\n\r\na|b|\"c,d\"\n1|2|3\n4|5\n"),
 		IN("a,b\n1,\"a\0\r\nb\"\n2,c\n"),
+		/* the LF of a CRLF takes a quoted field past the cap */
+		IN("a\n\"012345678\r\nX\"\n"),
 #undef IN
 	};
 	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
@@ -846,6 +848,8 @@ static void test_small_buffers_agree(void **state)
 					assert_int_equal(got.fatal_offset,
 							 want.fatal_offset);
 				}
+				assert_int_equal(segment_lines_read(seg),
+						 segment_lines_read(ref));
 				collect_free(&got);
 				segment_free(seg);
 			}
