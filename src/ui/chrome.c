@@ -263,12 +263,9 @@ static void draw_help(struct app *a, const struct screen_ops *s)
 		a->help_top = n - rows;
 	if (a->help_top < 0)
 		a->help_top = 0;
-	ui_role(stdscr, ROLE_NORMAL);
-	for (int i = 0; i < H; i++)
-		mvwhline(stdscr, y + i, x, ' ', W);
 	char title[64];
 	snprintf(title, sizeof title, "Keys: %s", s->name);
-	ui_box(stdscr, y, x, H, W, title, true);
+	ui_panel(y, x, H, W, title);
 	for (int i = 0; i < rows && a->help_top + i < n; i++) {
 		int k = a->help_top + i;
 		int r = y + 1 + i;

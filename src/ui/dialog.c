@@ -226,10 +226,7 @@ void dialog_draw(struct app *a)
 	if (H > LINES - 2)
 		H = LINES - 2;
 	int y = (LINES - H) / 2, x = (COLS - W) / 2;
-	ui_role(stdscr, ROLE_NORMAL);
-	for (int i = 0; i < H; i++)
-		mvwhline(stdscr, y + i, x, ' ', W);
-	ui_box(stdscr, y, x, H, W, d->title, true);
+	ui_panel(y, x, H, W, d->title);
 	int row = y + 1;
 	for (int i = 0; i < nlines && row < y + H - 3; i++)
 		ui_text(stdscr, row++, x + 2, W - 4, starts[i], lens[i]);

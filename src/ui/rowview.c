@@ -278,10 +278,7 @@ void rowview_draw(struct app *a)
 		rv->top = n - rows;
 	if (rv->top < 0)
 		rv->top = 0;
-	ui_role(stdscr, ROLE_NORMAL);
-	for (int i = 0; i < H; i++)
-		mvwhline(stdscr, y + i, x, ' ', W);
-	ui_box(stdscr, y, x, H, W, rv->title, true);
+	ui_panel(y, x, H, W, rv->title);
 	for (int i = 0; i < rows && rv->top + i < n; i++) {
 		int k = rv->top + i;
 		ui_role(stdscr, heads[k] ? ROLE_TITLE : ROLE_NORMAL);

@@ -70,3 +70,11 @@ void ui_box(WINDOW *w, int y, int x, int h, int wd, const char *title,
 	}
 	ui_role(w, ROLE_NORMAL);
 }
+
+void ui_panel(int y, int x, int h, int wd, const char *title)
+{
+	ui_role(stdscr, ROLE_NORMAL);
+	for (int i = 0; i < h; i++)
+		mvwhline(stdscr, y + i, x, ' ', wd);
+	ui_box(stdscr, y, x, h, wd, title, true);
+}

@@ -119,6 +119,8 @@ attr_t ui_attr(enum theme_role r);
 void ui_role(WINDOW *w, enum theme_role r);     /* wattrset */
 void ui_box(WINDOW *w, int y, int x, int h, int wd, const char *title,
 	    bool focus);
+/* An overlay on stdscr: the area cleared, then a focused box. */
+void ui_panel(int y, int x, int h, int wd, const char *title);
 
 /* ---- the application ---- */
 

@@ -10,16 +10,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import HOOKCAST, Sink, Work, check, finals, tiny_tmpfs, run_tests  # noqa: E402
-
-
-def wait_requests(sink, n, limit=30):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if len(sink.requests()) >= n:
-            return True
-        time.sleep(0.05)
-    return False
+from hc import HOOKCAST, Sink, Work, check, finals, tiny_tmpfs, run_tests, \
+    wait_requests  # noqa: E402
 
 
 def wait_connections(sink, n, limit=30):

@@ -273,5 +273,15 @@ class Sink:
         return err
 
 
+def wait_requests(sink, n, limit=30):
+    """Wait until the sink has logged n requests; False after limit s."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if len(sink.requests()) >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def run_id_of(stdout_json):
     return json.loads(stdout_json)["run_id"]

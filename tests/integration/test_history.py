@@ -8,16 +8,7 @@ import json
 import signal
 import time
 
-from hc import Sink, Work, check, run_tests
-
-
-def wait_requests(sink, n, limit=30):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if len(sink.requests()) >= n:
-            return True
-        time.sleep(0.05)
-    return False
+from hc import Sink, Work, check, run_tests, wait_requests
 
 
 def stopped_run(w, sink, n, stop_after):
