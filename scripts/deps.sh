@@ -14,6 +14,8 @@ NEEDS="
 /usr/include/microhttpd.h:libmicrohttpd-dev
 /usr/include/ncursesw/curses.h:libncurses-dev
 /usr/include/openssl/evp.h:libssl-dev
+/usr/include/sqlite3.h:libsqlite3-dev
+sqlite3:sqlite3
 pkg-config:pkg-config
 python3:python3
 tmux:tmux

@@ -18,6 +18,8 @@ void hc_sha256_copy(struct hc_sha256 *dst, const struct hc_sha256 *src);
 void hc_sha256_final_hex(struct hc_sha256 *h, char out[65]);
 void hc_sha256_free(struct hc_sha256 *h);
 void hc_sha256_hex(const void *p, size_t n, char out[65]);
+/* The 32-byte digest of p[0..n), in one call (no allocation). */
+void hc_sha256_raw(const void *p, size_t n, unsigned char out[32]);
 /* Standard base64 of p[0..n), NUL-terminated. Caller frees. */
 char *hc_base64(const void *p, size_t n);
 

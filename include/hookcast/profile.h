@@ -26,6 +26,11 @@
 
 enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
 
+/* [sync] mode: every row each run (all), only what changed since the last
+ * delivery (changes), and also the records that left the segment
+ * (mirror). */
+enum profile_sync { PROFILE_SYNC_ALL, PROFILE_SYNC_CHANGES, PROFILE_SYNC_MIRROR };
+
 /* One numbered entry: header1, param2, map3... */
 struct profile_entry {
 	char *name;  /* the INI key, such as "header1" */
@@ -67,6 +72,14 @@ struct profile {
 				   * failed; 0: never */
 
 	char *theme;
+
+	/* [sync] */
+	enum profile_sync sync_mode;
+	struct profile_list sync_keys; /* key or key1, key2...: value = the
+					* column; key = "" */
+	char *added_method, *changed_method, *removed_method; /* NULL: the
+							       * default */
+	char *event_param; /* NULL: none */
 
 	/* Lines of the scalar keys, for messages: "url", "concurrency"... */
 	struct profile_list lines;
@@ -120,6 +133,14 @@ void profile_list_renumber(struct profile_list *l, const char *prefix);
 
 /* Is this method one hookcast sends? Case-sensitive, upper case. */
 bool profile_method_ok(const char *method);
+
+/* "all", "changes", "mirror"; and back (-1: unknown). */
+const char *profile_sync_name(enum profile_sync m);
+int profile_sync_parse(const char *name);
+/* The method each event is sent with: [sync] added_method and
+ * changed_method default to [destination] method, removed_method to
+ * DELETE. */
+const char *profile_event_method(const struct profile *p, int event);
 
 /* Does this header carry a literal secret (an Authorization, *token*,
  * *key* or *secret* header whose value has no ${NAME})? */

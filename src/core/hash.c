@@ -1,6 +1,7 @@
 #include "hookcast/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -61,6 +62,12 @@ void hc_sha256_hex(const void *p, size_t n, char out[65])
 	hc_sha256_init(&h);
 	hc_sha256_update(&h, p, n);
 	hc_sha256_final_hex(&h, out);
+}
+
+void hc_sha256_raw(const void *p, size_t n, unsigned char out[32])
+{
+	if (SHA256(p, n, out) == NULL)
+		die();
 }
 
 char *hc_base64(const void *p, size_t n)

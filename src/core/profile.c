@@ -41,6 +41,13 @@ static const struct {
 	{ "delivery", "breaker_consecutive", false },
 	{ "delivery", "breaker_initial", false },
 	{ "ui", "theme", false },
+	{ "sync", "mode", false },
+	{ "sync", "key", false },
+	{ "sync", "key", true },
+	{ "sync", "added_method", false },
+	{ "sync", "changed_method", false },
+	{ "sync", "removed_method", false },
+	{ "sync", "event_param", false },
 };
 #define SCHEMA_N (sizeof schema / sizeof schema[0])
 
@@ -118,6 +125,11 @@ void profile_free(struct profile *p)
 	profile_list_clear(&p->mappings);
 	free(p->idempotency_header);
 	free(p->theme);
+	profile_list_clear(&p->sync_keys);
+	free(p->added_method);
+	free(p->changed_method);
+	free(p->removed_method);
+	free(p->event_param);
 	profile_list_clear(&p->lines);
 	free(p);
 }
@@ -144,6 +156,12 @@ struct profile *profile_clone(const struct profile *p)
 	c->segment_file = dup_or_null(p->segment_file);
 	c->idempotency_header = xstrdup(p->idempotency_header);
 	c->theme = xstrdup(p->theme);
+	c->added_method = dup_or_null(p->added_method);
+	c->changed_method = dup_or_null(p->changed_method);
+	c->removed_method = dup_or_null(p->removed_method);
+	c->event_param = dup_or_null(p->event_param);
+	memset(&c->sync_keys, 0, sizeof c->sync_keys);
+	list_copy(&c->sync_keys, &p->sync_keys);
 	memset(&c->headers, 0, sizeof c->headers);
 	memset(&c->statics, 0, sizeof c->statics);
 	memset(&c->mappings, 0, sizeof c->mappings);
@@ -328,7 +346,7 @@ static void scan_line(struct scan *s, unsigned line, char *text)
 		if (strchr(name, ':') != NULL) {
 			scan_error(s, line, "a section name cannot hold ':' "
 				   "(sections are destination, segment, "
-				   "static, mappings, delivery and ui)");
+				   "static, mappings, delivery, ui and sync)");
 			s->in_section = false;
 			return;
 		}
@@ -341,7 +359,7 @@ static void scan_line(struct scan *s, unsigned line, char *text)
 			char *q = quoted(name);
 			scan_error(s, line, "unknown section %s; sections "
 				   "are destination, segment, static, "
-				   "mappings, delivery and ui", q);
+				   "mappings, delivery, ui and sync", q);
 			free(q);
 			s->in_section = false;
 			return;
@@ -562,6 +580,54 @@ static void read_numbered(struct loader *l, const char *section,
 		qsort(out->items, out->n, sizeof *out->items, cmp_entry_num);
 }
 
+static char *upper(const char *v)
+{
+	char *m = xstrdup(v);
+	for (char *c = m; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return m;
+}
+
+static void read_sync(struct loader *l)
+{
+	struct profile *p = l->p;
+	const char *v;
+	if ((v = get(l, "sync", "mode")) != NULL) {
+		int m = profile_sync_parse(v);
+		if (m < 0) {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "sync", "mode",
+				  "%s is not all, changes or mirror", q);
+			free(q);
+		} else {
+			p->sync_mode = (enum profile_sync)m;
+		}
+	}
+	if ((v = get(l, "sync", "key")) != NULL)
+		profile_list_add(&p->sync_keys, "key", 0, "", v);
+	struct profile_list numbered = { 0 };
+	read_numbered(l, "sync", "key", &numbered, false);
+	for (size_t i = 0; i < numbered.n; i++) {
+		if (numbered.items[i].name[3] == '\0')
+			continue; /* the bare "key" came in above */
+		profile_list_add(&p->sync_keys, numbered.items[i].name,
+				 numbered.items[i].line, "",
+				 numbered.items[i].key);
+	}
+	profile_list_clear(&numbered);
+	static const char *const mk[3] = { "added_method", "changed_method",
+					   "removed_method" };
+	char **dst[3] = { &p->added_method, &p->changed_method,
+			  &p->removed_method };
+	for (int i = 0; i < 3; i++)
+		if ((v = get(l, "sync", mk[i])) != NULL && *v) {
+			free(*dst[i]);
+			*dst[i] = upper(v);
+		}
+	if ((v = get(l, "sync", "event_param")) != NULL && *v)
+		set_str(&p->event_param, v);
+}
+
 static void read_values(struct loader *l)
 {
 	struct profile *p = l->p;
@@ -570,11 +636,8 @@ static void read_values(struct loader *l)
 	if ((v = get(l, "destination", "url")) != NULL)
 		set_str(&p->url, v);
 	if ((v = get(l, "destination", "method")) != NULL) {
-		char *m = xstrdup(v);
-		for (char *c = m; *c; c++)
-			*c = (char)toupper((unsigned char)*c);
 		free(p->method);
-		p->method = m;
+		p->method = upper(v);
 	}
 	read_numbered(l, "destination", "header", &p->headers, false);
 
@@ -619,6 +682,34 @@ static void read_values(struct loader *l)
 		  &p->breaker_initial);
 	if ((v = get(l, "ui", "theme")) != NULL)
 		set_str(&p->theme, v);
+	read_sync(l);
+}
+
+const char *profile_sync_name(enum profile_sync m)
+{
+	return m == PROFILE_SYNC_CHANGES ? "changes"
+	       : m == PROFILE_SYNC_MIRROR ? "mirror" : "all";
+}
+
+int profile_sync_parse(const char *name)
+{
+	static const char *const names[] = { "all", "changes", "mirror" };
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *profile_event_method(const struct profile *p, int event)
+{
+	/* events: 1 added, 2 changed, 3 removed (sync.h) */
+	if (event == 1 && p->added_method)
+		return p->added_method;
+	if (event == 2 && p->changed_method)
+		return p->changed_method;
+	if (event == 3)
+		return p->removed_method ? p->removed_method : "DELETE";
+	return p->method;
 }
 
 bool profile_method_ok(const char *method)
@@ -671,6 +762,53 @@ bool profile_static_literal_secret(const struct profile_entry *e)
 	       hc_value_literal(e->value, strlen(e->value));
 }
 
+static void validate_sync(const struct profile *p, struct hc_msgs *msgs)
+{
+	static const char *const mk[3] = { "added_method", "changed_method",
+					   "removed_method" };
+	const char *mv[3] = { p->added_method, p->changed_method,
+			      p->removed_method };
+	for (int i = 0; i < 3; i++)
+		if (mv[i] && (!profile_method_ok(mv[i]) ||
+			      strcmp(mv[i], "GET") == 0)) {
+			char *q = quoted(mv[i]);
+			key_error(msgs, p, "sync", mk[i],
+				  "%s is not POST, PUT, PATCH or DELETE", q);
+			free(q);
+		}
+	if (p->sync_mode == PROFILE_SYNC_ALL)
+		return;
+	if (p->sync_keys.n == 0)
+		key_error(msgs, p, "sync", "key",
+			  "is required with mode = %s: the column that "
+			  "identifies a record (key1, key2... for a composite "
+			  "key)", profile_sync_name(p->sync_mode));
+	if (p->sync_keys.n > 1 && strcmp(p->sync_keys.items[0].name, "key") == 0)
+		key_error(msgs, p, "sync", "key",
+			  "use key for one column, or key1, key2... for a "
+			  "composite key, not both");
+	for (size_t i = 0; i < p->sync_keys.n; i++)
+		if (p->sync_keys.items[i].value[0] == '\0')
+			key_error(msgs, p, "sync", p->sync_keys.items[i].name,
+				  "the column name is empty");
+	if (strcmp(p->method, "GET") == 0 &&
+	    (p->added_method == NULL || p->changed_method == NULL))
+		key_error(msgs, p, "destination", "method",
+			  "GET cannot deliver a sync: set a method that sends "
+			  "(POST, PUT or PATCH), or added_method and "
+			  "changed_method in [sync]");
+	if (p->event_param) {
+		for (const char *c = p->event_param; *c; c++)
+			if ((unsigned char)*c < 0x21 || *c == '&' || *c == '=' ||
+			    *c == '#' || *c == 0x7f) {
+				key_error(msgs, p, "sync", "event_param",
+					  "a query key cannot hold spaces, '&', "
+					  "'=' or '#'");
+				break;
+			}
+	}
+}
+
 size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
 {
 	size_t before = msgs->nerrors;
@@ -713,6 +851,7 @@ size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
 		key_error(msgs, p, "ui", "theme",
 			  "a theme name is 1 to 64 letters, digits, '_', "
 			  "'.' or '-'");
+	validate_sync(p, msgs);
 	return msgs->nerrors - before;
 }
 
@@ -889,6 +1028,28 @@ void profile_write(const struct profile *p, struct ini_writer *w)
 	ini_put_long(w, "breaker_initial", p->breaker_initial);
 	ini_section(w, "ui");
 	ini_put(w, "theme", p->theme);
+	if (p->sync_mode == PROFILE_SYNC_ALL && p->sync_keys.n == 0 &&
+	    !p->added_method && !p->changed_method && !p->removed_method &&
+	    !p->event_param)
+		return; /* no [sync] section where there was none */
+	ini_section(w, "sync");
+	ini_put(w, "mode", profile_sync_name(p->sync_mode));
+	if (p->sync_keys.n == 1 && strcmp(p->sync_keys.items[0].name, "key") == 0)
+		ini_put(w, "key", p->sync_keys.items[0].value);
+	else
+		for (size_t i = 0; i < p->sync_keys.n; i++) {
+			char name[32];
+			snprintf(name, sizeof name, "key%zu", i + 1);
+			ini_put(w, name, p->sync_keys.items[i].value);
+		}
+	if (p->added_method)
+		ini_put(w, "added_method", p->added_method);
+	if (p->changed_method)
+		ini_put(w, "changed_method", p->changed_method);
+	if (p->removed_method)
+		ini_put(w, "removed_method", p->removed_method);
+	if (p->event_param)
+		ini_put(w, "event_param", p->event_param);
 }
 
 int profile_save(const struct profile *p, const char *path, char **err)

@@ -48,7 +48,7 @@ def test_section_with_colon():
     refused("[section:key] (CVE-2023-33461)",
             ["[destination]", 'url = "{url}"', "[delivery:concurrency]"] + GOOD,
             "p.ini:3: a section name cannot hold ':' (sections are "
-            "destination, segment, static, mappings, delivery and ui)\n")
+            "destination, segment, static, mappings, delivery, ui and sync)\n")
 
 
 def test_unquoted_hash_and_semicolon():

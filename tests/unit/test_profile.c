@@ -278,6 +278,70 @@ static void test_errors_name_file_line_key(void **state)
 						"needs a closing ']'");
 }
 
+static void test_sync_section(void **state)
+{
+	(void)state;
+	const char text[] = "[destination]\nurl = \"http://h/\"\n"
+			    "[sync]\nmode = mirror\nkey1 = \"contacts.id\"\n"
+			    "key2 = \"contacts.region\"\nadded_method = post\n"
+			    "changed_method = PATCH\nevent_param = \"event\"\n";
+	struct hc_msgs m;
+	struct profile *a = load_text("sync.ini", text, &m);
+	if (a == NULL)
+		tu_msgs_dump(&m);
+	assert_non_null(a);
+	assert_int_equal(a->sync_mode, PROFILE_SYNC_MIRROR);
+	assert_int_equal(a->sync_keys.n, 2);
+	assert_string_equal(a->sync_keys.items[1].value, "contacts.region");
+	assert_string_equal(a->added_method, "POST");
+	assert_string_equal(profile_event_method(a, 2), "PATCH");
+	assert_string_equal(profile_event_method(a, 3), "DELETE");
+	assert_string_equal(a->event_param, "event");
+	char *p1 = tu_writes("sync1.ini", ""), *p2 = tu_writes("sync2.ini", "");
+	char *err = NULL;
+	assert_int_equal(profile_save(a, p1, &err), 0);
+	struct profile *b = profile_load(p1, &m);
+	assert_non_null(b);
+	assert_int_equal(profile_save(b, p2, &err), 0);
+	char *t1 = tu_slurp(p1), *t2 = tu_slurp(p2);
+	assert_string_equal(t1, t2);
+	assert_non_null(strstr(t1, "[sync]\nmode = \"mirror\"\nkey1 = "
+				   "\"contacts.id\"\nkey2 = \"contacts.region\""));
+	free(t1);
+	free(t2);
+	free(p1);
+	free(p2);
+	profile_free(a);
+	profile_free(b);
+	hc_msgs_free(&m);
+	/* A profile without [sync] is saved without one. */
+	struct profile *c = load_text("nosync.ini", "[destination]\nurl = "
+				      "\"http://h/\"\n", &m);
+	char *p3 = tu_writes("nosync2.ini", "");
+	assert_int_equal(profile_save(c, p3, &err), 0);
+	char *t3 = tu_slurp(p3);
+	assert_null(strstr(t3, "[sync]"));
+	free(t3);
+	free(p3);
+	profile_free(c);
+	hc_msgs_free(&m);
+
+	expect_error("[destination]\nurl = \"http://h/\"\n[sync]\n"
+		     "mode = changes\n", "[sync] key: is required with mode "
+					  "= changes");
+	expect_error("[destination]\nurl = \"http://h/\"\n[sync]\n"
+		     "mode = sometimes\n", "bad.ini:4: [sync] mode: "
+					    "\"sometimes\" is not all, changes "
+					    "or mirror");
+	expect_error("[destination]\nurl = \"http://h/\"\n[sync]\n"
+		     "mode = changes\nkey = id\nremoved_method = GET\n",
+		     "[sync] removed_method: \"GET\" is not POST, PUT, "
+		     "PATCH or DELETE");
+	expect_error("[destination]\nurl = \"http://h/\"\n[sync]\n"
+		     "mode = changes\nkey = id\nevent_param = \"a b\"\n",
+		     "[sync] event_param: a query key cannot hold");
+}
+
 static void test_iniparser_traps(void **state)
 {
 	(void)state;
@@ -483,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_defaults_and_doubles),
 		cmocka_unit_test(test_errors_name_file_line_key),
 		cmocka_unit_test(test_iniparser_traps),
+		cmocka_unit_test(test_sync_section),
 		cmocka_unit_test(test_iniparser_errors_stay_quiet),
 		cmocka_unit_test(test_secret_never_in_messages),
 		cmocka_unit_test(test_permission_warning),
