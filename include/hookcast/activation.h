@@ -48,6 +48,11 @@ struct activation_opts {
 	const char *retry_failed_id;
 	const char *state_dir;        /* NULL: history_state_dir() */
 	bool dry_run;                 /* no network, no journal */
+	/* Sync ([sync] mode changes or mirror): */
+	bool plan_only;  /* classify the rows and stop: nothing is sent,
+			  * nothing written (hookcast plan) */
+	bool baseline;   /* record the segment as delivered; send nothing */
+	bool full;       /* send every row, as added or changed */
 	/* Called while activation_new() reads the segment, every 65,536 rows,
 	 * with the rows so far: a front end can show progress and poll for a
 	 * key. A nonzero return cancels (activation_new fails with
@@ -66,6 +71,11 @@ struct activation_stats {
 	uint64_t to_send;      /* valid rows without a final outcome yet */
 	uint64_t prior_delivered, prior_failed; /* journaled before a resume */
 	double eta;            /* seconds, < 0 when unknown */
+	/* sync: the plan; to_send = added + changed + removed */
+	const char *sync_mode; /* all, changes, mirror */
+	uint64_t added, changed, removed, unchanged;
+	const char *sync_note; /* why every row counts as changed, or "" */
+	const char *state_path;
 };
 
 struct activation;
@@ -81,6 +91,11 @@ const char *activation_method(const struct activation *a);
 /* Print "METHOD URL" per selected valid row (invalid rows to err); no
  * network, no journal. Returns an exit status. */
 int activation_dry_run(struct activation *a, FILE *out, FILE *err);
+
+/* --baseline: record every valid row of the segment in the sync state as
+ * delivered, and forget the keys that left it; nothing is sent. Returns
+ * an exit status; msgs says what was recorded. */
+int activation_baseline(struct activation *a, struct hc_msgs *msgs);
 
 int activation_start(struct activation *a, struct hc_msgs *msgs);
 int activation_step(struct activation *a, struct curl_waitfd *extra,

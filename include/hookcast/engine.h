@@ -64,6 +64,9 @@ struct engine_request {
 	struct hc_buf *url;   /* the real URL, reset before next() */
 	struct hc_buf *shown; /* the URL with secrets redacted */
 	char key[65];         /* the idempotency key (hex), "" for none */
+	const char *method;   /* NULL: the engine's; else POST, PUT, PATCH or
+			       * DELETE (a string that outlives the row) */
+	void *ctx;            /* the source's, handed back with each result */
 };
 
 struct engine_result {
@@ -81,6 +84,8 @@ struct engine_result {
 			       * lines joined by '\n', redacted; "" */
 	size_t headers_len;
 	const char *key;      /* the idempotency key sent, "" for none */
+	const char *method;   /* what it was sent with */
+	void *ctx;            /* engine_request.ctx */
 	double retry_in;      /* for OUTCOME_RETRY: seconds until the next try,
 			       * or -1 when it will not be retried (abort) */
 };

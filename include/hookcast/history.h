@@ -23,7 +23,7 @@
 
 #define HISTORY_HEADER \
 	"row,line,attempt,time,method,status,outcome,latency_ms,error,url," \
-	"response,key,response_headers"
+	"response,key,response_headers,event"
 
 /* Resolve the state folder and create it (mode 0700). Caller frees. */
 char *history_state_dir(char **err);
@@ -52,6 +52,9 @@ struct history_meta {
 	char reason[160];
 	char *parent; /* --retry-failed: the run it retries; else NULL */
 	uint64_t rows_total, valid, invalid, delivered, failed, retries;
+	/* sync: the plan's counts; removals are rows rows_total + 1... */
+	char sync_mode[8];  /* all, changes, mirror */
+	uint64_t added, changed, removed, unchanged;
 	uint64_t limit;          /* --limit, 0: none */
 	unsigned shard_k, shard_n; /* --shard K/N, N 0: none */
 	int exit_status; /* -1 while running */
@@ -59,6 +62,9 @@ struct history_meta {
 };
 
 void history_meta_free(struct history_meta *m);
+/* The highest row number a run's journal can name: its segment rows and
+ * then its removals. */
+uint64_t history_max_row(const struct history_meta *m);
 
 /* The time a run spent sending, and its wall time from start to end (or
  * to now while it runs). They differ when a run was resumed later. */
@@ -109,6 +115,8 @@ struct history_line {
 				       * before these two columns existed
 				       * reads them as "". */
 	size_t response_headers_len;
+	const char *event;            /* added, changed, removed, or all;
+				       * "" in an older journal */
 };
 
 struct history_journal;
@@ -160,6 +168,7 @@ struct history_row {
 	long status;        /* of the final line (or the last retry) */
 	char outcome[12];   /* delivered, failed, invalid, or pending: no
 			     * final outcome yet (retried, or never sent) */
+	char event[10];     /* added, changed, removed, all, or "" */
 	double latency_ms;  /* < 0: none */
 	double time;
 	char *error;        /* owned */
@@ -187,7 +196,7 @@ void history_rows_free(struct history_row *rows, size_t n);
  * invalid ones, which have their own filter. */
 enum history_filter {
 	HF_ALL, HF_DELIVERED, HF_FAILED, HF_INVALID, HF_PENDING, HF_2XX,
-	HF_4XX, HF_5XX, HF_NETERR, HF_COUNT
+	HF_4XX, HF_5XX, HF_NETERR, HF_ADDED, HF_CHANGED, HF_REMOVED, HF_COUNT
 };
 const char *history_filter_name(enum history_filter f);
 /* "failed" -> HF_FAILED; -1 for an unknown name. */

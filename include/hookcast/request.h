@@ -77,6 +77,17 @@ size_t request_shown_prefix_len(const struct request_plan *plan);
  */
 void request_row_key(const struct request_plan *plan,
 		     const struct segment_row *row, char out[65]);
+/* The same key with salt mixed in after the row: a sync sends one record
+ * as added, changed or removed, and each event (after each earlier
+ * delivery) gets a key of its own. */
+void request_row_key_salted(const struct request_plan *plan,
+			    const struct segment_row *row, const void *salt,
+			    size_t saltlen, char out[65]);
+/* Append name=value (both percent-encoded) to a built URL, with '?' or
+ * '&' as it needs. */
+void request_append_param(struct hc_buf *url, const char *name,
+			  const char *value);
+
 /* The test request's own key: derived from the row's, but never equal to
  * it, so that a receiver that honours keys does not drop the real row
  * when the run sends it ("test-" + the row's key). */

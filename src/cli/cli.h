@@ -17,6 +17,8 @@ int cli_check(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_sink(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_state(int argc, char **argv);
 
 /* What most commands need: a profile, its compiled plan and its segment. */
 struct cli_job {

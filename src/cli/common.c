@@ -18,9 +18,19 @@ static const struct cli_command commands[] = {
 	{ "run",
 	  "run -p PROFILE [-s SEGMENT] [-c N] [--rate R] [--max-attempts N] "
 	  "[--timeout S] [--limit N] [--shard K/N] [--resume RUN | "
-	  "--retry-failed RUN] [--dry-run] [--json] [-q] [--yes]",
-	  "send one request per valid row, journaled and resumable",
+	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] [-q] "
+	  "[--yes]",
+	  "send one request per valid row (with [sync], per change), "
+	  "journaled and resumable",
 	  cli_run },
+	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N] [--full] [--json]",
+	  "count what a sync would send: added, changed, removed, unchanged, "
+	  "invalid; sends and writes nothing",
+	  cli_plan },
+	{ "state", "state show -p PROFILE [--shard K/N] [--json] | state reset "
+	  "-p PROFILE [--shard K/N] [--yes]",
+	  "show or reset what a profile's sync has recorded as delivered",
+	  cli_state },
 	{ "history", "history [list] [--json] | history show RUN [--failed | "
 	  "--invalid | --pending | --filter F] [--search TEXT] [--json]",
 	  "list runs, or show the outcome of every row of one run",

@@ -82,6 +82,14 @@ static void print_summary(struct activation *a, int status)
 		(unsigned long long)(s.prior_delivered + s.e.delivered),
 		(unsigned long long)(s.prior_failed + s.e.failed),
 		(unsigned long long)s.invalid);
+	if (strcmp(s.sync_mode, "all") != 0)
+		fprintf(stderr, "  sync %s: %llu added, %llu changed, %llu "
+			"removed, %llu unchanged%s%s\n", s.sync_mode,
+			(unsigned long long)s.added,
+			(unsigned long long)s.changed,
+			(unsigned long long)s.removed,
+			(unsigned long long)s.unchanged,
+			s.sync_note[0] ? "; " : "", s.sync_note);
 	if (s.prior_delivered + s.prior_failed > 0)
 		fprintf(stderr, "  resumed: %llu rows were final before\n",
 			(unsigned long long)(s.prior_delivered + s.prior_failed));
@@ -144,6 +152,13 @@ static void print_json(struct activation *a, int status)
 		      (unsigned long long)s.e.retries,
 		      (unsigned long long)s.e.attempts, s.e.elapsed,
 		      s.e.rate_avg);
+	hc_buf_adds(&b, ",\"sync\":");
+	hc_buf_add_json(&b, s.sync_mode, strlen(s.sync_mode));
+	hc_buf_printf(&b, ",\"added\":%llu,\"changed\":%llu,\"removed\":%llu,"
+		      "\"unchanged\":%llu", (unsigned long long)s.added,
+		      (unsigned long long)s.changed,
+		      (unsigned long long)s.removed,
+		      (unsigned long long)s.unchanged);
 	hc_buf_printf(&b, ",\"status_counts\":{\"2xx\":%llu,\"3xx\":%llu,"
 		      "\"4xx\":%llu,\"5xx\":%llu,\"error\":%llu}",
 		      (unsigned long long)s.e.by_class[0],
@@ -170,19 +185,19 @@ static void print_json(struct activation *a, int status)
 	hc_buf_free(&b);
 }
 
-/* DELETE removes data: ask for the row count, or require --yes. */
-static int confirm_delete(uint64_t rows, bool yes)
+/* DELETE and removals remove data: ask for the count, or require --yes. */
+static int confirm_delete(uint64_t rows, const char *what, bool yes)
 {
 	if (yes)
 		return 0;
 	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-		fprintf(stderr, "hookcast: this run sends %llu DELETE requests; "
-			"without a terminal to confirm, add --yes\n",
-			(unsigned long long)rows);
+		fprintf(stderr, "hookcast: this run sends %llu %s; without a "
+			"terminal to confirm, add --yes\n",
+			(unsigned long long)rows, what);
 		return -1;
 	}
-	fprintf(stderr, "This run sends %llu DELETE requests. Type %llu to "
-		"confirm: ", (unsigned long long)rows, (unsigned long long)rows);
+	fprintf(stderr, "This run sends %llu %s. Type %llu to confirm: ",
+		(unsigned long long)rows, what, (unsigned long long)rows);
 	char line[64];
 	if (fgets(line, sizeof line, stdin) == NULL ||
 	    strtoull(line, NULL, 10) != rows || line[0] < '0' || line[0] > '9') {
@@ -211,6 +226,8 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		{ "resume", required_argument, NULL, 'R' },
 		{ "retry-failed", required_argument, NULL, 'F' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "baseline", no_argument, NULL, 'B' },
+		{ "full", no_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "yes", no_argument, NULL, 'y' },
@@ -277,6 +294,8 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		case 'R': ra->o.resume_id = optarg; break;
 		case 'F': ra->o.retry_failed_id = optarg; break;
 		case 'n': ra->o.dry_run = true; break;
+		case 'B': ra->o.baseline = true; break;
+		case 'U': ra->o.full = true; break;
 		case 'j': ra->json = true; break;
 		case 'q': ra->quiet = true; break;
 		case 'y': ra->yes = true; break;
@@ -293,6 +312,14 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		return cli_usage_error("run", "--resume covers the rows of the "
 				       "run it resumes: --limit and --shard "
 				       "do not apply");
+	if ((ra->o.baseline || ra->o.full) &&
+	    (ra->o.resume_id || ra->o.retry_failed_id))
+		return cli_usage_error("run", "--baseline and --full make a new "
+				       "plan: they do not go with --resume or "
+				       "--retry-failed");
+	if (ra->o.baseline && (ra->o.full || ra->o.dry_run))
+		return cli_usage_error("run", "--baseline sends nothing: it goes "
+				       "with neither --full nor --dry-run");
 	return 0;
 }
 
@@ -329,10 +356,25 @@ int cli_run(int argc, char **argv)
 		activation_free(a);
 		return status;
 	}
+	if (ra.o.baseline) {
+		status = activation_baseline(a, &msgs);
+		for (size_t i = 0; i < msgs.n; i++) /* the summary is no warning */
+			fprintf(stderr, "%s\n", msgs.items[i].text);
+		hc_msgs_free(&msgs);
+		activation_free(a);
+		return status;
+	}
 	struct activation_stats s;
 	activation_get_stats(a, &s);
-	if (strcmp(activation_method(a), "DELETE") == 0 &&
-	    confirm_delete(s.to_send, ra.yes) < 0) {
+	if (strcmp(s.sync_mode, "all") == 0 &&
+	    strcmp(activation_method(a), "DELETE") == 0 &&
+	    confirm_delete(s.to_send, "DELETE requests", ra.yes) < 0) {
+		activation_free(a);
+		return HC_CONFIG;
+	}
+	if (s.removed > 0 &&
+	    confirm_delete(s.removed, "removals (records that left the "
+			   "segment)", ra.yes) < 0) {
 		activation_free(a);
 		return HC_CONFIG;
 	}

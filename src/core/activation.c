@@ -15,8 +15,22 @@
 #include "hookcast/ini.h"
 #include "hookcast/request.h"
 #include "hookcast/segment.h"
+#include "hookcast/sync.h"
 
 #define TOP_ERRORS 8
+
+/* A row on its way, in sync mode: what the state gets once it is
+ * delivered. The activation owns these (a list), the engine carries them
+ * (engine_request.ctx). */
+struct pending {
+	struct pending *prev, *next;
+	enum sync_event event;
+	char *key;
+	size_t keylen;
+	uint64_t keyh;
+	unsigned char fp[16];
+	char *vals;
+};
 
 struct top_error {
 	char *text;
@@ -60,14 +74,310 @@ struct activation {
 	struct top_error top[TOP_ERRORS];
 	size_t ntop;
 	char final_state[16];
+
+	/* Sync: mode changes or mirror. */
+	bool sync, mirror;
+	bool plan_loaded;          /* from a run's folder (resume, retry) */
+	struct sync_store *store;
+	char *store_path;
+	struct sync_index *index;
+	long *key_cols;            /* the key columns, bound */
+	size_t nkey;
+	long *val_cols;            /* the columns a removal needs */
+	const char **val_names;    /* borrowed from the profile */
+	size_t nval;
+	uint8_t *events;           /* enum sync_event, one a segment row */
+	uint64_t events_cap;
+	struct sync_removed *removed;
+	size_t nremoved, removed_next;
+	uint64_t n_added, n_changed, n_unchanged, n_removed;
+	char sync_note[256];
+	char *profile_fp;
+	struct pending *pending;
+	double last_commit;
+	FILE *dry_err; /* a dry run: invalid rows are told here */
+	struct hc_buf keybuf, valbuf;
 };
+
+/* ---- sync ---- */
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static enum sync_event event_of(const struct activation *a, uint64_t row)
+{
+	return row >= 1 && row <= a->events_cap ? (enum sync_event)a->events[row - 1]
+						: EV_NONE;
+}
+
+static void set_event(struct activation *a, uint64_t row, enum sync_event e)
+{
+	if (row > a->events_cap) {
+		uint64_t n = a->events_cap ? a->events_cap * 2 : 65536;
+		while (n < row)
+			n *= 2;
+		a->events = xrealloc(a->events, (size_t)n);
+		memset(a->events + a->events_cap, EV_NONE,
+		       (size_t)(n - a->events_cap));
+		a->events_cap = n;
+	}
+	a->events[row - 1] = (uint8_t)e;
+}
+
+/* What every row's fingerprint depends on, apart from the row: the URL,
+ * static parameters and mappings as written. */
+static char *profile_fingerprint(const struct profile *p)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	hc_buf_printf(&b, "url=%s\n", p->url ? p->url : "");
+	for (size_t i = 0; i < p->statics.n; i++)
+		hc_buf_printf(&b, "static=%s=%s\n", p->statics.items[i].key,
+			      p->statics.items[i].value);
+	for (size_t i = 0; i < p->mappings.n; i++)
+		hc_buf_printf(&b, "map=%s=%s\n", p->mappings.items[i].key,
+			      p->mappings.items[i].value);
+	hc_buf_printf(&b, "empty=%d\n", (int)p->empty_values);
+	char hex[65];
+	hc_sha256_hex(b.data, b.len, hex);
+	hc_buf_free(&b);
+	hex[32] = '\0';
+	return xstrdup(hex);
+}
+
+static int load_state_cb(void *ud, const struct sync_record *r)
+{
+	struct activation *a = ud;
+	struct sync_entry *e = sync_index_get(a->index, r->keyh, true);
+	e->fp = sync_fp64(r->fp);
+	sync_entry_set(e, SYNC_IN_STATE, 0);
+	return 0;
+}
+
+/* Open the state (made when missing, for a run), and load it into the
+ * index. Bad state is exit 4, with nothing sent. */
+static int sync_open(struct activation *a, struct hc_msgs *msgs)
+{
+	const struct profile *p = a->profile;
+	a->sync = true;
+	a->mirror = p->sync_mode == PROFILE_SYNC_MIRROR;
+	hc_buf_init(&a->keybuf);
+	hc_buf_init(&a->valbuf);
+	a->profile_fp = profile_fingerprint(p);
+	a->store_path = sync_store_path(a->state_dir, a->profile_abs,
+					a->opts.shard_k, a->opts.shard_n);
+	char *other = sync_store_other_sharding(a->state_dir, a->profile_abs,
+						a->opts.shard_n);
+	if (other && !a->opts.baseline && !a->opts.full && !a->resume &&
+	    !a->retry_failed) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: the sync state of this profile "
+			    "was written with %s than this run's %s; refusing "
+			    "to guess what changed. Run with --baseline (to "
+			    "record what the receiver has) or --full (to send "
+			    "every row)", other,
+			    strstr(other, "-of-") ? "another shard count"
+						  : "no shards",
+			    a->opts.shard_n ? "--shard" : "no --shard");
+		free(other);
+		return HC_CONFIG;
+	}
+	free(other);
+	bool writable = !a->opts.dry_run && !a->opts.plan_only;
+	char *err = NULL;
+	a->store = sync_store_open(a->store_path, writable, writable, &err);
+	if (a->store == NULL && err) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	uint64_t n = a->store ? sync_store_count(a->store) : 0;
+	a->index = sync_index_new((size_t)n + 1024);
+	if (a->store && sync_store_scan(a->store, false, load_state_cb, a,
+					&err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	if (a->store && n > 0) {
+		const char *was = sync_store_meta(a->store, "profile_fingerprint");
+		if (was[0] && strcmp(was, a->profile_fp) != 0)
+			snprintf(a->sync_note, sizeof a->sync_note,
+				 "the profile's URL, static parameters or "
+				 "mappings changed since the last sync: every "
+				 "row counts as changed");
+	}
+	if (a->opts.full)
+		snprintf(a->sync_note, sizeof a->sync_note,
+			 "--full: every row is sent, as added or changed");
+	return HC_OK;
+}
+
+/* Resolve the key columns and the columns a removal needs (the mapped
+ * ones) against the segment. */
+static int sync_bind(struct activation *a, const struct segment *seg,
+		     struct hc_msgs *msgs)
+{
+	const struct profile *p = a->profile;
+	free(a->key_cols);
+	free(a->val_cols);
+	free(a->val_names);
+	a->nkey = p->sync_keys.n;
+	a->key_cols = xcalloc(a->nkey ? a->nkey : 1, sizeof *a->key_cols);
+	for (size_t i = 0; i < a->nkey; i++) {
+		const struct profile_entry *e = &p->sync_keys.items[i];
+		a->key_cols[i] = segment_column_index(seg, e->value);
+		if (a->key_cols[i] < 0) {
+			char *where = profile_where(p, "sync", e->name);
+			hc_msgs_add(msgs, HC_ERROR, "%s: the key column \"%s\" is "
+				    "not in %s", where, e->value,
+				    segment_name(seg));
+			free(where);
+			return -1;
+		}
+	}
+	a->val_cols = xcalloc(p->mappings.n + 1, sizeof *a->val_cols);
+	a->val_names = xcalloc(p->mappings.n + 1, sizeof *a->val_names);
+	a->nval = 0;
+	for (size_t i = 0; i < p->mappings.n; i++) {
+		const char *col = p->mappings.items[i].value;
+		bool dup = false;
+		for (size_t k = 0; k < a->nval; k++)
+			dup = dup || strcmp(a->val_names[k], col) == 0;
+		long c = segment_column_index(seg, col);
+		if (dup || c < 0)
+			continue;
+		a->val_cols[a->nval] = c;
+		a->val_names[a->nval++] = col;
+	}
+	return 0;
+}
+
+/* The row's key, or why it has none (an empty key column). */
+static const char *row_key(struct activation *a, const struct segment_row *row)
+{
+	int empty = sync_row_key(row, a->key_cols, a->nkey, &a->keybuf);
+	if (empty < 0)
+		return NULL;
+	return a->profile->sync_keys.items[empty].value;
+}
+
+/* Classify one valid row against the state: added, changed, unchanged,
+ * or invalid (no key, or a key seen before). */
+static enum sync_event classify(struct activation *a,
+				const struct segment_row *row, uint64_t keyh,
+				struct hc_buf *why)
+{
+	struct sync_entry *e = sync_index_get(a->index, keyh, true);
+	unsigned flags = sync_entry_flags(e);
+	if (flags & SYNC_SEEN) {
+		hc_buf_reset(why);
+		hc_buf_printf(why, "its key is also on line %llu: a record "
+			      "must appear once",
+			      (unsigned long long)sync_entry_line(e));
+		return EV_INVALID;
+	}
+	struct hc_buf url, shown;
+	hc_buf_init(&url);
+	hc_buf_init(&shown);
+	request_build(a->plan, row, &url, &shown, why);
+	unsigned char fp[16];
+	sync_fingerprint(shown.data, shown.len, fp);
+	hc_buf_free(&url);
+	hc_buf_free(&shown);
+	uint64_t fp64 = sync_fp64(fp);
+	enum sync_event ev;
+	if (!(flags & SYNC_IN_STATE))
+		ev = EV_ADDED;
+	else if (e->fp == fp64 && !a->opts.full)
+		ev = EV_NONE;
+	else
+		ev = EV_CHANGED;
+	if (!(flags & SYNC_IN_STATE))
+		e->fp = fp64;
+	sync_entry_set(e, flags | SYNC_SEEN, row->line);
+	return ev;
+}
+
+static int collect_removed(void *ud, const struct sync_record *r)
+{
+	struct activation *a = ud;
+	struct sync_entry *e = sync_index_get(a->index, r->keyh, false);
+	if (e && (sync_entry_flags(e) & SYNC_SEEN))
+		return 0;
+	a->removed = xreallocarray(a->removed, a->nremoved + 1,
+				   sizeof *a->removed);
+	struct sync_removed *x = &a->removed[a->nremoved++];
+	x->key = xmalloc(r->keylen + 1);
+	memcpy(x->key, r->key, r->keylen);
+	x->key[r->keylen] = '\0';
+	x->keylen = r->keylen;
+	memcpy(x->fp, r->fp, 16);
+	x->vals = xstrdup(r->vals ? r->vals : "");
+	return 0;
+}
+
+static void pending_free(struct pending *p)
+{
+	free(p->key);
+	free(p->vals);
+	free(p);
+}
+
+static void pending_unlink(struct activation *a, struct pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	pending_free(p);
+}
+
+static struct pending *pending_new(struct activation *a, enum sync_event ev,
+				   const void *key, size_t keylen,
+				   const unsigned char fp[16], const char *vals)
+{
+	struct pending *p = xcalloc(1, sizeof *p);
+	p->event = ev;
+	p->key = xmalloc(keylen + 1);
+	memcpy(p->key, key, keylen);
+	p->key[keylen] = '\0';
+	p->keylen = keylen;
+	p->keyh = sync_key_hash(key, keylen);
+	memcpy(p->fp, fp, 16);
+	p->vals = xstrdup(vals ? vals : "");
+	p->next = a->pending;
+	if (a->pending)
+		a->pending->prev = p;
+	a->pending = p;
+	return p;
+}
+
+/* The salt of a sync request's idempotency key: the event and what the
+ * state had for the record, so that A -> B -> A sends a new key each time,
+ * while a retry or a resume of one send keeps it. */
+static void sync_salt(struct activation *a, enum sync_event ev, uint64_t keyh,
+		      char *salt, size_t n)
+{
+	struct sync_entry *e = a->index ? sync_index_get(a->index, keyh, false)
+					: NULL;
+	uint64_t was = e && (sync_entry_flags(e) & SYNC_IN_STATE) ? e->fp : 0;
+	snprintf(salt, n, "sync:%s:%016llx", sync_event_name(ev),
+		 (unsigned long long)was);
+}
 
 /* ---- selection ---- */
 
 /* Is this row part of the run at all? (Limit aside.) */
 static bool in_scope(const struct activation *a, uint64_t row)
 {
-	if (a->opts.shard_n > 0 &&
+	/* a sync shards by key (see classify_row), not by row number */
+	if (a->opts.shard_n > 0 && !a->sync &&
 	    (row - 1) % a->opts.shard_n != a->opts.shard_k - 1)
 		return false;
 	if (a->retry_failed &&
@@ -79,6 +389,55 @@ static bool in_scope(const struct activation *a, uint64_t row)
 static bool limit_reached(const struct activation *a)
 {
 	return a->opts.limit > 0 && a->selected_valid >= a->opts.limit;
+}
+
+/* Where a row stands in a sync: EV_SKIP (another shard's), EV_NONE
+ * (unchanged, or past --limit: the next run sends it), EV_INVALID (*ok
+ * false, a->why says why), EV_ADDED or EV_CHANGED. Every keyed row is
+ * marked seen, invalid ones too, so that mirror never takes a record
+ * that is still in the segment for removed. */
+static enum sync_event sync_row(struct activation *a,
+				const struct segment_row *row, bool *ok)
+{
+	if (a->plan_loaded) {
+		enum sync_event ev = event_of(a, row->row);
+		if (ev == EV_INVALID && *ok) {
+			hc_buf_reset(&a->why);
+			hc_buf_adds(&a->why, "no key, or the key of an earlier "
+				    "row");
+			*ok = false;
+		}
+		return ev;
+	}
+	const char *empty = row_key(a, row);
+	uint64_t keyh = empty ? 0 : sync_key_hash(a->keybuf.data,
+						  a->keybuf.len);
+	if (a->opts.shard_n > 0 &&
+	    (empty ? (row->row - 1) % a->opts.shard_n
+		   : keyh % a->opts.shard_n) != a->opts.shard_k - 1)
+		return EV_SKIP;
+	enum sync_event ev;
+	if (!*ok) {
+		struct sync_entry *e = empty ? NULL
+					     : sync_index_get(a->index, keyh,
+							      false);
+		if (e)
+			sync_entry_set(e, sync_entry_flags(e) | SYNC_SEEN,
+				       row->line);
+		ev = EV_INVALID;
+	} else if (empty) {
+		hc_buf_reset(&a->why);
+		hc_buf_printf(&a->why, "the key column \"%s\" is empty", empty);
+		*ok = false;
+		ev = EV_INVALID;
+	} else {
+		ev = classify(a, row, keyh, &a->why);
+		*ok = ev != EV_INVALID;
+		if ((ev == EV_ADDED || ev == EV_CHANGED) && limit_reached(a))
+			ev = EV_NONE;
+	}
+	set_event(a, row->row, ev);
+	return ev;
 }
 
 /* ---- validation ---- */
@@ -154,7 +513,8 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 		status = HC_DATA;
 		goto out;
 	}
-	if (request_plan_bind(a->plan, seg, msgs) < 0) {
+	if (request_plan_bind(a->plan, seg, msgs) < 0 ||
+	    (a->sync && sync_bind(a, seg, msgs) < 0)) {
 		status = HC_CONFIG;
 		goto out;
 	}
@@ -167,9 +527,28 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 			status = HC_INTERRUPTED;
 			goto out;
 		}
-		if (!in_scope(a, row.row) || limit_reached(a))
+		if (!in_scope(a, row.row) || (!a->sync && limit_reached(a)))
 			continue;
 		bool ok = request_check(a->plan, &row, &a->why) == 0;
+		if (a->sync) {
+			enum sync_event ev = sync_row(a, &row, &ok);
+			if (ev == EV_SKIP)
+				continue; /* another shard's record */
+			if (ev == EV_NONE) {
+				a->n_unchanged++;
+				continue;
+			}
+			if (ok) {
+				a->selected++;
+				a->valid++;
+				a->selected_valid++;
+				if (ev == EV_ADDED)
+					a->n_added++;
+				else
+					a->n_changed++;
+				continue;
+			}
+		}
 		a->selected++;
 		if (ok) {
 			a->valid++;
@@ -180,6 +559,27 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 				    (unsigned long long)row.line,
 				    (unsigned long long)row.row, a->why.data);
 		}
+	}
+	if (a->sync && r >= 0) {
+		char *serr = NULL;
+		if (a->mirror && !a->plan_loaded && a->store &&
+		    sync_store_scan(a->store, true, collect_removed, a,
+				    &serr) < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s", serr);
+			free(serr);
+			status = HC_STATE;
+			goto out;
+		}
+		for (size_t i = 0; i < a->nremoved; i++)
+			if (in_scope(a, a->rows_total + i + 1) &&
+			    !limit_reached(a)) {
+				a->valid++;
+				a->selected++;
+				a->selected_valid++;
+				a->n_removed++;
+			}
+		if (!a->plan_loaded && a->rows_total > 0) /* sized to the end */
+			set_event(a, a->rows_total, event_of(a, a->rows_total));
 	}
 	if (a->rows_total == 0 && r >= 0)
 		hc_msgs_add(msgs, HC_WARNING, "%s: no rows after the header: "
@@ -428,7 +828,7 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		return HC_CONFIG;
 	}
 	struct history_finals *f = resume ? &a->prior : &a->retry;
-	if (history_finals_load(m.dir, m.rows_total, f, &err) < 0) {
+	if (history_finals_load(m.dir, history_max_row(&m), f, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
 		free(err);
 		history_meta_free(&m);
@@ -514,7 +914,8 @@ struct activation *activation_new(const struct activation_opts *opts,
 		struct history_meta pm;
 		char *err = NULL;
 		if (history_meta_load(a->state_dir, a->meta.parent, &pm, &err) < 0 ||
-		    history_finals_load(pm.dir, pm.rows_total, &a->retry, &err) < 0) {
+		    history_finals_load(pm.dir, history_max_row(&pm), &a->retry,
+					&err) < 0) {
 			hc_msgs_add(msgs, HC_ERROR, "run %s retries run %s, which "
 				    "cannot be read: %s", parent, a->meta.parent,
 				    err ? err : "");
@@ -549,6 +950,45 @@ struct activation *activation_new(const struct activation_opts *opts,
 		goto fail;
 	a->seg_opts.delimiter = p->delimiter;
 	a->seg_opts.field_max = p->field_max;
+	if ((opts->baseline || opts->full || opts->plan_only) &&
+	    p->sync_mode == PROFILE_SYNC_ALL) {
+		hc_msgs_add(msgs, HC_ERROR, "%s needs [sync] mode = changes or "
+			    "mirror, with a key: this profile sends every row "
+			    "each run", opts->baseline ? "--baseline"
+				       : opts->full ? "--full" : "a plan");
+		goto fail;
+	}
+	if (p->sync_mode != PROFILE_SYNC_ALL) {
+		if (a->state_dir == NULL) {
+			char *err = NULL;
+			a->state_dir = history_state_dir(&err);
+			if (a->state_dir == NULL) {
+				hc_msgs_add(msgs, HC_ERROR, "%s", err);
+				free(err);
+				*status = HC_STATE;
+				goto fail;
+			}
+		}
+		if (parent) {
+			/* a resume or a retry keeps the plan of its run */
+			char *dir = xasprintf("%s/runs/%s", a->state_dir, parent);
+			char *err = NULL;
+			int pr = sync_plan_read(dir, &a->events, &a->events_cap,
+						&a->removed, &a->nremoved, &err);
+			free(dir);
+			if (pr < 0) {
+				hc_msgs_add(msgs, HC_ERROR, "%s", err);
+				free(err);
+				*status = HC_STATE;
+				goto fail;
+			}
+			a->plan_loaded = pr == 1;
+		}
+		*status = sync_open(a, msgs);
+		if (*status != HC_OK)
+			goto fail;
+		*status = HC_CONFIG;
+	}
 	*status = validate(a, msgs);
 	if (*status != HC_OK)
 		goto fail;
@@ -599,6 +1039,8 @@ static int open_segment(struct activation *a, char **err)
 	struct hc_msgs m;
 	hc_msgs_init(&m);
 	int r = request_plan_bind(a->plan, a->seg, &m);
+	if (r == 0 && a->sync)
+		r = sync_bind(a, a->seg, &m);
 	hc_msgs_free(&m);
 	return r;
 }
@@ -606,6 +1048,14 @@ static int open_segment(struct activation *a, char **err)
 static void journal_invalid(struct activation *a,
 			    const struct segment_row *row, const char *why)
 {
+	if (a->journal == NULL) { /* a dry run */
+		if (a->dry_err)
+			fprintf(a->dry_err, "%s:%llu: row %llu: %s\n",
+				segment_name(a->seg),
+				(unsigned long long)row->line,
+				(unsigned long long)row->row, why);
+		return;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct history_line l = {
@@ -614,8 +1064,127 @@ static void journal_invalid(struct activation *a,
 		.method = a->profile->method, .status = 0,
 		.outcome = "invalid", .latency_ms = -1, .error = why,
 		.url = "", .response = "", .response_len = 0,
+		.event = a->sync ? "invalid" : "all",
 	};
 	history_journal_add(a->journal, &l);
+}
+
+/* The next request of a sync: a segment row that was added or changed,
+ * then the removals. Returns 1, 0 when there are no more, -1 on an error
+ * (as src_next). */
+static int sync_next(struct activation *a, struct engine_request *req)
+{
+	struct segment_row row;
+	int r;
+	char salt[96];
+	while ((r = segment_next(a->seg, &row)) > 0) {
+		enum sync_event ev = event_of(a, row.row);
+		if (ev == EV_NONE || !in_scope(a, row.row))
+			continue;
+		if (history_finals_get(&a->prior, row.row) != FINAL_NONE) {
+			if (ev != EV_INVALID)
+				a->selected_valid++;
+			continue;
+		}
+		if (ev != EV_INVALID && limit_reached(a))
+			return 0;
+		if (request_build(a->plan, &row, req->url, req->shown,
+				  &a->why) < 0) {
+			journal_invalid(a, &row, a->why.data);
+			continue;
+		}
+		if (ev == EV_INVALID) {
+			const char *empty = row_key(a, &row);
+			hc_buf_reset(&a->why);
+			if (empty)
+				hc_buf_printf(&a->why, "the key column \"%s\" "
+					      "is empty", empty);
+			else
+				hc_buf_adds(&a->why, "its key is also on an "
+					    "earlier line: a record must "
+					    "appear once");
+			journal_invalid(a, &row, a->why.data);
+			continue;
+		}
+		unsigned char fp[16];
+		sync_fingerprint(req->shown->data, req->shown->len, fp);
+		row_key(a, &row);
+		sync_row_vals(&row, a->val_cols, a->val_names, a->nval,
+			      &a->valbuf);
+		struct pending *pd = pending_new(a, ev, a->keybuf.data,
+						 a->keybuf.len, fp,
+						 a->valbuf.data);
+		if (a->profile->event_param) {
+			request_append_param(req->url, a->profile->event_param,
+					     sync_event_name(ev));
+			request_append_param(req->shown, a->profile->event_param,
+					     sync_event_name(ev));
+		}
+		a->selected_valid++;
+		req->row = row.row;
+		req->line = row.line;
+		req->method = profile_event_method(a->profile, (int)ev);
+		req->ctx = pd;
+		sync_salt(a, ev, pd->keyh, salt, sizeof salt);
+		if (a->profile->idempotency_header[0])
+			request_row_key_salted(a->plan, &row, salt, strlen(salt),
+					       req->key);
+		else
+			req->key[0] = '\0';
+		return 1;
+	}
+	if (r < 0)
+		return -1;
+	while (a->removed_next < a->nremoved) {
+		size_t i = a->removed_next++;
+		uint64_t rownum = a->rows_total + i + 1;
+		if (!in_scope(a, rownum) ||
+		    history_finals_get(&a->prior, rownum) != FINAL_NONE)
+			continue;
+		if (limit_reached(a))
+			return 0;
+		const struct sync_removed *x = &a->removed[i];
+		struct sync_vals_row vr;
+		sync_vals_row(x->vals, a->seg, &vr);
+		struct segment_row fake = {
+			.row = rownum, .line = 0, .nfields = vr.n,
+			.fields = (const char *const *)vr.fields,
+			.lens = vr.lens,
+		};
+		int built = request_build(a->plan, &fake, req->url, req->shown,
+					  &a->why);
+		if (built == 0) {
+			struct pending *pd = pending_new(a, EV_REMOVED, x->key,
+							 x->keylen, x->fp,
+							 x->vals);
+			if (a->profile->event_param) {
+				request_append_param(req->url,
+						     a->profile->event_param,
+						     "removed");
+				request_append_param(req->shown,
+						     a->profile->event_param,
+						     "removed");
+			}
+			req->row = rownum;
+			req->line = 0;
+			req->method = profile_event_method(a->profile,
+							   EV_REMOVED);
+			req->ctx = pd;
+			sync_salt(a, EV_REMOVED, pd->keyh, salt, sizeof salt);
+			if (a->profile->idempotency_header[0])
+				request_row_key_salted(a->plan, &fake, salt,
+						       strlen(salt), req->key);
+			else
+				req->key[0] = '\0';
+			a->selected_valid++;
+		} else {
+			journal_invalid(a, &fake, a->why.data);
+		}
+		sync_vals_row_free(&vr);
+		if (built == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static int src_next(void *ud, struct engine_request *req)
@@ -623,6 +1192,17 @@ static int src_next(void *ud, struct engine_request *req)
 	struct activation *a = ud;
 	struct segment_row row;
 	int r;
+	if (a->sync) {
+		r = sync_next(a, req);
+		if (r >= 0)
+			return r;
+		free(a->journal_error);
+		a->journal_error = xasprintf("%s (the segment changed during "
+					     "the run?)",
+					     segment_fatal(a->seg)->msg);
+		a->source_failed = true;
+		return -1;
+	}
 	while ((r = segment_next(a->seg, &row)) > 0) {
 		if (!in_scope(a, row.row))
 			continue;
@@ -707,10 +1287,40 @@ static int src_record(void *ud, const struct engine_result *r)
 		l.response_headers = hdrs;
 		l.response_headers_len = k;
 	}
+	struct pending *pd = r->ctx;
+	l.event = pd ? sync_event_name(pd->event) : "all";
+	l.method = r->method;
 	history_journal_add(a->journal, &l);
 	if (r->outcome == OUTCOME_FAILED)
 		tally_error(a, r->error);
-	return 0;
+	if (pd == NULL)
+		return 0;
+	/* The state learns of a record only once it is delivered: a failed
+	 * or unsent one keeps what it had, so the next run sends it again. */
+	int rc = 0;
+	if (r->outcome == OUTCOME_DELIVERED && a->store) {
+		char *err = NULL;
+		struct sync_record rec = {
+			.key = pd->key, .keylen = pd->keylen, .keyh = pd->keyh,
+			.vals = pd->vals, .run = a->meta.id, .time = r->time,
+		};
+		memcpy(rec.fp, pd->fp, 16);
+		if ((pd->event == EV_REMOVED
+			     ? sync_store_delete(a->store, pd->key, pd->keylen,
+						 &err)
+			     : sync_store_put(a->store, &rec, &err)) < 0) {
+			free(a->journal_error);
+			a->journal_error = err;
+			rc = -1;
+		}
+		/* the row is now at its new fingerprint (for later keys) */
+		struct sync_entry *e = sync_index_get(a->index, pd->keyh, false);
+		if (e && pd->event != EV_REMOVED)
+			e->fp = sync_fp64(pd->fp);
+	}
+	if (r->outcome != OUTCOME_RETRY || r->retry_in < 0)
+		pending_unlink(a, pd);
+	return rc;
 }
 
 static void src_redact(void *ud, char *buf, size_t len)
@@ -727,6 +1337,18 @@ static int src_flush(void *ud)
 		free(a->journal_error);
 		a->journal_error = err;
 		return -1;
+	}
+	/* The state follows the journal, in one transaction a second: a
+	 * crash between the two sends a row again (same key), never loses
+	 * one. */
+	double now = wall_now();
+	if (a->store && now - a->last_commit >= 1.0) {
+		a->last_commit = now;
+		if (sync_store_commit(a->store, &err) < 0) {
+			free(a->journal_error);
+			a->journal_error = err;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -752,6 +1374,14 @@ static void fill_source_meta(struct activation *a)
 	a->meta.shard_k = a->opts.shard_k;
 	a->meta.shard_n = a->opts.shard_n;
 	a->meta.invalid = a->invalid;
+	snprintf(a->meta.sync_mode, sizeof a->meta.sync_mode, "%s",
+		 profile_sync_name(a->profile->sync_mode));
+	if (a->sync) {
+		a->meta.added = a->n_added;
+		a->meta.changed = a->n_changed;
+		a->meta.removed = a->nremoved; /* the rows past the segment's */
+		a->meta.unchanged = a->n_unchanged;
+	}
 }
 
 static int save_meta(struct activation *a, struct hc_msgs *msgs)
@@ -831,6 +1461,17 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 	a->meta.exit_status = -1;
 	if (save_meta(a, msgs) < 0)
 		return HC_STATE;
+	if (a->sync && !a->resume) {
+		/* the plan, for a resume or a retry of this run */
+		if (sync_plan_write(a->meta.dir, a->events,
+				    a->rows_total < a->events_cap ? a->rows_total
+								  : a->events_cap,
+				    a->removed, a->nremoved, &err) < 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s", err);
+			free(err);
+			return HC_STATE;
+		}
+	}
 	a->journal = history_journal_open(a->meta.dir, &err);
 	if (a->journal == NULL) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
@@ -938,6 +1579,13 @@ void activation_get_stats(const struct activation *a,
 	uint64_t left = o->to_send > done ? o->to_send - done : 0;
 	o->eta = o->e.rate_now > 0 ? (double)left / o->e.rate_now
 				   : (left == 0 ? 0 : -1);
+	o->sync_mode = profile_sync_name(a->profile->sync_mode);
+	o->added = a->n_added;
+	o->changed = a->n_changed;
+	o->removed = a->n_removed;
+	o->unchanged = a->n_unchanged;
+	o->sync_note = a->sync_note;
+	o->state_path = a->store_path;
 }
 
 size_t activation_tail(const struct activation *a,
@@ -966,6 +1614,157 @@ size_t activation_top_errors(const struct activation *a,
 	return n;
 }
 
+/* After a run or a baseline: commit what was delivered, and say when and
+ * from what the state was last written. */
+static int sync_finish(struct activation *a, struct hc_msgs *msgs)
+{
+	char *err = NULL;
+	char when[40], shard[32] = "";
+	history_format_time(wall_now(), when, sizeof when);
+	if (a->opts.shard_n)
+		snprintf(shard, sizeof shard, "%u/%u", a->opts.shard_k,
+			 a->opts.shard_n);
+	struct hc_buf keys;
+	hc_buf_init(&keys);
+	for (size_t i = 0; i < a->profile->sync_keys.n; i++)
+		hc_buf_printf(&keys, "%s%s", i ? "," : "",
+			      a->profile->sync_keys.items[i].value);
+	int rc = 0;
+	if (sync_store_set_meta(a->store, "schema_version", "1", &err) < 0 ||
+	    sync_store_set_meta(a->store, "profile", a->profile_abs, &err) < 0 ||
+	    sync_store_set_meta(a->store, "shard", shard, &err) < 0 ||
+	    sync_store_set_meta(a->store, "key_columns",
+				keys.data ? keys.data : "", &err) < 0 ||
+	    sync_store_set_meta(a->store, "profile_fingerprint", a->profile_fp,
+				&err) < 0 ||
+	    sync_store_set_meta(a->store, "last_sync", when, &err) < 0 ||
+	    sync_store_set_meta(a->store, "last_run",
+				a->meta.id ? a->meta.id : "baseline", &err) < 0 ||
+	    sync_store_commit(a->store, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		rc = -1;
+	}
+	hc_buf_free(&keys);
+	/* --baseline or --full chose this shard count: states written with
+	 * another one are obsolete now */
+	char *other;
+	while (rc == 0 && (a->opts.baseline || a->opts.full) &&
+	       (other = sync_store_other_sharding(a->state_dir, a->profile_abs,
+						  a->opts.shard_n)) != NULL) {
+		if (sync_store_remove(other, &err) < 0) {
+			hc_msgs_add(msgs, HC_WARNING, "%s", err);
+			free(err);
+			free(other);
+			break;
+		}
+		free(other);
+	}
+	return rc;
+}
+
+/* A sync's dry run: what sync_next would send, request by request. */
+static int sync_dry_run(struct activation *a, FILE *out, FILE *errf)
+{
+	struct hc_buf url, shown;
+	hc_buf_init(&url);
+	hc_buf_init(&shown);
+	a->dry_err = errf;
+	int r, status = a->invalid ? HC_UNDELIVERED : HC_OK;
+	for (;;) {
+		hc_buf_reset(&url);
+		hc_buf_reset(&shown);
+		struct engine_request req = { .url = &url, .shown = &shown };
+		if ((r = sync_next(a, &req)) <= 0)
+			break;
+		fprintf(out, "%s %s\n", req.method, shown.data);
+		pending_unlink(a, req.ctx);
+	}
+	if (r < 0) {
+		fprintf(errf, "%s\n", segment_fatal(a->seg)->msg);
+		status = HC_DATA;
+	}
+	hc_buf_free(&url);
+	hc_buf_free(&shown);
+	return status;
+}
+
+static bool baseline_keep(void *ud, uint64_t keyh)
+{
+	struct activation *a = ud;
+	const struct sync_entry *e = sync_index_get(a->index, keyh, false);
+	return e && (sync_entry_flags(e) & SYNC_SEEN);
+}
+
+int activation_baseline(struct activation *a, struct hc_msgs *msgs)
+{
+	char *err = NULL;
+	if (!a->sync || a->store == NULL) {
+		hc_msgs_add(msgs, HC_ERROR, "--baseline needs [sync] mode = "
+			    "changes or mirror");
+		return HC_CONFIG;
+	}
+	if (open_segment(a, &err) < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err ? err : "cannot read the "
+			    "segment");
+		free(err);
+		return HC_DATA;
+	}
+	struct hc_buf url, shown;
+	hc_buf_init(&url);
+	hc_buf_init(&shown);
+	struct segment_row row;
+	int r, status = HC_OK;
+	double now = wall_now();
+	uint64_t put = 0;
+	while ((r = segment_next(a->seg, &row)) > 0) {
+		enum sync_event ev = event_of(a, row.row);
+		if (ev != EV_ADDED && ev != EV_CHANGED)
+			continue;
+		if (request_build(a->plan, &row, &url, &shown, &a->why) < 0)
+			continue;
+		row_key(a, &row);
+		sync_row_vals(&row, a->val_cols, a->val_names, a->nval,
+			      &a->valbuf);
+		struct sync_record rec = {
+			.key = a->keybuf.data, .keylen = a->keybuf.len,
+			.keyh = sync_key_hash(a->keybuf.data, a->keybuf.len),
+			.vals = a->valbuf.data, .run = "baseline", .time = now,
+		};
+		sync_fingerprint(shown.data, shown.len, rec.fp);
+		if (sync_store_put(a->store, &rec, &err) < 0) {
+			status = HC_STATE;
+			break;
+		}
+		put++;
+	}
+	hc_buf_free(&url);
+	hc_buf_free(&shown);
+	uint64_t gone = 0;
+	if (r < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", segment_fatal(a->seg)->msg);
+		return HC_DATA;
+	}
+	if (status == HC_OK &&
+	    sync_store_prune(a->store, baseline_keep, a, &gone, &err) < 0)
+		status = HC_STATE;
+	if (status != HC_OK) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return status;
+	}
+	if (sync_finish(a, msgs) < 0)
+		return HC_STATE;
+	hc_msgs_add(msgs, HC_WARNING, "baseline: %s now holds %llu records "
+		    "(%llu recorded or updated, %llu unchanged, %llu that left "
+		    "the segment forgotten); nothing was sent",
+		    a->store_path, (unsigned long long)sync_store_count(a->store),
+		    (unsigned long long)put,
+		    (unsigned long long)a->n_unchanged,
+		    (unsigned long long)gone);
+	return HC_OK;
+}
+
 int activation_dry_run(struct activation *a, FILE *out, FILE *errf)
 {
 	char *err = NULL;
@@ -974,6 +1773,8 @@ int activation_dry_run(struct activation *a, FILE *out, FILE *errf)
 		free(err);
 		return HC_DATA;
 	}
+	if (a->sync)
+		return sync_dry_run(a, out, errf);
 	struct hc_buf url, shown;
 	hc_buf_init(&url);
 	hc_buf_init(&shown);
@@ -1078,6 +1879,8 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 	a->meta.failed = failed;
 	a->meta.retries += st.retries;
 	a->meta.exit_status = status;
+	if (a->store && sync_finish(a, msgs) < 0)
+		status = HC_STATE;
 	if (save_meta(a, msgs) < 0)
 		status = HC_STATE;
 	snprintf(a->final_state, sizeof a->final_state, "%s", state);
@@ -1169,5 +1972,18 @@ void activation_free(struct activation *a)
 	hc_buf_free(&a->why);
 	for (size_t i = 0; i < a->ntop; i++)
 		free(a->top[i].text);
+	while (a->pending)
+		pending_unlink(a, a->pending);
+	sync_store_close(a->store);
+	sync_index_free(a->index);
+	free(a->store_path);
+	free(a->key_cols);
+	free(a->val_cols);
+	free(a->val_names);
+	free(a->events);
+	sync_removed_free(a->removed, a->nremoved);
+	free(a->profile_fp);
+	hc_buf_free(&a->keybuf);
+	hc_buf_free(&a->valbuf);
 	free(a);
 }

@@ -24,6 +24,9 @@ struct slot {
 	uint64_t row, line;
 	unsigned attempt;
 	char key[65];
+	const char *method;     /* the row's */
+	const char *set_method; /* what the handle is set up for */
+	void *ctx;
 	char keyhdr[192];
 	struct curl_slist keynode; /* our own node in front of the common
 				    * headers: no allocation per request */
@@ -306,6 +309,7 @@ static int setup_handle(struct engine *e, struct slot *s)
 		return -1;
 	s->h = h;
 	engine_handle_setup(h, e->method, e->cfg.timeout, e->user_agent);
+	s->set_method = e->method;
 	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -364,8 +368,27 @@ static void slot_free_all(struct engine *e)
 	e->nslots = e->nheap = 0;
 }
 
+/* A handle is never switched between methods as it is: it is reset and
+ * set up again (its connections stay in the multi handle's cache). */
+static void use_method(struct engine *e, struct slot *s)
+{
+	const char *m = s->method ? s->method : e->method;
+	if (strcmp(m, s->set_method) == 0)
+		return;
+	curl_easy_reset(s->h);
+	engine_handle_setup(s->h, m, e->cfg.timeout, e->user_agent);
+	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, s);
+	s->set_method = m;
+}
+
 static int start(struct engine *e, struct slot *s, double now)
 {
+	use_method(e, s);
 	s->attempt++;
 	hc_buf_reset(&s->body);
 	hc_buf_reset(&s->hdrs);
@@ -598,6 +621,8 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		.headers = s->hdrs.data ? s->hdrs.data : "",
 		.headers_len = s->hdrs.len,
 		.key = s->key,
+		.method = s->method ? s->method : e->method,
+		.ctx = s->ctx,
 		.retry_in = delay,
 	};
 	if (e->src.record(e->src.ud, &r) < 0) {
@@ -691,6 +716,8 @@ static void dispatch(struct engine *e, double now)
 			}
 			s->row = req.row;
 			s->line = req.line;
+			s->method = req.method;
+			s->ctx = req.ctx;
 			memcpy(s->key, req.key, sizeof s->key);
 			s->key[sizeof s->key - 1] = '\0';
 			s->attempt = 0;
@@ -861,7 +888,8 @@ void engine_abort(struct engine *e)
 			.error = "aborted: cancelled in flight",
 			.url_shown = s->shown.data, .body = "", .body_len = 0,
 			.headers = "", .headers_len = 0, .key = s->key,
-			.retry_in = -1,
+			.method = s->method ? s->method : e->method,
+			.ctx = s->ctx, .retry_in = -1,
 		};
 		if (e->src.record(e->src.ud, &r) < 0)
 			fail_engine(e, "cannot write the journal");

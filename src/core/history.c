@@ -17,6 +17,7 @@
 #include "hookcast/hash.h"
 #include "hookcast/ini.h"
 #include "hookcast/segment.h"
+#include "hookcast/sync.h"
 
 #define FINALS_MAX_ROW ((uint64_t)1 << 32)
 
@@ -130,6 +131,11 @@ void history_meta_free(struct history_meta *m)
 	memset(m, 0, sizeof *m);
 }
 
+uint64_t history_max_row(const struct history_meta *m)
+{
+	return m->rows_total + m->removed;
+}
+
 double history_wall_time(const struct history_meta *m, double now)
 {
 	double end = m->ended > 0 ? m->ended : now;
@@ -236,6 +242,8 @@ int history_meta_save(const struct history_meta *m, const char *profile_ini,
 	if (m->parent)
 		ini_put(&w, "retry_of", m->parent);
 	ini_put_long(&w, "limit", (long long)m->limit);
+	if (m->sync_mode[0])
+		ini_put(&w, "sync", m->sync_mode);
 	ini_put_long(&w, "shard_k", m->shard_k);
 	ini_put_long(&w, "shard_n", m->shard_n);
 	ini_put(&w, "profile", m->profile_path ? m->profile_path : "");
@@ -251,6 +259,12 @@ int history_meta_save(const struct history_meta *m, const char *profile_ini,
 	ini_put_long(&w, "delivered", (long long)m->delivered);
 	ini_put_long(&w, "failed", (long long)m->failed);
 	ini_put_long(&w, "retries", (long long)m->retries);
+	if (m->sync_mode[0] && strcmp(m->sync_mode, "all") != 0) {
+		ini_put_long(&w, "added", (long long)m->added);
+		ini_put_long(&w, "changed", (long long)m->changed);
+		ini_put_long(&w, "removed", (long long)m->removed);
+		ini_put_long(&w, "unchanged", (long long)m->unchanged);
+	}
 	int rc = -1;
 	char *path = xasprintf("%s/run.ini", m->dir);
 	if (w.err)
@@ -355,6 +369,12 @@ int history_meta_load(const char *state_dir, const char *id,
 	m->delivered = ini_u64(d, "counts:delivered");
 	m->failed = ini_u64(d, "counts:failed");
 	m->retries = ini_u64(d, "counts:retries");
+	m->added = ini_u64(d, "counts:added");
+	m->changed = ini_u64(d, "counts:changed");
+	m->removed = ini_u64(d, "counts:removed");
+	m->unchanged = ini_u64(d, "counts:unchanged");
+	snprintf(m->sync_mode, sizeof m->sync_mode, "%s",
+		 *ini_str(d, "run:sync") ? ini_str(d, "run:sync") : "all");
 	m->exit_status = (int)strtol(ini_str(d, "run:exit_status"), NULL, 10);
 	m->limit = ini_u64(d, "run:limit");
 	m->shard_k = (unsigned)ini_u64(d, "run:shard_k");
@@ -597,6 +617,8 @@ void history_journal_add(struct history_journal *j, const struct history_line *l
 		hc_buf_addc(b, ',');
 		put_text(j, l->response_headers ? l->response_headers : "",
 			 l->response_headers ? l->response_headers_len : 0);
+		hc_buf_addc(b, ',');
+		hc_buf_adds(b, l->event ? l->event : "");
 	}
 	hc_buf_addc(b, '\n');
 }
@@ -647,9 +669,10 @@ int history_journal_close(struct history_journal *j, char **err)
 static const char *const header_cols[] = {
 	"row", "line", "attempt", "time", "method", "status", "outcome",
 	"latency_ms", "error", "url", "response", "key", "response_headers",
+	"event",
 };
-#define JOURNAL_COLS 13
-#define JOURNAL_COLS_OLD 11 /* before key and response_headers */
+#define JOURNAL_COLS 14
+#define JOURNAL_COLS_OLD 11 /* before key, response_headers and event */
 
 static bool outcome_known(const char *o)
 {
@@ -706,6 +729,7 @@ int history_journal_read(const char *dir, uint64_t max_row,
 			.response_headers = ncols == JOURNAL_COLS ? f[12] : "",
 			.response_headers_len =
 				ncols == JOURNAL_COLS ? row.lens[12] : 0,
+			.event = ncols == JOURNAL_COLS ? f[13] : "",
 		};
 		if (l.row == 0 || l.row > max_row || !outcome_known(l.outcome))
 			continue; /* not a line hookcast wrote */
@@ -808,6 +832,7 @@ static int rows_cb(void *ud, const struct history_line *l)
 	r->line = l->line;
 	r->status = l->status;
 	snprintf(r->outcome, sizeof r->outcome, "%s", l->outcome);
+	snprintf(r->event, sizeof r->event, "%s", l->event ? l->event : "");
 	r->latency_ms = l->latency_ms;
 	r->time = l->time;
 	free(r->error);
@@ -851,7 +876,8 @@ static bool parent_finals(const char *state_dir, const char *parent,
 	char *err = NULL;
 	bool ok = false;
 	if (history_meta_load(state_dir, parent, &pm, &err) == 0) {
-		ok = history_finals_load(pm.dir, pm.rows_total, f, &err) == 0;
+		ok = history_finals_load(pm.dir, history_max_row(&pm), f,
+					 &err) == 0;
 		history_meta_free(&pm);
 	}
 	free(err);
@@ -863,7 +889,7 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 {
 	struct history_row *got;
 	size_t ngot;
-	if (history_rows_load(m->dir, m->rows_total, &got, &ngot, err) < 0)
+	if (history_rows_load(m->dir, history_max_row(m), &got, &ngot, err) < 0)
 		return -1;
 	for (size_t i = 0; i < ngot; i++)
 		if (strcmp(got[i].outcome, "retry") == 0)
@@ -876,19 +902,63 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 		*n = ngot;
 		return 0;
 	}
-	/* The selection is a prefix of the rows in scope: activation takes
-	 * rows in order until --limit valid ones (valid + invalid in all). */
+	/* A sync run's plan says which rows it covers. Otherwise the
+	 * selection is a prefix of the rows in scope: activation takes rows
+	 * in order until --limit valid ones (valid + invalid in all). */
+	uint8_t *events = NULL;
+	uint64_t nevents = 0;
+	struct sync_removed *removed = NULL;
+	size_t nremoved = 0;
+	char *perr = NULL;
+	if (sync_plan_read(m->dir, &events, &nevents, &removed, &nremoved,
+			   &perr) < 0) {
+		free(perr); /* a damaged plan: the journal and the counts */
+		events = NULL;
+		nevents = 0;
+	}
+	sync_removed_free(removed, nremoved);
 	uint64_t want = m->valid + m->invalid, taken = 0;
 	struct history_row *out = NULL;
 	size_t nout = 0, cap = 0, k = 0;
-	/* The journal's rows are <= rows_total (the reader's bound). */
-	for (uint64_t row = 1; row <= m->rows_total; row++) {
+	/* The journal's rows are <= the reader's bound. Removals (rows past
+	 * the segment's) are listed as their journal has them. */
+	for (uint64_t row = 1; row <= history_max_row(m); row++) {
+		if (row > m->rows_total) {
+			bool j = k < ngot && got[k].row == row;
+			if (!j && retry && history_finals_get(&parent, row) !=
+						   FINAL_FAILED)
+				continue;
+			if (nout == cap) {
+				cap = cap ? cap * 2 : 256;
+				out = xreallocarray(out, cap, sizeof *out);
+			}
+			if (j) {
+				out[nout++] = got[k++];
+			} else {
+				struct history_row *r = &out[nout++];
+				memset(r, 0, sizeof *r);
+				r->row = row;
+				r->latency_ms = -1;
+				snprintf(r->outcome, sizeof r->outcome, "pending");
+				snprintf(r->event, sizeof r->event, "removed");
+				r->error = xstrdup("");
+				r->url = xstrdup("");
+				r->response = xstrdup("");
+			}
+			continue;
+		}
 		bool journaled = k < ngot && got[k].row == row;
-		bool in = taken < want &&
-			  (m->shard_n == 0 ||
-			   (row - 1) % m->shard_n == m->shard_k - 1) &&
-			  (!retry ||
-			   history_finals_get(&parent, row) == FINAL_FAILED);
+		bool in;
+		if (events)
+			in = row <= nevents && events[row - 1] != EV_NONE &&
+			     (!retry ||
+			      history_finals_get(&parent, row) == FINAL_FAILED);
+		else
+			in = taken < want &&
+			     (m->shard_n == 0 ||
+			      (row - 1) % m->shard_n == m->shard_k - 1) &&
+			     (!retry ||
+			      history_finals_get(&parent, row) == FINAL_FAILED);
 		if (in)
 			taken++;
 		if (!in && !journaled)
@@ -904,12 +974,18 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 			memset(r, 0, sizeof *r);
 			r->row = row;
 			r->latency_ms = -1;
-			snprintf(r->outcome, sizeof r->outcome, "pending");
+			snprintf(r->outcome, sizeof r->outcome, "%s",
+				 events && events[row - 1] == EV_INVALID
+					 ? "invalid" : "pending");
+			if (events)
+				snprintf(r->event, sizeof r->event, "%s",
+					 sync_event_name(events[row - 1]));
 			r->error = xstrdup("");
 			r->url = xstrdup("");
 			r->response = xstrdup("");
 		}
 	}
+	free(events);
 	free(got);
 	history_finals_free(&parent);
 	*rows = out;
@@ -919,7 +995,7 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 
 static const char *const filter_names[HF_COUNT] = {
 	"all", "delivered", "failed", "invalid", "pending", "2xx", "4xx",
-	"5xx", "error",
+	"5xx", "error", "added", "changed", "removed",
 };
 
 const char *history_filter_name(enum history_filter f)
@@ -996,6 +1072,9 @@ bool history_row_matches(const struct history_row *r, enum history_filter f,
 	case HF_5XX: ok = r->status >= 500 && r->status < 600; break;
 	case HF_NETERR: ok = r->status == 0 && r->attempts > 0 &&
 			     strcmp(o, "delivered") != 0; break;
+	case HF_ADDED: ok = strcmp(r->event, "added") == 0; break;
+	case HF_CHANGED: ok = strcmp(r->event, "changed") == 0; break;
+	case HF_REMOVED: ok = strcmp(r->event, "removed") == 0; break;
 	default: ok = true; break;
 	}
 	if (!ok || search == NULL || search[0] == '\0')

@@ -424,6 +424,28 @@ void request_row_key(const struct request_plan *plan,
 	out[32] = '\0';
 }
 
+void request_row_key_salted(const struct request_plan *plan,
+			    const struct segment_row *row, const void *salt,
+			    size_t saltlen, char out[65])
+{
+	struct hc_sha256 h;
+	hc_sha256_copy(&h, &plan->key_base);
+	for (size_t i = 0; i < row->nfields; i++)
+		key_add(&h, row->fields[i], row->lens[i]);
+	key_add(&h, salt, saltlen);
+	hc_sha256_final_hex(&h, out);
+	out[32] = '\0';
+}
+
+void request_append_param(struct hc_buf *url, const char *name,
+			  const char *value)
+{
+	hc_buf_addc(url, url->data && strchr(url->data, '?') ? '&' : '?');
+	request_escape(url, name, strlen(name));
+	hc_buf_addc(url, '=');
+	request_escape(url, value, strlen(value));
+}
+
 void request_test_key(const char *row_key, char out[REQUEST_TEST_KEY_MAX])
 {
 	snprintf(out, REQUEST_TEST_KEY_MAX, "test-%s", row_key);
