@@ -65,6 +65,14 @@ static int list_runs(const char *state, bool json)
 				      m->exit_status);
 			hc_buf_addc(&b, ',');
 			json_str(&b, "reason", m->reason);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "sync", m->sync_mode);
+			hc_buf_printf(&b, ",\"added\":%llu,\"changed\":%llu,"
+				      "\"removed\":%llu,\"unchanged\":%llu",
+				      (unsigned long long)m->added,
+				      (unsigned long long)m->changed,
+				      (unsigned long long)m->removed,
+				      (unsigned long long)m->unchanged);
 			hc_buf_adds(&b, "}\n");
 			fputs(b.data, stdout);
 			continue;
@@ -113,7 +121,7 @@ static int show_run(const char *state, const char *id,
 		       (unsigned long long)m.failed,
 		       (unsigned long long)m.invalid,
 		       (unsigned long long)(m.valid + m.invalid), "ROW", "LINE",
-		       "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "ERROR");
+		       "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "EVENT  ERROR");
 	struct hc_buf b;
 	hc_buf_init(&b);
 	for (size_t i = 0; i < nrows; i++) {
@@ -126,6 +134,8 @@ static int show_run(const char *state, const char *id,
 				      (unsigned long long)r->row,
 				      (unsigned long long)r->line);
 			json_str(&b, "outcome", r->outcome);
+			hc_buf_addc(&b, ',');
+			json_str(&b, "event", r->event);
 			hc_buf_printf(&b, ",\"status\":%ld,\"attempts\":%u,",
 				      r->status, r->attempts);
 			if (r->latency_ms >= 0)
@@ -145,9 +155,10 @@ static int show_run(const char *state, const char *id,
 				snprintf(status, sizeof status, "%ld", r->status);
 			if (r->latency_ms >= 0)
 				snprintf(lat, sizeof lat, "%.1fms", r->latency_ms);
-			printf("%-8llu %-8s %-10s %6s %8u %10s  %s\n",
+			printf("%-8llu %-8s %-10s %6s %8u %10s  %-7s %s\n",
 			       (unsigned long long)r->row, line, r->outcome,
-			       status, r->attempts, lat, r->error);
+			       status, r->attempts, lat,
+			       r->event[0] ? r->event : "-", r->error);
 		}
 	}
 	hc_buf_free(&b);

@@ -181,9 +181,10 @@ struct sync_store *sync_store_open(const char *path, bool create,
 		close(fd);
 	} else if (writable && access(path, W_OK) < 0) {
 		*err = xasprintf("%s: the sync state cannot be written: %s; "
-				 "nothing was sent. Make it writable, or start "
-				 "over with hookcast state reset", path,
-				 strerror(errno));
+				 "nothing was sent. Make it writable, record "
+				 "what the receiver has with hookcast run "
+				 "--baseline, or start over with hookcast "
+				 "state reset", path, strerror(errno));
 		return NULL;
 	}
 	struct sync_store *s = xcalloc(1, sizeof *s);
@@ -214,7 +215,9 @@ struct sync_store *sync_store_open(const char *path, bool create,
 		*err = xasprintf("%s: the sync state has schema version %d, "
 				 "newer than this hookcast knows (%d); nothing "
 				 "was sent. Use a newer hookcast, or start over "
-				 "with hookcast state reset", path, version,
+				 "with hookcast state reset (then hookcast run "
+				 "--baseline to record what the receiver has)",
+				 path, version,
 				 SYNC_SCHEMA_VERSION);
 		sync_store_close(s);
 		return NULL;

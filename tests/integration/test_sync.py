@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Sync modes against hookcast sink: each run sends exactly the records
+that were added, changed or removed since the last delivery, with the
+event's method and parameters, byte for byte; the state is written only
+after delivery, and bad state sends nothing."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+from hc import HOOKCAST, Sink, Work, check, run_tests, wait_requests
+
+HEADER = ["contacts.id", "contacts.email", "contacts.country"]
+
+
+def rows_of(n, start=1):
+    return [[str(i), f"u{i}@x.org", "FR"] for i in range(start, start + n)]
+
+
+def setup(w, sink, rows, mode="mirror", extra="", name="p.ini",
+          segment="seg.csv"):
+    w.write_csv(segment, HEADER, rows)
+    w.profile(name, sink.url + "/h", ["email=contacts.email",
+                                      "user_id=contacts.id"],
+              segment=segment, delivery={"concurrency": 4})
+    with open(w.path(name), "a") as f:
+        f.write(f'\n[sync]\nmode = {mode}\nkey = "contacts.id"\n'
+                f'changed_method = PATCH\nevent_param = "event"\n{extra}')
+
+
+def sent(sink, since=0):
+    """(method, event, user_id, email) of each request after since."""
+    out = []
+    for r in sink.requests()[since:]:
+        q = dict(r["query"])
+        out.append((r["method"], q.get("event"), q.get("user_id"),
+                    q.get("email")))
+    return sorted(out, key=lambda t: (t[1] or "", int(t[2] or 0)))
+
+
+def run(w, *args):
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"] + list(args))
+    return rc, (json.loads(out) if out.strip() else {}), err
+
+
+def plan(w, *args):
+    rc, out, err = w.run(["plan", "-p", "p.ini", "--json"] + list(args))
+    return rc, (json.loads(out) if out.strip() else {}), err
+
+
+def test_add_change_remove_reorder():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(5))
+    rc, s, err = run(w)
+    first = sent(sink)
+    check("first sync: every row is added, with POST and event=added",
+          rc == 0 and s["added"] == 5 and s["changed"] == 0 and
+          first == [("POST", "added", str(i), f"u{i}@x.org")
+                    for i in range(1, 6)], f"{rc} {s} {first} {err}")
+    n = len(sink.requests())
+    rc, s, err = run(w)
+    check("the same segment again sends nothing",
+          rc == 0 and s["unchanged"] == 5 and len(sink.requests()) == n,
+          f"{rc} {s} {err}")
+    rows = rows_of(5)
+    rows[1][1] = "changed2@x.org"      # changed
+    del rows[3]                          # row 4 removed
+    rows.append(["6", "u6@x.org", "FR"])  # added
+    rows.reverse()                       # the order does not matter
+    w.write_csv("seg.csv", HEADER, rows)
+    rc, p, _ = plan(w)
+    check("plan counts the change without sending",
+          rc == 0 and (p["added"], p["changed"], p["removed"],
+                       p["unchanged"], p["invalid"]) == (1, 1, 1, 3, 0) and
+          len(sink.requests()) == n, p)
+    rc, s, err = run(w, "--yes")
+    got = sent(sink, n)
+    check("then exactly the added, changed and removed records go, each "
+          "with its method, event and values",
+          rc == 0 and got == [("POST", "added", "6", "u6@x.org"),
+                              ("PATCH", "changed", "2", "changed2@x.org"),
+                              ("DELETE", "removed", "4", "u4@x.org")],
+          f"{rc} {got} {err}")
+    n = len(sink.requests())
+    w.write_csv("seg.csv", HEADER, list(reversed(rows)))
+    rc, s, _ = run(w)
+    check("the same records in another order: nothing is sent",
+          rc == 0 and len(sink.requests()) == n and s["unchanged"] == 5, s)
+    rows2 = [list(r) for r in rows]
+    rows2[0][2] = "DE"  # a column no mapping uses
+    w.write_csv("seg.csv", HEADER, rows2)
+    rc, p, _ = plan(w)
+    check("a change to an unmapped column only is no change",
+          p["changed"] == 0 and p["unchanged"] == 5, p)
+    rc, out, _ = w.run(["history", "--json"])
+    runs = [json.loads(line) for line in out.splitlines()]
+    third = runs[1]  # newest first: the run that sent the change
+    rc, show, _ = w.run(["history", "show", third["run_id"], "--json"])
+    events = sorted((json.loads(line)["event"], json.loads(line)["row"])
+                    for line in show.splitlines())
+    journal = sorted(r["event"] for r in w.journal(third["run_id"]))
+    check("history --json has the counts by event; history show and the "
+          "journal's event column name each row's event",
+          (third["added"], third["changed"], third["removed"],
+           third["unchanged"]) == (1, 1, 1, 3) and
+          [e for e, _ in events] == ["added", "changed", "removed"] and
+          journal == ["added", "changed", "removed"], f"{third} {events}")
+    sink.stop()
+
+
+def test_mapping_change_resends_everything():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(4))
+    run(w)
+    n = len(sink.requests())
+    with open(w.path("p.ini")) as f:
+        text = f.read().replace('map2 = "user_id=contacts.id"',
+                                'map2 = "uid=contacts.id"')
+    w.write("p.ini", text)
+    rc, p, _ = plan(w)
+    check("a change to the mappings makes every row changed, and the plan "
+          "says why", p["changed"] == 4 and "mappings changed" in p["reason"],
+          p)
+    rc, s, _ = run(w)
+    got = sink.requests()[n:]
+    check("... and they are sent with the new key, as changed",
+          rc == 0 and len(got) == 4 and
+          all(dict(r["query"]).get("uid") and r["method"] == "PATCH"
+              for r in got), got)
+    sink.stop()
+
+
+def test_failures_are_sent_again():
+    w = Work()
+    # every 3rd record fails for good this time
+    sink = Sink(w, "--reject-every", "3")
+    setup(w, sink, rows_of(9))
+    rc, s, err = run(w)
+    failed = sorted(dict(r["query"])["user_id"] for r in sink.requests()
+                    if r["status"] == 422)
+    sink.stop()
+    check("a receiver that fails some rows: exit 1, 3 failed",
+          rc == 1 and s["failed"] == 3 and len(failed) == 3, f"{rc} {s}")
+    # the same receiver (same URL), now taking everything
+    sink2 = Sink(w, "--listen", f"127.0.0.1:{sink.port}")
+    rc, p, _ = plan(w)
+    rc, s, err = run(w)
+    again = sorted(dict(r["query"])["user_id"] for r in sink2.requests())
+    check("the next run sends exactly the rows that failed (their state "
+          "was never written), as what they still are: added",
+          p["added"] == 3 and p["unchanged"] == 6 and again == failed and
+          all(r["method"] == "POST" and dict(r["query"])["event"] == "added"
+              for r in sink2.requests()), f"{p} {again} {failed}")
+    sink2.stop()
+
+
+def test_kill_then_resume_then_nothing():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "5")
+    n = 2000
+    setup(w, sink, rows_of(n))
+    p = w.start(["run", "-p", "p.ini", "-q"])
+    wait_requests(sink, 300)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    p.stdout.close()
+    p.stderr.close()
+    rid = w.runs()[0]
+    rc, s, err = run(w, "--resume", rid)
+    ids = [dict(r["query"])["user_id"] for r in sink.requests()]
+    keys = {}
+    for r in sink.requests():
+        keys.setdefault(dict(r["query"])["user_id"], set()).add(r["key"])
+    check("kill -9 mid-sync, then --resume: every record arrives, twice at "
+          "most, always with one key", rc == 0 and
+          set(ids) == {str(i) for i in range(1, n + 1)} and
+          all(len(k) == 1 for k in keys.values()), f"{rc} {s} {err[-500:]}")
+    m = len(sink.requests())
+    rc, s, _ = run(w)
+    check("... and the next run sends nothing", rc == 0 and
+          len(sink.requests()) == m and s["unchanged"] == n, s)
+    sink.stop()
+
+
+def test_duplicate_and_empty_keys():
+    w = Work()
+    sink = Sink(w)
+    rows = rows_of(4) + [["2", "dup@x.org", "FR"], ["", "nokey@x.org", "FR"]]
+    setup(w, sink, rows)
+    rc, s, err = run(w)
+    ids = sorted(dict(r["query"])["user_id"] for r in sink.requests())
+    check("a duplicate key and an empty key are invalid, named with their "
+          "lines, and never sent", rc == 1 and ids == ["1", "2", "3", "4"] and
+          "seg.csv:6: row 5: its key is also on line 3" in err and
+          'seg.csv:7: row 6: the key column "contacts.id" is empty' in err,
+          f"{rc} {ids} {err}")
+    sink.stop()
+
+
+def test_baseline_and_full():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(5))
+    rc, out, err = w.run(["run", "-p", "p.ini", "--baseline"])
+    check("--baseline records the segment and sends nothing",
+          rc == 0 and sink.requests() == [] and "holds 5 records" in err,
+          f"{rc} {err}")
+    rc, p, _ = plan(w)
+    check("... then the plan is empty", p["unchanged"] == 5 and
+          p["added"] == 0, p)
+    rc, s, _ = run(w, "--full")
+    got = sent(sink)
+    check("--full sends every row (as changed: the state has them)",
+          rc == 0 and len(got) == 5 and all(g[0] == "PATCH" for g in got),
+          got)
+    sink.stop()
+
+
+def test_shards():
+    w = Work()
+    sink = Sink(w)
+    n = 60
+    setup(w, sink, rows_of(n))
+    got = {}
+    for k in (1, 2, 3):
+        before = len(sink.requests())
+        rc, s, err = run(w, "--shard", f"{k}/3")
+        got[k] = {dict(r["query"])["user_id"]
+                  for r in sink.requests()[before:]}
+    union = set().union(*got.values())
+    check("three shards by key send every record once between them",
+          len(union) == n and sum(len(v) for v in got.values()) == n, got)
+    # the same records in another order land in the same shard
+    w.write_csv("seg.csv", HEADER, list(reversed(rows_of(n))))
+    rc, p, _ = plan(w, "--shard", "2/3")
+    check("a record always goes to the same shard, whatever the order",
+          p["unchanged"] == len(got[2]) and p["added"] == 0, p)
+    rc, p, err = plan(w, "--shard", "1/4")
+    check("another shard count than the state was written with is refused",
+          rc == 2 and "--baseline" in err and "--full" in err, f"{rc} {err}")
+    sink.stop()
+
+
+def test_bad_state():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(3))
+    run(w)
+    rc, out, _ = w.run(["state", "show", "-p", "p.ini", "--json"])
+    path = json.loads(out)["state"]
+    n = len(sink.requests())
+    with open(path, "rb") as f:
+        good = f.read()
+
+    def put(data):
+        for ext in ("-wal", "-shm"):
+            if os.path.exists(path + ext):
+                os.unlink(path + ext)
+        with open(path, "wb") as f:
+            f.write(data)
+
+    def refused(what, rc, err, state_path=path):
+        check(f"a sync state that {what}: exit 4, the file named, "
+              "--baseline and state reset suggested, nothing sent",
+              rc == 4 and state_path in err and "--baseline" in err and
+              "state reset" in err and len(sink.requests()) == n,
+              f"{rc} {err}")
+
+    put(b"hello, not a database " * 100)
+    rc, s, err = run(w)
+    refused("is not a database", rc, err)
+    put(good[:2048] + b"\xff" * (len(good) - 2048))
+    rc, s, err = run(w)
+    refused("is corrupt", rc, err)
+    put(good)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 7")
+    con.commit()
+    con.close()
+    rc, s, err = run(w)
+    refused("has a newer schema", rc, err)
+    check("... which it says", "schema version 7" in err, err)
+    put(good)
+    # read-only: a read-only mount (root writes through file modes)
+    ro = w.path("ro")
+    os.mkdir(ro)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "tmpfs", ro],
+                             capture_output=True).returncode == 0
+    env = None
+    ro_path = path
+    if mounted:
+        shutil.copytree(w.state, os.path.join(ro, "state"))
+        subprocess.run(["mount", "-o", "remount,ro", ro], check=True)
+        env = {"HOOKCAST_STATE_DIR": os.path.join(ro, "state")}
+        ro_path = path.replace(w.state, os.path.join(ro, "state"))
+    else:
+        os.chmod(path, 0o400)
+    try:
+        rc, out, err = w.run(["run", "-p", "p.ini", "-q"], env=env)
+        refused("cannot be written", rc, err, ro_path)
+    finally:
+        if mounted:
+            subprocess.run(["umount", ro])
+        os.chmod(path, 0o600)
+    rc, out, err = w.run(["state", "reset", "-p", "p.ini"])
+    check("state reset asks first (no terminal: it needs --yes)",
+          rc == 2 and "--yes" in err and os.path.exists(path), err)
+    rc, out, err = w.run(["state", "reset", "-p", "p.ini", "--yes"])
+    rc2, s, _ = run(w)
+    check("... with --yes it resets, and the next run sends every row",
+          rc == 0 and s.get("added") == 3 and len(sink.requests()) == n + 3,
+          f"{rc} {out} {s}")
+    sink.stop()
+
+
+def test_mirror_confirmation():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(3))
+    run(w)
+    w.write_csv("seg.csv", HEADER, rows_of(1))
+    n = len(sink.requests())
+    rc, s, err = run(w)
+    check("removals need a confirmation: without a terminal, --yes",
+          rc == 2 and "2 removals" in err and "--yes" in err and
+          len(sink.requests()) == n, f"{rc} {err}")
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run"])
+    check("--dry-run prints the removals as they would go",
+          rc == 0 and out.count("DELETE ") == 2 and "event=removed" in out,
+          out)
+    rc, s, err = run(w, "--yes")
+    got = sent(sink, n)
+    check("with --yes they are sent as DELETE with the last values",
+          rc == 0 and got == [("DELETE", "removed", "2", "u2@x.org"),
+                              ("DELETE", "removed", "3", "u3@x.org")], got)
+    rc, p, _ = plan(w)
+    check("... and the state forgets them once delivered",
+          p["removed"] == 0 and p["unchanged"] == 1, p)
+    sink.stop()
+
+
+run_tests([test_add_change_remove_reorder, test_mapping_change_resends_everything,
+           test_failures_are_sent_again, test_kill_then_resume_then_nothing,
+           test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
+           test_bad_state, test_mirror_confirmation])
