@@ -123,6 +123,7 @@ struct engine_tail_entry {
 	long status;
 	enum engine_outcome outcome;
 	double latency_ms;
+	char method[8];
 	char error[96];
 };
 

@@ -447,6 +447,7 @@ static void tail_add(struct engine *e, const struct engine_result *r)
 	t->status = r->status;
 	t->outcome = r->outcome;
 	t->latency_ms = r->latency_ms;
+	snprintf(t->method, sizeof t->method, "%s", r->method ? r->method : "");
 	snprintf(t->error, sizeof t->error, "%s", r->error);
 	e->tail_next = (e->tail_next + 1) % ENGINE_TAIL;
 	if (e->tail_n < ENGINE_TAIL)

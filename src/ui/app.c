@@ -30,6 +30,7 @@ void app_flash(struct app *a, enum theme_role role, const char *fmt, ...)
 
 void app_changed(struct app *a)
 {
+	a->edit_gen++;
 	a->dirty = true;
 	a->plan_stale = true;
 	a->need_redraw = true;

@@ -103,7 +103,7 @@ void app_start_run(struct app *a, const struct activation_opts *o)
 
 void app_finish_run(struct app *a)
 {
-	app_sample_run(a);
+	app_sample_run(a, true);
 	struct hc_msgs m;
 	hc_msgs_init(&m);
 	a->run_status = activation_finish(a->run, &m);
@@ -118,18 +118,20 @@ void app_finish_run(struct app *a)
 			  activation_final_state(a->run), a->run_status, why);
 	}
 	hc_msgs_free(&m);
+	a->sync_plan_ok = false; /* the state has moved on */
 	app_history_reload(a);
 	a->need_redraw = true;
 }
 
-/* One sample a second: attempts, and attempts that did not deliver. */
-void app_sample_run(struct app *a)
+/* One sample a second: attempts, and attempts that did not deliver; and a
+ * last one when the run ends (a short run still shows its rate). */
+void app_sample_run(struct app *a, bool last)
 {
 	struct run_samples *rs = &a->samples;
 	if (a->run == NULL)
 		return;
 	double now = app_now();
-	if (rs->n > 0 && now - rs->last_t < 1.0)
+	if (now - rs->last_t < (last ? 0.001 : 1.0))
 		return;
 	struct activation_stats s;
 	activation_get_stats(a->run, &s);
@@ -230,4 +232,60 @@ bool app_last_run_meta(struct app *a, struct history_meta *m)
 	free(state);
 	free(err);
 	return ok;
+}
+
+bool app_sync_plan(struct app *a, bool force)
+{
+	if (a->profile->sync_mode == PROFILE_SYNC_ALL || a->sv.path == NULL)
+		return false;
+	if (!force && a->sync_plan_ok && a->sync_plan_gen == a->edit_gen &&
+	    a->sync_plan_seg && strcmp(a->sync_plan_seg, a->sv.path) == 0)
+		return true;
+	a->sync_plan_ok = false;
+	struct activation_opts o = {
+		.profile = a->profile,
+		.profile_path = a->profile_path,
+		.segment_override = a->sv.path,
+		.rate = -1,
+		.plan_only = true,
+		.on_check = on_check,
+		.check_ud = a,
+	};
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	int status;
+	app_flash(a, ROLE_MUTED, "computing the sync plan... (Esc cancels)");
+	tui_draw_now(a);
+	struct activation *plan = activation_new(&o, &m, &status);
+	if (plan == NULL) {
+		if (status == HC_INTERRUPTED && m.n == 0)
+			app_flash(a, ROLE_MUTED, "plan cancelled");
+		else
+			app_flash(a, ROLE_ERROR, "no plan: %s",
+				  m.n ? m.items[0].text : "cannot compute it");
+		hc_msgs_free(&m);
+		return false;
+	}
+	hc_msgs_free(&m);
+	activation_get_stats(plan, &a->sync_plan);
+	snprintf(a->sync_note, sizeof a->sync_note, "%s",
+		 a->sync_plan.sync_note ? a->sync_plan.sync_note : "");
+	/* the pointers in the stats belong to the activation */
+	a->sync_plan.sync_note = a->sync_note;
+	a->sync_plan.state_path = NULL;
+	a->sync_plan.run_id = NULL;
+	a->sync_plan.results_path = NULL;
+	a->sync_plan.sync_mode = profile_sync_name(a->profile->sync_mode);
+	activation_free(plan);
+	free(a->sync_plan_seg);
+	a->sync_plan_seg = xstrdup(a->sv.path);
+	a->sync_plan_gen = a->edit_gen;
+	a->sync_plan_ok = true;
+	app_flash(a, ROLE_SUCCESS, "sync plan: %llu added, %llu changed, %llu "
+		  "removed, %llu unchanged",
+		  (unsigned long long)a->sync_plan.added,
+		  (unsigned long long)a->sync_plan.changed,
+		  (unsigned long long)a->sync_plan.removed,
+		  (unsigned long long)a->sync_plan.unchanged);
+	return true;
 }

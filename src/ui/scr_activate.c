@@ -1,12 +1,14 @@
 /* Step 4: the summary, the test request and the activation itself. */
 #include "tui.h"
 
+#include "hookcast/sync.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { F_NONE = -1, F_CONC, F_RATE, F_ATTEMPTS, F_COUNT };
-enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE, A_EDIT };
+enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE, A_EDIT, A_PLAN };
 
 static const struct keybind keys[] = {
 	{ 't', 0, "t", "test request", "send the previewed row once, with its "
@@ -20,6 +22,8 @@ static const struct keybind keys[] = {
 	{ '\r', KEY_ENTER, "Enter", "edit", "type in the selected setting "
 	  "(Enter or Tab accepts, Esc cancels)", A_EDIT, 2 },
 	{ 'e', 'i', "e/i", NULL, "the same as Enter: start typing", A_EDIT, 9 },
+	{ 'P', 0, "P", "plan", "compute the sync plan again (what the run "
+	  "would send: added, changed, removed)", A_PLAN, 4 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -140,6 +144,43 @@ static void activate(struct app *a)
 	}
 	uint64_t rows = a->sv.counted - a->sv.invalid;
 	char text[512];
+	if (a->profile->sync_mode != PROFILE_SYNC_ALL) {
+		if (!app_sync_plan(a, false))
+			return;
+		const struct activation_stats *s = &a->sync_plan;
+		const struct profile *p = a->profile;
+		uint64_t n = s->added + s->changed + s->removed;
+		if (n == 0) {
+			app_flash(a, ROLE_SUCCESS, "nothing to send: every record "
+				  "is as it was last delivered (%llu unchanged)",
+				  (unsigned long long)s->unchanged);
+			return;
+		}
+		snprintf(text, sizeof text, "This sync sends %llu request%s: "
+			 "%llu added as %s, %llu changed as %s, %llu removed as "
+			 "%s (%llu unchanged are not sent).%s",
+			 (unsigned long long)n, n == 1 ? "" : "s",
+			 (unsigned long long)s->added,
+			 profile_event_method(p, EV_ADDED),
+			 (unsigned long long)s->changed,
+			 profile_event_method(p, EV_CHANGED),
+			 (unsigned long long)s->removed,
+			 profile_event_method(p, EV_REMOVED),
+			 (unsigned long long)s->unchanged,
+			 s->removed ? "\nRemovals delete records at the "
+				      "receiver: type their number to confirm:"
+				    : "");
+		if (s->removed) {
+			app_input(a, "Confirm the removals", text, "",
+				  (int)s->removed, on_confirm);
+			return;
+		}
+		char yes[64];
+		snprintf(yes, sizeof yes, "Send %llu request%s",
+			 (unsigned long long)n, n == 1 ? "" : "s");
+		app_confirm(a, "Activate the sync", text, yes, 0, on_confirm);
+		return;
+	}
 	if (strcmp(a->profile->method, "DELETE") == 0) {
 		snprintf(text, sizeof text, "DELETE removes data. This sends %llu "
 			 "DELETE requests.\nType %llu to confirm:",
@@ -230,6 +271,9 @@ static int action(struct app *a, int act)
 	case A_TEST:
 		test_request(a);
 		return H_REDRAW;
+	case A_PLAN:
+		app_sync_plan(a, true);
+		return H_REDRAW;
 	case A_ACTIVATE:
 		activate(a);
 		return H_REDRAW;
@@ -245,6 +289,42 @@ static enum le_look look(const struct app *a, int f)
 						  : &a->attempts_edit;
 	return a->edit.le == le ? LE_TYPING
 	       : a->act_focus == f ? LE_FOCUSED : LE_PLAIN;
+}
+
+/* The sync plan's line: what a run would send, removals in danger. */
+static void draw_sync_plan(struct app *a, WINDOW *w, int y, int wd)
+{
+	const struct profile *p = a->profile;
+	ui_role(w, ROLE_NORMAL);
+	ui_textf(w, y, 2, 14, "Sync %s", profile_sync_name(p->sync_mode));
+	if (!a->sync_plan_ok) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y, 16, wd - 18, "no plan yet: P computes it");
+		return;
+	}
+	const struct activation_stats *s = &a->sync_plan;
+	int x = 16;
+	ui_role(w, s->added ? ROLE_SUCCESS : ROLE_MUTED);
+	x += ui_textf(w, y, x, wd - x - 2, "%llu added (%s)   ",
+		      (unsigned long long)s->added,
+		      profile_event_method(p, EV_ADDED));
+	ui_role(w, s->changed ? ROLE_WARNING : ROLE_MUTED);
+	x += ui_textf(w, y, x, wd - x - 2, "%llu changed (%s)   ",
+		      (unsigned long long)s->changed,
+		      profile_event_method(p, EV_CHANGED));
+	ui_role(w, s->removed ? ROLE_DANGER : ROLE_MUTED);
+	x += ui_textf(w, y, x, wd - x - 2, "%llu removed (%s)   ",
+		      (unsigned long long)s->removed,
+		      profile_event_method(p, EV_REMOVED));
+	ui_role(w, ROLE_MUTED);
+	x += ui_textf(w, y, x, wd - x - 2, "%llu unchanged   %llu invalid",
+		      (unsigned long long)s->unchanged,
+		      (unsigned long long)s->invalid);
+	if (a->sync_note[0] && x < wd - 20) {
+		ui_role(w, ROLE_WARNING);
+		ui_str(w, y, x + 3, wd - x - 5, a->sync_note);
+	}
+	ui_role(w, ROLE_NORMAL);
 }
 
 static enum theme_role status_role(long status, bool error)
@@ -280,7 +360,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	app_plan(a);
 	const struct profile *p = a->profile;
 	int y = 0;
-	ui_box(w, y, 0, 9, wd, "Summary", a->act_focus != F_NONE);
+	bool sync = p->sync_mode != PROFILE_SYNC_ALL;
+	ui_box(w, y, 0, sync ? 10 : 9, wd, "Summary", a->act_focus != F_NONE);
 	ui_role(w, ROLE_NORMAL);
 	ui_textf(w, y + 1, 2, 14, "Destination");
 	ui_role(w, strcmp(p->method, "DELETE") == 0 ? ROLE_DANGER : ROLE_TITLE);
@@ -335,17 +416,22 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_role(w, ROLE_ERROR);
 		ui_textf(w, y + 6, 16, wd - 18, "x %s", bad);
 	}
+	int ry = y + 7;
+	if (sync) {
+		draw_sync_plan(a, w, y + 7, wd);
+		ry++;
+	}
 	size_t nerr = a->plan_msgs.nerrors;
 	ui_role(w, nerr ? ROLE_ERROR : ROLE_SUCCESS);
 	if (nerr)
-		ui_textf(w, y + 7, 2, wd - 4, "x %zu problem(s) in the profile: "
+		ui_textf(w, ry, 2, wd - 4, "x %zu problem(s) in the profile: "
 			 "see steps 1 and 3", nerr);
 	else
-		ui_str(w, y + 7, 2, wd - 4, a->act_focus == F_NONE
+		ui_str(w, ry, 2, wd - 4, a->act_focus == F_NONE
 		       ? "ready: A activates (it asks first)"
 		       : "ready: A activates; Enter types in the setting");
 	ui_role(w, ROLE_NORMAL);
-	y += 10;
+	y += sync ? 11 : 10;
 
 	ui_role(w, ROLE_TITLE);
 	struct segment_row row;
@@ -399,6 +485,14 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 static void enter(struct app *a)
 {
 	a->act_focus = F_NONE;
+	if (a->profile->sync_mode != PROFILE_SYNC_ALL && a->sv.count_done &&
+	    !a->run_active)
+		app_sync_plan(a, false); /* the plan shows before anything */
+}
+
+static bool avail(const struct app *a, int act)
+{
+	return act != A_PLAN || a->profile->sync_mode != PROFILE_SYNC_ALL;
 }
 
 const struct screen_ops screen_activate = {
@@ -407,4 +501,5 @@ const struct screen_ops screen_activate = {
 	.enter = enter,
 	.draw = draw,
 	.action = action,
+	.avail = avail,
 };

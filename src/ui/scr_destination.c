@@ -6,7 +6,8 @@
 #include <string.h>
 
 enum { F_URL, F_METHOD, F_HEADERS, F_TIMEOUT, F_COUNT };
-enum { A_NEXT = 1, A_PREV, A_EDIT, A_ADD, A_DEL, A_STEP };
+enum { A_NEXT = 1, A_PREV, A_EDIT, A_ADD, A_DEL, A_STEP, A_SYNC, A_KEY,
+       A_METHODS, A_EVENT };
 
 static const struct keybind keys[] = {
 	{ '\t', 0, "Tab", "field", "next field (Shift-Tab: previous)", A_NEXT, 1 },
@@ -20,6 +21,14 @@ static const struct keybind keys[] = {
 	{ 'd', 0, "d", "delete", "delete the selected header (u undoes it)",
 	  A_DEL, 5 },
 	{ 'n', 0, "n", "next step", "go on to the segment", A_STEP, 0 },
+	{ 's', 0, "s", "sync", "sync mode: all (every row each run), changes "
+	  "(only what was added or changed), mirror (and removals)", A_SYNC, 6 },
+	{ 'k', 0, "k", NULL, "sync: the key column(s) that identify a record",
+	  A_KEY, 9 },
+	{ 'm', 0, "m", NULL, "sync: the methods for added, changed and removed "
+	  "records", A_METHODS, 9 },
+	{ 'v', 0, "v", NULL, "sync: a query parameter that names the event "
+	  "(empty: none)", A_EVENT, 9 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -67,6 +76,114 @@ static const struct field_ops url_field = {
 static const struct field_ops timeout_field = {
 	.what = "the timeout", .apply = apply_timeout, .check = check_timeout,
 };
+
+/* "contacts.id" or "contacts.id, contacts.region" */
+static void on_sync_key(struct app *a, int ctx, bool ok, const char *text,
+			int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	struct profile_list *l = &a->profile->sync_keys;
+	profile_list_clear(l);
+	char *copy = xstrdup(text);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		size_t n = strlen(t);
+		while (n > 0 && t[n - 1] == ' ')
+			t[--n] = '\0';
+		if (*t)
+			profile_list_add(l, "key", 0, "", t);
+	}
+	free(copy);
+	if (l->n > 1)
+		profile_list_renumber(l, "key");
+	app_changed(a);
+}
+
+static void on_sync_methods(struct app *a, int ctx, bool ok, const char *text,
+			    int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	char *copy = xstrdup(text);
+	char *save = NULL, *m[3] = { NULL, NULL, NULL };
+	int n = 0;
+	for (char *t = strtok_r(copy, ",/ ", &save); t && n < 3;
+	     t = strtok_r(NULL, ",/ ", &save)) {
+		for (char *c = t; *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		m[n++] = t;
+	}
+	char **dst[3] = { &a->profile->added_method, &a->profile->changed_method,
+			  &a->profile->removed_method };
+	for (int i = 0; i < 3; i++) {
+		free(*dst[i]);
+		*dst[i] = i < n ? xstrdup(m[i]) : NULL;
+	}
+	free(copy);
+	app_changed(a);
+}
+
+static void on_event_param(struct app *a, int ctx, bool ok, const char *text,
+			   int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	free(a->profile->event_param);
+	a->profile->event_param = text[0] ? xstrdup(text) : NULL;
+	app_changed(a);
+}
+
+static void sync_action(struct app *a, int act)
+{
+	struct profile *p = a->profile;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	switch (act) {
+	case A_SYNC:
+		p->sync_mode = (enum profile_sync)((p->sync_mode + 1) % 3);
+		app_changed(a);
+		app_flash(a, ROLE_MUTED, "sync mode %s%s",
+			  profile_sync_name(p->sync_mode),
+			  p->sync_mode != PROFILE_SYNC_ALL && p->sync_keys.n == 0
+				  ? ": k sets the key column" : "");
+		break;
+	case A_KEY:
+		for (size_t i = 0; i < p->sync_keys.n; i++)
+			hc_buf_printf(&b, "%s%s", i ? ", " : "",
+				      p->sync_keys.items[i].value);
+		app_input(a, "Sync key", "The column that identifies a record "
+			  "(several, separated by commas, for a composite "
+			  "key):", b.data ? b.data : "", 0, on_sync_key);
+		break;
+	case A_METHODS:
+		hc_buf_printf(&b, "%s, %s, %s", profile_event_method(p, 1),
+			      profile_event_method(p, 2),
+			      profile_event_method(p, 3));
+		app_input(a, "Sync methods", "The methods for added, changed and "
+			  "removed records (POST, PUT, PATCH or DELETE):",
+			  b.data, 0, on_sync_methods);
+		break;
+	case A_EVENT:
+		app_input(a, "Event parameter", "A query key that names the event "
+			  "(added, changed, removed); empty for none:",
+			  p->event_param ? p->event_param : "", 0,
+			  on_event_param);
+		break;
+	default:
+		break;
+	}
+	hc_buf_free(&b);
+}
 
 void destination_type_url(struct app *a)
 {
@@ -147,6 +264,12 @@ static int action(struct app *a, int act)
 		a->dest_focus = F_HEADERS;
 		edit_header(a, -1);
 		return H_REDRAW;
+	case A_SYNC:
+	case A_KEY:
+	case A_METHODS:
+	case A_EVENT:
+		sync_action(a, act);
+		return H_REDRAW;
 	case A_DEL: {
 		char what[96];
 		const char *h = l->items[a->headers_lv.sel].key;
@@ -168,6 +291,8 @@ static bool avail(const struct app *a, int act)
 		return a->dest_focus == F_HEADERS && a->profile->headers.n > 0;
 	if (act == A_EDIT)
 		return a->dest_focus != F_HEADERS || a->profile->headers.n > 0;
+	if (act == A_KEY || act == A_METHODS || act == A_EVENT)
+		return a->profile->sync_mode != PROFILE_SYNC_ALL;
 	return true;
 }
 
@@ -204,6 +329,40 @@ static enum le_look look(const struct app *a, const struct lineedit *le,
 {
 	return a->edit.le == le ? LE_TYPING
 	       : a->dest_focus == f ? LE_FOCUSED : LE_PLAIN;
+}
+
+/* The sync settings, on one line. */
+static void draw_sync(struct app *a, WINDOW *w, int y, int wd)
+{
+	const struct profile *p = a->profile;
+	ui_role(w, ROLE_NORMAL);
+	int x = 2 + ui_textf(w, y, 2, wd - 4, "Sync (s)  %s",
+			     profile_sync_name(p->sync_mode));
+	if (p->sync_mode == PROFILE_SYNC_ALL) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y, x, wd - x - 2, "   every row, each run");
+		ui_role(w, ROLE_NORMAL);
+		return;
+	}
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (size_t i = 0; i < p->sync_keys.n; i++)
+		hc_buf_printf(&b, "%s%s", i ? "+" : "", p->sync_keys.items[i].value);
+	ui_role(w, p->sync_keys.n ? ROLE_NORMAL : ROLE_ERROR);
+	x += ui_textf(w, y, x, wd - x - 2, "   key (k) %s",
+		      p->sync_keys.n ? b.data : "none: required");
+	ui_role(w, ROLE_NORMAL);
+	x += ui_textf(w, y, x, wd - x - 2, "   methods (m) %s %s",
+		      profile_event_method(p, 1), profile_event_method(p, 2));
+	if (p->sync_mode == PROFILE_SYNC_MIRROR) {
+		ui_role(w, ROLE_DANGER);
+		x += ui_textf(w, y, x, wd - x - 2, " %s",
+			      profile_event_method(p, 3));
+		ui_role(w, ROLE_NORMAL);
+	}
+	ui_textf(w, y, x, wd - x - 2, "   event (v) %s",
+		 p->event_param ? p->event_param : "-");
+	hc_buf_free(&b);
 }
 
 /* The base URL's own query, decoded, as a table. */
@@ -295,7 +454,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_role(w, ROLE_NORMAL);
 	y += mh;
 
-	int hh = h - y - 3;
+	int hh = h - y - 4;
 	if (hh < 3)
 		hh = 3;
 	const struct profile_list *l = &a->profile->headers;
@@ -334,6 +493,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_str(w, y, 35, wd - 37, "x a number of seconds, 0.1..3600");
 		ui_role(w, ROLE_NORMAL);
 	}
+	draw_sync(a, w, y + 1, wd);
 }
 
 const struct screen_ops screen_destination = {

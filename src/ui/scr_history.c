@@ -13,7 +13,8 @@ static const struct keybind keys[] = {
 	{ '\r', KEY_ENTER, "Enter", "open", "open the selected run; on a row, "
 	  "the row in full (every attempt, headers, answer)", A_OPEN, 1 },
 	{ 'f', 0, "f", "filter", "filter rows: all, delivered, failed, invalid, "
-	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer)", A_FILTER, 2 },
+	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer), and a sync's "
+	  "added, changed, removed", A_FILTER, 2 },
 	{ '/', 0, "/", "search", "search rows: a row number or status, or "
 	  "text in the decoded URL, the error or the response", A_SEARCH, 2 },
 	{ 'r', 0, "r", "re-run failed", "start a new run of the failed rows "
@@ -270,8 +271,10 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 		 (unsigned long long)m->delivered, (unsigned long long)m->failed,
 		 (unsigned long long)m->invalid);
 	ui_role(w, ROLE_MUTED);
-	ui_textf(w, 1, 2, wd - 4, "%-8s %-7s %-10s %-6s %-8s %-9s %s", "ROW",
-		 "LINE", "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "ERROR");
+	bool sync = strcmp(m->sync_mode, "all") != 0;
+	ui_textf(w, 1, 2, wd - 4, "%-8s %-7s %-10s %-6s %-8s %-9s %s%s", "ROW",
+		 "LINE", "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY",
+		 sync ? "EVENT    " : "", "ERROR");
 	int list_h = h - 9;
 	lv_clamp(&a->hrows_lv, list_h);
 	if (a->nhview == 0) {
@@ -291,11 +294,15 @@ static void draw_rows(struct app *a, WINDOW *w, int h, int wd)
 		if (r->line)
 			snprintf(line, sizeof line, "%llu",
 				 (unsigned long long)r->line);
-		ui_textf(w, 2 + i, 2, wd - 4, "%-8llu %-7s %-10s %-6s %-8u %-9s %s",
+		char ev[16] = "";
+		if (sync)
+			snprintf(ev, sizeof ev, "%-8s ", r->event[0] ? r->event
+								       : "-");
+		ui_textf(w, 2 + i, 2, wd - 4, "%-8llu %-7s %-10s %-6s %-8u %-9s %s%s",
 			 (unsigned long long)r->row, line,
 			 strcmp(r->outcome, "failed") == 0 ? "FAILED"
 							   : r->outcome,
-			 st, r->attempts, lat, r->error);
+			 st, r->attempts, lat, ev, r->error);
 	}
 	ui_role(w, ROLE_NORMAL);
 	int y = h - 7;

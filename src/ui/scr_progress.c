@@ -301,9 +301,22 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	else
 		snprintf(lim, sizeof lim, "unlimited");
 	ui_role(w, ROLE_MUTED);
-	ui_textf(w, 6, 2, wd - 4, "concurrency %ld   rate limit %s%s",
-		 s.e.concurrency, lim,
-		 s.e.holdoff > 0 ? "   held back by a 429" : "");
+	int cx = 2 + ui_textf(w, 6, 2, wd - 4, "concurrency %ld   rate limit %s%s",
+			      s.e.concurrency, lim,
+			      s.e.holdoff > 0 ? "   held back by a 429" : "");
+	if (strcmp(s.sync_mode, "all") != 0 && !s.e.stop_reason[0]) {
+		ui_role(w, ROLE_NORMAL);
+		cx += ui_textf(w, 6, cx, wd - cx - 2, "   sync %s: %llu added, "
+			       "%llu changed, ", s.sync_mode,
+			       (unsigned long long)s.added,
+			       (unsigned long long)s.changed);
+		ui_role(w, s.removed ? ROLE_DANGER : ROLE_NORMAL);
+		cx += ui_textf(w, 6, cx, wd - cx - 2, "%llu removed",
+			       (unsigned long long)s.removed);
+		ui_role(w, ROLE_MUTED);
+		ui_textf(w, 6, cx, wd - cx - 2, ", %llu unchanged",
+			 (unsigned long long)s.unchanged);
+	}
 	if (s.e.stop_reason[0]) {
 		ui_role(w, ROLE_WARNING);
 		ui_text(w, 6, wd / 2, wd / 2 - 2, s.e.stop_reason,
@@ -322,8 +335,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_str(w, ty, 2, wd - 4, "Latest results (newest first; Enter opens "
 	       "a row in full)");
 	ui_role(w, ROLE_MUTED);
-	ui_textf(w, ty + 1, 2, wd - 4, "%-9s %-7s %-6s %-10s %-9s %s", "ROW",
-		 "ATTEMPT", "STATUS", "OUTCOME", "LATENCY", "ERROR");
+	ui_textf(w, ty + 1, 2, wd - 4, "%-9s %-7s %-7s %-6s %-10s %-9s %s",
+		 "ROW", "ATTEMPT", "METHOD", "STATUS", "OUTCOME", "LATENCY",
+		 "ERROR");
 	struct engine_tail_entry tail[ENGINE_TAIL];
 	size_t n = activation_tail(a->run, tail, ENGINE_TAIL);
 	a->tail_lv.n = (int)n;
@@ -339,8 +353,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_role(w, sel ? ROLE_SELECTION : role_of(t->status, t->outcome));
 		if (t->outcome == OUTCOME_FAILED && !sel)
 			wattron(w, A_BOLD);
-		ui_textf(w, ty + 2 + i, 2, wd - 4, "%-9llu %-7u %-6s %-10s %-9s %s",
-			 (unsigned long long)t->row, t->attempt, st,
+		ui_textf(w, ty + 2 + i, 2, wd - 4,
+			 "%-9llu %-7u %-7s %-6s %-10s %-9s %s",
+			 (unsigned long long)t->row, t->attempt, t->method, st,
 			 t->outcome == OUTCOME_FAILED ? "FAILED"
 						      : engine_outcome_name(t->outcome),
 			 lat, t->error);

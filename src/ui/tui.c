@@ -267,6 +267,7 @@ static void app_free(struct app *a)
 	rowview_close(a);
 	app_free_undo(a);
 	free(a->edit.before);
+	free(a->sync_plan_seg);
 	free(a->samples.sent);
 	free(a->samples.errors);
 	history_list_free(a->runs, a->nruns);
@@ -402,7 +403,7 @@ int tui_main(int argc, char **argv)
 			if (!activation_step(a->run, fds, 2, wait))
 				app_finish_run(a);
 			else
-				app_sample_run(a);
+				app_sample_run(a, false);
 		} else if (a->probe && !a->probe_told) {
 			if (!probe_step(a->probe, fds, 2, wait))
 				activate_probe_done(a);

@@ -324,6 +324,13 @@ struct app {
 	/* activate */
 	int act_focus;
 	struct lineedit conc_edit, rate_edit, attempts_edit;
+	/* the sync plan step 4 shows, for the profile as of edit_gen */
+	struct activation_stats sync_plan;
+	char sync_note[256];
+	bool sync_plan_ok;
+	unsigned sync_plan_gen;
+	char *sync_plan_seg;
+	unsigned edit_gen; /* bumped by every edit */
 	struct probe *probe;
 	char probe_url[REQUEST_URL_MAX + 1];
 	char probe_key[REQUEST_TEST_KEY_MAX];
@@ -430,7 +437,11 @@ void app_ask_resume(struct app *a, const struct history_meta *m);
 /* The finished run on the Progress screen, as history knows it; false
  * when there is none. Caller frees m with history_meta_free. */
 bool app_last_run_meta(struct app *a, struct history_meta *m);
-void app_sample_run(struct app *a);
+/* The sync plan for the profile as it is (step 4): computed with the
+ * pre-run check's progress, Esc cancels. Returns false when cancelled or
+ * failed (a message then says why). */
+bool app_sync_plan(struct app *a, bool force);
+void app_sample_run(struct app *a, bool last);
 
 /* rowview.c */
 void rowview_open(struct app *a, const char *run_dir, uint64_t row);

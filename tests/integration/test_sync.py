@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from hc import HOOKCAST, Sink, Work, check, run_tests, wait_requests
+from tuitest import Tmux
 
 HEADER = ["contacts.id", "contacts.email", "contacts.country"]
 
@@ -344,7 +345,57 @@ def test_mirror_confirmation():
     sink.stop()
 
 
-run_tests([test_add_change_remove_reorder, test_mapping_change_resends_everything,
+def test_wizard_plan_and_confirmation():
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(6))
+    run(w)
+    w.write_csv("seg.csv", HEADER, rows_of(5))  # record 6 left
+    n = len(sink.requests())
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        s = t.wait("Sync (s)  mirror")
+        check("step 1 shows the sync mode, key and methods",
+              s is not None and "key (k) contacts.id" in s and
+              "POST PATCH DELETE" in s, s)
+        t.keys("4")
+        s = t.wait("removed (DELETE)")
+        check("step 4 shows the plan before anything is sent: 0 added, 1 "
+              "removed, 5 unchanged", s is not None and
+              "0 added (POST)" in s and "1 removed (DELETE)" in s and
+              "5 unchanged" in s and len(sink.requests()) == n, s)
+        t.keys("A")
+        s = t.wait("Confirm the removals")
+        check("the question names what will be sent and asks for the number "
+              "of removals", s is not None and "sends 1 request:" in s and
+              "removed as DELETE" in s and "type their number" in s, s)
+        t.type("2")
+        t.keys("Enter")
+        s = t.wait("not confirmed")
+        check("a wrong number sends nothing", s is not None and
+              len(sink.requests()) == n, t.screen())
+        t.keys("A")
+        t.wait("Confirm the removals")
+        t.type("1")
+        t.keys("Enter")
+        s = t.wait("finished:", 20)
+        got = sink.requests()[n:]
+        check("the right number sends the removal: DELETE for record 6",
+              s is not None and len(got) == 1 and got[0]["method"] ==
+              "DELETE" and dict(got[0]["query"])["user_id"] == "6", got)
+        check("Progress shows the counts by event",
+              s is not None and "sync mirror: 0 added, 0 changed, 1 removed"
+              in s, s)
+        t.keys("6", "Enter")
+        s = t.wait("EVENT")
+        check("History shows the rows by event", s is not None and
+              "removed" in s, s)
+    finally:
+        t.kill()
+    sink.stop()
+
+
+run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
            test_bad_state, test_mirror_confirmation])
