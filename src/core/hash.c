@@ -1,7 +1,7 @@
 #include "hookcast/hash.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,10 +13,29 @@ static void die(void)
 	abort();
 }
 
+/* The algorithm is looked up once: OpenSSL 3 looks it up again, under a
+ * lock, on every one-shot SHA256() or EVP_sha256() digest, and that costs
+ * more than hashing a URL. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL)
+		die();
+	return sha256_md;
+}
+
 void hc_sha256_init(struct hc_sha256 *h)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+	if (c == NULL || EVP_DigestInit_ex(c, sha256(), NULL) != 1)
 		die();
 	h->ctx = c;
 }
@@ -64,9 +83,35 @@ void hc_sha256_hex(const void *p, size_t n, char out[65])
 	hc_sha256_final_hex(&h, out);
 }
 
+/* One context a thread, kept: made and freed for each digest, it costs as
+ * much as the digest of a short string. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *c)
+{
+	EVP_MD_CTX_free(c);
+}
+
+static void ctx_key_make(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_free) != 0)
+		die();
+}
+
 void hc_sha256_raw(const void *p, size_t n, unsigned char out[32])
 {
-	if (SHA256(p, n, out) == NULL)
+	pthread_once(&ctx_once, ctx_key_make);
+	EVP_MD_CTX *c = pthread_getspecific(ctx_key);
+	if (c == NULL) {
+		c = EVP_MD_CTX_new();
+		if (c == NULL || pthread_setspecific(ctx_key, c) != 0)
+			die();
+	}
+	unsigned int len = 0;
+	if (EVP_DigestInit_ex2(c, sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, p, n) != 1 ||
+	    EVP_DigestFinal_ex(c, out, &len) != 1 || len != 32)
 		die();
 }
 
