@@ -9,7 +9,8 @@
  *
  *   CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
  *     schema_version, profile, shard (K/N or ""), key_columns,
- *     profile_fingerprint, last_sync (ISO time), last_run (run id)
+ *     profile_fingerprint, last_sync (ISO time), last_run (run id),
+ *     open_run (the run writing now, or one that did not finish; "")
  *   CREATE TABLE records (
  *     key   BLOB PRIMARY KEY,  -- the key columns' values, joined by 0x1f
  *     keyh  INTEGER NOT NULL,  -- the first 8 bytes of SHA-256(key), signed
@@ -27,8 +28,8 @@
  *
  * The plan index holds, for every key of the state and of the segment,
  * 8 bytes of its hash, 8 of its fingerprint, the line where the segment
- * had it, and two flags: about 24 bytes a key, so that a plan over a
- * million rows stays in a few tens of MiB. Two keys whose 64-bit hashes
+ * had it, and two flags: 20 bytes a key, so that a plan over a million
+ * rows stays in a few tens of MiB. Two keys whose 64-bit hashes
  * are equal would be taken for one (about 3 in 100 million for a million
  * keys).
  */
@@ -109,6 +110,37 @@ int sync_store_commit(struct sync_store *s, char **err);
 /* Remove the state files (the database and its -wal and -shm). */
 int sync_store_remove(const char *path, char **err);
 
+/* ---- the state writer (syncwriter.c) ---- */
+
+/* Delivered records reach the store through a thread of its own, and the
+ * run's state log: sync_writer_put and _delete add to a batch;
+ * sync_writer_log appends it to the log (call it just before each journal
+ * write), and sync_writer_flush (just after) hands it to the thread, which
+ * applies it in one transaction, about once a second. The store belongs to
+ * the thread until sync_writer_stop, which applies what is left and says
+ * the first error. A flush fails once the thread has failed. */
+struct sync_writer;
+
+char *sync_log_path(const char *run_dir);
+struct sync_writer *sync_writer_start(struct sync_store *s,
+				      const char *log_path, const char *run,
+				      char **err);
+void sync_writer_put(struct sync_writer *w, const struct sync_record *r);
+void sync_writer_delete(struct sync_writer *w, const void *key,
+			size_t keylen, uint64_t keyh, double time);
+int sync_writer_log(struct sync_writer *w, char **err);
+int sync_writer_flush(struct sync_writer *w, char **err);
+int sync_writer_stop(struct sync_writer *w, char **err);
+
+/* Each whole record of a state log, in order, to cb (removed: a delivered
+ * removal); *run is the log's run id (free it). A torn record at the end,
+ * as a killed write leaves, ends the log. 0 when there is no log, 1 when it
+ * was read, -1 on error (cb's, or the file's). */
+int sync_log_read(const char *log_path, char **run,
+		  int (*cb)(void *ud, bool removed, const struct sync_record *r,
+			    char **err),
+		  void *ud, uint64_t *nrecords, char **err);
+
 /* ---- hashing ---- */
 
 uint64_t sync_key_hash(const void *key, size_t n);
@@ -128,26 +160,30 @@ struct sync_index *sync_index_new(size_t expected);
 void sync_index_free(struct sync_index *x);
 size_t sync_index_count(const struct sync_index *x);
 /* One key: its hash, its fingerprint, and the line where the segment had
- * it first with two flags in the top bits: 24 bytes. */
+ * it first (0 past 2^30 - 1) with two flags in the top bits: 20 bytes,
+ * for a million keys fit in 25 MiB. */
+#define SYNC_LINE_MAX ((UINT32_C(1) << 30) - 1)
+
 struct sync_entry {
 	uint64_t keyh, fp;
-	uint64_t lf;
-};
+	uint32_t lf;
+} __attribute__((packed));
 
 static inline unsigned sync_entry_flags(const struct sync_entry *e)
 {
-	return (unsigned)(e->lf >> 62);
+	return (unsigned)(e->lf >> 30);
 }
 
 static inline uint64_t sync_entry_line(const struct sync_entry *e)
 {
-	return e->lf & ((UINT64_C(1) << 62) - 1);
+	return e->lf & SYNC_LINE_MAX;
 }
 
 static inline void sync_entry_set(struct sync_entry *e, unsigned flags,
 				  uint64_t line)
 {
-	e->lf = ((uint64_t)flags << 62) | (line & ((UINT64_C(1) << 62) - 1));
+	e->lf = (uint32_t)flags << 30 |
+		(line > SYNC_LINE_MAX ? 0 : (uint32_t)line);
 }
 
 /* The entry for keyh, inserted (no flags, line 0) when absent and insert
@@ -155,6 +191,9 @@ static inline void sync_entry_set(struct sync_entry *e, unsigned flags,
  * insertion. */
 struct sync_entry *sync_index_get(struct sync_index *x, uint64_t keyh,
 				  bool insert);
+
+/* Every key of the store into the index, marked SYNC_IN_STATE. */
+int sync_index_load(struct sync_index *x, struct sync_store *s, char **err);
 
 /* ---- rows ---- */
 

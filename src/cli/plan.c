@@ -149,9 +149,10 @@ static int state_show(const char *path, bool json)
 	}
 	uint64_t n = s ? sync_store_count(s) : 0;
 	const char *names[] = { "last_sync", "last_run", "shard", "key_columns",
-				"profile" };
-	char *vals[5];
-	for (int i = 0; i < 5; i++)
+				"profile", "open_run" };
+	enum { NVALS = sizeof names / sizeof names[0] };
+	char *vals[NVALS];
+	for (int i = 0; i < NVALS; i++)
 		vals[i] = xstrdup(s ? sync_store_meta(s, names[i]) : "");
 	if (json) {
 		struct hc_buf b;
@@ -160,7 +161,7 @@ static int state_show(const char *path, bool json)
 		hc_buf_add_json(&b, path, strlen(path));
 		hc_buf_printf(&b, ",\"exists\":%s,\"keys\":%llu",
 			      s ? "true" : "false", (unsigned long long)n);
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < NVALS; i++) {
 			hc_buf_printf(&b, ",\"%s\":", names[i]);
 			hc_buf_add_json(&b, vals[i], strlen(vals[i]));
 		}
@@ -177,8 +178,12 @@ static int state_show(const char *path, bool json)
 		       (unsigned long long)n, vals[0][0] ? vals[0] : "-",
 		       vals[1][0] ? vals[1] : "-", vals[3][0] ? vals[3] : "-",
 		       vals[2][0] ? vals[2] : "-");
+		if (vals[5][0])
+			printf("open run:  %s (sending now, or it did not "
+			       "finish: the next run records what its state "
+			       "log holds)\n", vals[5]);
 	}
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < NVALS; i++)
 		free(vals[i]);
 	sync_store_close(s);
 	return HC_OK;

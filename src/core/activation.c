@@ -25,11 +25,12 @@
 struct pending {
 	struct pending *prev, *next;
 	enum sync_event event;
-	char *key;
+	char *key;      /* both in this allocation */
+	char *vals;
 	size_t keylen;
 	uint64_t keyh;
 	unsigned char fp[16];
-	char *vals;
+	char data[];
 };
 
 struct top_error {
@@ -79,6 +80,8 @@ struct activation {
 	bool sync, mirror;
 	bool plan_loaded;          /* from a run's folder (resume, retry) */
 	struct sync_store *store;
+	struct sync_writer *writer; /* the store's, while the run sends */
+	char *replay_run;          /* a run that did not finish: its log */
 	char *store_path;
 	struct sync_index *index;
 	long *key_cols;            /* the key columns, bound */
@@ -96,6 +99,7 @@ struct activation {
 	struct pending *pending;
 	FILE *dry_err; /* a dry run: invalid rows are told here */
 	struct hc_buf keybuf, valbuf;
+	struct hc_buf urlbuf, shownbuf; /* classify's */
 };
 
 /* ---- sync ---- */
@@ -148,13 +152,150 @@ static char *profile_fingerprint(const struct profile *p)
 	return xstrdup(hex);
 }
 
-static int load_state_cb(void *ud, const struct sync_record *r)
+/* A delivery recorded in the log of a run that did not finish: the index
+ * takes it now (for the plan); the store, once the run holds the lock
+ * (replay_store). */
+static int replay_index_cb(void *ud, bool removed, const struct sync_record *r,
+			   char **err)
 {
+	(void)err;
 	struct activation *a = ud;
-	struct sync_entry *e = sync_index_get(a->index, r->keyh, true);
-	e->fp = sync_fp64(r->fp);
-	sync_entry_set(e, SYNC_IN_STATE, 0);
+	struct sync_entry *e = sync_index_get(a->index, r->keyh, !removed);
+	if (e == NULL)
+		return 0;
+	if (removed) {
+		/* gone from the receiver: neither in the state nor removed
+		 * again (see collect_removed) */
+		sync_entry_set(e, sync_entry_flags(e) & ~SYNC_IN_STATE,
+			       sync_entry_line(e));
+	} else {
+		e->fp = sync_fp64(r->fp);
+		sync_entry_set(e, sync_entry_flags(e) | SYNC_IN_STATE,
+			       sync_entry_line(e));
+	}
 	return 0;
+}
+
+static int replay_store_cb(void *ud, bool removed, const struct sync_record *r,
+			   char **err)
+{
+	struct sync_store *s = ud;
+	return removed ? sync_store_delete(s, r->key, r->keylen, err)
+		       : sync_store_put(s, r, err);
+}
+
+static char *replay_log_path(const struct activation *a)
+{
+	char *dir = xasprintf("%s/runs/%s", a->state_dir, a->replay_run);
+	char *path = sync_log_path(dir);
+	free(dir);
+	return path;
+}
+
+/* Into the index: what a run that did not finish delivered after its last
+ * write to the store. */
+static int replay_index(struct activation *a, struct hc_msgs *msgs)
+{
+	const char *run = a->store ? sync_store_meta(a->store, "open_run") : "";
+	if (run[0] == '\0')
+		return HC_OK;
+	a->replay_run = xstrdup(run);
+	/* A resume or a retry keeps its run's plan, and the keys it sent
+	 * with: those come from the state as that run found it. */
+	if (a->plan_loaded)
+		return HC_OK;
+	char *path = replay_log_path(a);
+	char *logrun = NULL, *err = NULL;
+	uint64_t n = 0;
+	int rc = sync_log_read(path, &logrun, replay_index_cb, a, &n, &err);
+	if (rc < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s; nothing was sent. The run "
+			    "%s did not finish, and what it delivered last "
+			    "cannot be told: record what the receiver has with "
+			    "hookcast run --baseline", err, a->replay_run);
+		free(err);
+		free(path);
+		return HC_STATE;
+	}
+	if (rc == 1 && strcmp(logrun, a->replay_run) != 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: this log is run %s's, not "
+			    "%s's; nothing was sent. Record what the receiver "
+			    "has with hookcast run --baseline", path, logrun,
+			    a->replay_run);
+		free(logrun);
+		free(path);
+		return HC_STATE;
+	}
+	free(logrun);
+	free(path);
+	return HC_OK;
+}
+
+/* Into the store, under the run lock: the log of the run that did not
+ * finish, then the log is no longer needed. */
+static int replay_store(struct activation *a, struct hc_msgs *msgs)
+{
+	if (a->replay_run == NULL || a->store == NULL)
+		return HC_OK;
+	char *path = replay_log_path(a);
+	char *logrun = NULL, *err = NULL;
+	uint64_t n = 0;
+	int rc = sync_log_read(path, &logrun, replay_store_cb, a->store, &n,
+			       &err);
+	free(logrun);
+	if (rc >= 0 && (sync_store_set_meta(a->store, "open_run", "", &err) < 0 ||
+			sync_store_commit(a->store, &err) < 0))
+		rc = -1;
+	if (rc < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		free(path);
+		return HC_STATE;
+	}
+	hc_msgs_add(msgs, HC_WARNING, "run %s did not finish: the %llu "
+		    "deliveries it made after its last write to the sync "
+		    "state are recorded now", a->replay_run,
+		    (unsigned long long)n);
+	unlink(path);
+	free(path);
+	free(a->replay_run);
+	a->replay_run = NULL;
+	return HC_OK;
+}
+
+/* About how many rows a segment file has, from the length of the lines at
+ * four places in it, so that the index is made about the right size at
+ * once rather than grown as keys come (0 when it cannot tell). */
+static uint64_t estimate_rows(const char *path)
+{
+	struct stat st;
+	if (path == NULL || strcmp(path, "-") == 0 || stat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[16384];
+	uint64_t size = (uint64_t)st.st_size, lines = 0, bytes = 0;
+	for (int i = 0; i < 4; i++) {
+		uint64_t at = size > sizeof buf ? (size - sizeof buf) / 3 * i
+						: 0;
+		ssize_t n = pread(fd, buf, sizeof buf, (off_t)at);
+		if (n <= 0)
+			break;
+		for (const char *p = buf;
+		     (p = memchr(p, '\n', (size_t)(buf + n - p))) != NULL; p++)
+			lines++;
+		bytes += (uint64_t)n;
+		if (size <= sizeof buf)
+			break;
+	}
+	close(fd);
+	if (lines == 0)
+		return 1;
+	/* a line of at least 16 bytes: a guess never runs away */
+	uint64_t avg = bytes / lines;
+	return size / (avg < 16 ? 16 : avg) + 1;
 }
 
 /* Open the state (made when missing, for a run), and load it into the
@@ -166,6 +307,8 @@ static int sync_open(struct activation *a, struct hc_msgs *msgs)
 	a->mirror = p->sync_mode == PROFILE_SYNC_MIRROR;
 	hc_buf_init(&a->keybuf);
 	hc_buf_init(&a->valbuf);
+	hc_buf_init(&a->urlbuf);
+	hc_buf_init(&a->shownbuf);
 	a->profile_fp = profile_fingerprint(p);
 	a->store_path = sync_store_path(a->state_dir, a->profile_abs,
 					a->opts.shard_k, a->opts.shard_n);
@@ -194,13 +337,16 @@ static int sync_open(struct activation *a, struct hc_msgs *msgs)
 		return HC_STATE;
 	}
 	uint64_t n = a->store ? sync_store_count(a->store) : 0;
-	a->index = sync_index_new((size_t)n + 1024);
-	if (a->store && sync_store_scan(a->store, false, load_state_cb, a,
-					&err) < 0) {
+	uint64_t rows = estimate_rows(a->segment_path);
+	a->index = sync_index_new((size_t)(n > rows ? n : rows) + 1024);
+	if (a->store && sync_index_load(a->index, a->store, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
 		free(err);
 		return HC_STATE;
 	}
+	int rc = replay_index(a, msgs);
+	if (rc != HC_OK)
+		return rc;
 	if (a->store && n > 0) {
 		const char *was = sync_store_meta(a->store, "profile_fingerprint");
 		if (was[0] && strcmp(was, a->profile_fp) != 0)
@@ -274,19 +420,20 @@ static enum sync_event classify(struct activation *a,
 	unsigned flags = sync_entry_flags(e);
 	if (flags & SYNC_SEEN) {
 		hc_buf_reset(why);
-		hc_buf_printf(why, "its key is also on line %llu: a record "
-			      "must appear once",
-			      (unsigned long long)sync_entry_line(e));
+		if (sync_entry_line(e))
+			hc_buf_printf(why, "its key is also on line %llu: a "
+				      "record must appear once",
+				      (unsigned long long)sync_entry_line(e));
+		else
+			hc_buf_adds(why, "its key is also on an earlier line: "
+				    "a record must appear once");
 		return EV_INVALID;
 	}
-	struct hc_buf url, shown;
-	hc_buf_init(&url);
-	hc_buf_init(&shown);
-	request_build(a->plan, row, &url, &shown, why);
+	hc_buf_reset(&a->urlbuf);
+	hc_buf_reset(&a->shownbuf);
+	request_build(a->plan, row, &a->urlbuf, &a->shownbuf, why);
 	unsigned char fp[16];
-	sync_fingerprint(shown.data, shown.len, fp);
-	hc_buf_free(&url);
-	hc_buf_free(&shown);
+	sync_fingerprint(a->shownbuf.data, a->shownbuf.len, fp);
 	uint64_t fp64 = sync_fp64(fp);
 	enum sync_event ev;
 	if (!(flags & SYNC_IN_STATE))
@@ -305,7 +452,9 @@ static int collect_removed(void *ud, const struct sync_record *r)
 {
 	struct activation *a = ud;
 	struct sync_entry *e = sync_index_get(a->index, r->keyh, false);
-	if (e && (sync_entry_flags(e) & SYNC_SEEN))
+	/* still in the segment, or its removal already delivered */
+	if (e && ((sync_entry_flags(e) & SYNC_SEEN) ||
+		  !(sync_entry_flags(e) & SYNC_IN_STATE)))
 		return 0;
 	a->removed = xreallocarray(a->removed, a->nremoved + 1,
 				   sizeof *a->removed);
@@ -321,8 +470,6 @@ static int collect_removed(void *ud, const struct sync_record *r)
 
 static void pending_free(struct pending *p)
 {
-	free(p->key);
-	free(p->vals);
 	free(p);
 }
 
@@ -341,15 +488,18 @@ static struct pending *pending_new(struct activation *a, enum sync_event ev,
 				   const void *key, size_t keylen,
 				   const unsigned char fp[16], const char *vals)
 {
-	struct pending *p = xcalloc(1, sizeof *p);
+	size_t vallen = vals ? strlen(vals) : 0;
+	struct pending *p = xmalloc(sizeof *p + keylen + vallen + 2);
+	p->prev = NULL;
 	p->event = ev;
-	p->key = xmalloc(keylen + 1);
+	p->key = p->data;
 	memcpy(p->key, key, keylen);
 	p->key[keylen] = '\0';
 	p->keylen = keylen;
 	p->keyh = sync_key_hash(key, keylen);
+	p->vals = p->data + keylen + 1;
+	memcpy(p->vals, vals ? vals : "", vallen + 1);
 	memcpy(p->fp, fp, 16);
-	p->vals = xstrdup(vals ? vals : "");
 	p->next = a->pending;
 	if (a->pending)
 		a->pending->prev = p;
@@ -359,15 +509,26 @@ static struct pending *pending_new(struct activation *a, enum sync_event ev,
 
 /* The salt of a sync request's idempotency key: the event and what the
  * state had for the record, so that A -> B -> A sends a new key each time,
- * while a retry or a resume of one send keeps it. */
+ * while a retry or a resume of one send keeps it. (An added record had
+ * nothing: no need to look.) */
 static void sync_salt(struct activation *a, enum sync_event ev, uint64_t keyh,
 		      char *salt, size_t n)
 {
-	struct sync_entry *e = a->index ? sync_index_get(a->index, keyh, false)
-					: NULL;
+	const struct sync_entry *e =
+		ev != EV_ADDED && a->index ? sync_index_get(a->index, keyh, false)
+					   : NULL;
 	uint64_t was = e && (sync_entry_flags(e) & SYNC_IN_STATE) ? e->fp : 0;
-	snprintf(salt, n, "sync:%s:%016llx", sync_event_name(ev),
-		 (unsigned long long)was);
+	/* "sync:EVENT:%016llx", without printf's cost on every row */
+	const char *name = sync_event_name(ev);
+	size_t len = strlen(name);
+	if (n < len + 23)
+		return;
+	memcpy(salt, "sync:", 5);
+	memcpy(salt + 5, name, len);
+	salt[5 + len] = ':';
+	for (int i = 0; i < 16; i++)
+		salt[6 + len + i] = "0123456789abcdef"[(was >> (60 - 4 * i)) & 15];
+	salt[22 + len] = '\0';
 }
 
 /* ---- selection ---- */
@@ -1304,18 +1465,21 @@ static int src_record(void *ud, const struct engine_result *r)
 			.vals = pd->vals, .run = a->meta.id, .time = r->time,
 		};
 		memcpy(rec.fp, pd->fp, 16);
-		if ((pd->event == EV_REMOVED
-			     ? sync_store_delete(a->store, pd->key, pd->keylen,
-						 &err)
-			     : sync_store_put(a->store, &rec, &err)) < 0) {
+		if (a->writer) {
+			if (pd->event == EV_REMOVED)
+				sync_writer_delete(a->writer, pd->key,
+						   pd->keylen, pd->keyh,
+						   r->time);
+			else
+				sync_writer_put(a->writer, &rec);
+		} else if ((pd->event == EV_REMOVED
+				    ? sync_store_delete(a->store, pd->key,
+							pd->keylen, &err)
+				    : sync_store_put(a->store, &rec, &err)) < 0) {
 			free(a->journal_error);
 			a->journal_error = err;
 			rc = -1;
 		}
-		/* the row is now at its new fingerprint (for later keys) */
-		struct sync_entry *e = sync_index_get(a->index, pd->keyh, false);
-		if (e && pd->event != EV_REMOVED)
-			e->fp = sync_fp64(pd->fp);
 	}
 	if (r->outcome != OUTCOME_RETRY || r->retry_in < 0)
 		pending_unlink(a, pd);
@@ -1332,26 +1496,25 @@ static int src_flush(void *ud)
 {
 	struct activation *a = ud;
 	char *err = NULL;
-	if (history_journal_flush(a->journal, &err) < 0) {
-		free(a->journal_error);
-		a->journal_error = err;
-		return -1;
-	}
-	/* The state follows the journal: one transaction for what each
-	 * journal write holds (a turn of the loop, not a row), committed
-	 * right after it, so that a killed run leaves a state that agrees
-	 * with its journal. WAL with synchronous=NORMAL: survives a crash of
-	 * the process; the fsync comes with the WAL's checkpoints, as the
-	 * journal's comes once a second. A crash between the two writes
-	 * sends a row again (with the same key), never loses one. */
-	if (a->store) {
-		if (sync_store_commit(a->store, &err) < 0) {
-			free(a->journal_error);
-			a->journal_error = err;
-			return -1;
-		}
-	}
+	/* The state follows the journal. What this journal write holds goes
+	 * to the run's state log first, so that the log has every delivery
+	 * the journal has; then to the store, through the writer's thread,
+	 * in one transaction a second. The next run replays the log of a run
+	 * that was killed. A kill between the two writes leaves a delivery
+	 * in the log and not in the journal: the state has it, and a resume
+	 * sends the row again, with the same key; none is ever lost. */
+	if (a->writer && sync_writer_log(a->writer, &err) < 0)
+		goto fail;
+	if (history_journal_flush(a->journal, &err) < 0)
+		goto fail;
+	if (a->writer ? sync_writer_flush(a->writer, &err) < 0
+		      : a->store && sync_store_commit(a->store, &err) < 0)
+		goto fail;
 	return 0;
+fail:
+	free(a->journal_error);
+	a->journal_error = err;
+	return -1;
 }
 
 /* ---- the run ---- */
@@ -1396,6 +1559,28 @@ static int save_meta(struct activation *a, struct hc_msgs *msgs)
 	return 0;
 }
 
+/* One run of a profile at a time (a baseline counts as one). */
+static int take_lock(struct activation *a, const char *id,
+		     struct hc_msgs *msgs)
+{
+	char *holder = NULL, *err = NULL;
+	int r = history_lock(a->state_dir, a->profile_abs, id, &a->lock_fd,
+			     &holder, &err);
+	if (r == 1) {
+		hc_msgs_add(msgs, HC_ERROR, "another run of %s is in progress "
+			    "(%s); wait for it, or stop it first",
+			    a->profile_abs, holder);
+		free(holder);
+		return HC_CONFIG;
+	}
+	if (r < 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s", err);
+		free(err);
+		return HC_STATE;
+	}
+	return HC_OK;
+}
+
 int activation_start(struct activation *a, struct hc_msgs *msgs)
 {
 	char *err = NULL;
@@ -1404,22 +1589,11 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		free(err);
 		return HC_STATE;
 	}
-	char *holder = NULL;
-	int r = history_lock(a->state_dir, a->profile_abs, a->meta.id,
-			     &a->lock_fd, &holder, &err);
-	if (r == 1) {
-		hc_msgs_add(msgs, HC_ERROR, "another run of %s is in progress "
-			    "(%s); wait for it, or stop it first",
-			    a->profile_abs, holder);
-		free(holder);
+	int r = take_lock(a, a->meta.id, msgs);
+	if (r != HC_OK) {
 		if (!a->resume)
 			rmdir(a->meta.dir);
-		return HC_CONFIG;
-	}
-	if (r < 0) {
-		hc_msgs_add(msgs, HC_ERROR, "%s", err);
-		free(err);
-		return HC_STATE;
+		return r;
 	}
 	if (a->spooled) {
 		char *dst = xasprintf("%s/segment.csv", a->meta.dir);
@@ -1480,6 +1654,24 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		return HC_STATE;
 	}
 	a->results_path = xstrdup(history_journal_path(a->journal));
+	if (a->store) {
+		/* from here, what is delivered goes to this run's log first */
+		int rc = replay_store(a, msgs);
+		if (rc != HC_OK)
+			return rc;
+		char *log = sync_log_path(a->meta.dir);
+		if (sync_store_set_meta(a->store, "open_run", a->meta.id,
+					&err) < 0 ||
+		    sync_store_commit(a->store, &err) < 0 ||
+		    (a->writer = sync_writer_start(a->store, log, a->meta.id,
+						   &err)) == NULL) {
+			hc_msgs_add(msgs, HC_ERROR, "%s", err);
+			free(err);
+			free(log);
+			return HC_STATE;
+		}
+		free(log);
+	}
 	if (open_segment(a, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err ? err : "cannot read the "
 			    "segment");
@@ -1641,10 +1833,16 @@ static int sync_finish(struct activation *a, struct hc_msgs *msgs)
 	    sync_store_set_meta(a->store, "last_sync", when, &err) < 0 ||
 	    sync_store_set_meta(a->store, "last_run",
 				a->meta.id ? a->meta.id : "baseline", &err) < 0 ||
+	    sync_store_set_meta(a->store, "open_run", "", &err) < 0 ||
 	    sync_store_commit(a->store, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
 		free(err);
 		rc = -1;
+	} else if (a->started && a->meta.dir) {
+		/* the store has it all: the log is not needed any more */
+		char *log = sync_log_path(a->meta.dir);
+		unlink(log);
+		free(log);
 	}
 	hc_buf_free(&keys);
 	/* --baseline or --full chose this shard count: states written with
@@ -1705,6 +1903,12 @@ int activation_baseline(struct activation *a, struct hc_msgs *msgs)
 			    "changes or mirror");
 		return HC_CONFIG;
 	}
+	int locked = take_lock(a, "baseline", msgs);
+	if (locked != HC_OK)
+		return locked;
+	locked = replay_store(a, msgs);
+	if (locked != HC_OK)
+		return locked;
 	if (open_segment(a, &err) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s", err ? err : "cannot read the "
 			    "segment");
@@ -1880,8 +2084,20 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 	a->meta.failed = failed;
 	a->meta.retries += st.retries;
 	a->meta.exit_status = status;
-	if (a->store && sync_finish(a, msgs) < 0)
+	if (a->writer) {
+		int rc = sync_writer_stop(a->writer, &err);
+		a->writer = NULL;
+		if (rc < 0) {
+			/* the log keeps it all: the next run replays it */
+			hc_msgs_add(msgs, HC_ERROR, "%s", err);
+			free(err);
+			status = HC_STATE;
+		} else if (a->store && sync_finish(a, msgs) < 0) {
+			status = HC_STATE;
+		}
+	} else if (a->store && sync_finish(a, msgs) < 0) {
 		status = HC_STATE;
+	}
 	if (save_meta(a, msgs) < 0)
 		status = HC_STATE;
 	snprintf(a->final_state, sizeof a->final_state, "%s", state);
@@ -1973,8 +2189,17 @@ void activation_free(struct activation *a)
 	hc_buf_free(&a->why);
 	for (size_t i = 0; i < a->ntop; i++)
 		free(a->top[i].text);
-	while (a->pending)
-		pending_unlink(a, a->pending);
+	for (struct pending *p = a->pending, *next; p; p = next) {
+		next = p->next;
+		pending_free(p);
+	}
+	a->pending = NULL;
+	if (a->writer) {
+		char *err = NULL;
+		sync_writer_stop(a->writer, &err);
+		free(err);
+	}
+	free(a->replay_run);
 	sync_store_close(a->store);
 	sync_index_free(a->index);
 	free(a->store_path);
@@ -1986,5 +2211,7 @@ void activation_free(struct activation *a)
 	free(a->profile_fp);
 	hc_buf_free(&a->keybuf);
 	hc_buf_free(&a->valbuf);
+	hc_buf_free(&a->urlbuf);
+	hc_buf_free(&a->shownbuf);
 	free(a);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,6 +487,7 @@ int sync_store_remove(const char *path, char **err)
 struct sync_index {
 	struct sync_entry *slots;
 	size_t cap, n;
+	bool mapped; /* slots came from mmap */
 };
 
 static size_t cap_for(size_t n)
@@ -494,11 +496,47 @@ static size_t cap_for(size_t n)
 	return c;
 }
 
+/* The slots, zeroed. A large table is mapped in huge pages where the
+ * kernel offers them: lookups land anywhere in it, and with 4 KiB pages
+ * each one would also miss the TLB. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t map_bytes(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct sync_entry);
+	return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static struct sync_entry *slots_alloc(size_t cap, bool *mapped)
+{
+	*mapped = false;
+	if (cap * sizeof(struct sync_entry) < 2 * HUGE_PAGE)
+		return xcalloc(cap, sizeof(struct sync_entry));
+	size_t bytes = map_bytes(cap);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return xcalloc(cap, sizeof(struct sync_entry));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	*mapped = true;
+	return p;
+}
+
+static void slots_free(struct sync_entry *p, size_t cap, bool mapped)
+{
+	if (mapped)
+		munmap(p, map_bytes(cap));
+	else
+		free(p);
+}
+
 struct sync_index *sync_index_new(size_t expected)
 {
 	struct sync_index *x = xcalloc(1, sizeof *x);
 	x->cap = cap_for(expected);
-	x->slots = xcalloc(x->cap, sizeof *x->slots);
+	x->slots = slots_alloc(x->cap, &x->mapped);
 	return x;
 }
 
@@ -506,7 +544,7 @@ void sync_index_free(struct sync_index *x)
 {
 	if (x == NULL)
 		return;
-	free(x->slots);
+	slots_free(x->slots, x->cap, x->mapped);
 	free(x);
 }
 
@@ -531,8 +569,9 @@ static void grow(struct sync_index *x)
 {
 	struct sync_entry *old = x->slots;
 	size_t oldcap = x->cap;
+	bool oldmapped = x->mapped;
 	x->cap = cap_for(x->cap * 2);
-	x->slots = xcalloc(x->cap, sizeof *x->slots);
+	x->slots = slots_alloc(x->cap, &x->mapped);
 	for (size_t i = 0; i < oldcap; i++) {
 		if (old[i].keyh == 0)
 			continue;
@@ -541,7 +580,7 @@ static void grow(struct sync_index *x)
 			j = j + 1 == x->cap ? 0 : j + 1;
 		x->slots[j] = old[i];
 	}
-	free(old);
+	slots_free(old, oldcap, oldmapped);
 }
 
 struct sync_entry *sync_index_get(struct sync_index *x, uint64_t keyh,
@@ -561,6 +600,57 @@ struct sync_entry *sync_index_get(struct sync_index *x, uint64_t keyh,
 	x->slots[i].keyh = k;
 	x->n++;
 	return &x->slots[i];
+}
+
+static void index_load_one(struct sync_index *x, uint64_t keyh, uint64_t fp)
+{
+	struct sync_entry *e = sync_index_get(x, keyh, true);
+	e->fp = fp;
+	sync_entry_set(e, SYNC_IN_STATE, 0);
+}
+
+int sync_index_load(struct sync_index *x, struct sync_store *s, char **err)
+{
+	sqlite3_stmt *st;
+	if (prepare(s, "SELECT keyh, fp FROM records", &st, err) < 0)
+		return -1;
+	/* The keys come in the store's order, so each lands anywhere in
+	 * the table: they wait in a ring while their slots are fetched. */
+	enum { AHEAD = 16 };
+	uint64_t keys[AHEAD], fps[AHEAD];
+	size_t head = 0, count = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *fp = sqlite3_column_blob(st, 1);
+		if (fp == NULL || sqlite3_column_bytes(st, 1) != 16) {
+			sqlite3_finalize(st);
+			*err = xasprintf("%s: the sync state is damaged (a "
+					 "record without a 16-byte "
+					 "fingerprint); nothing was sent. "
+					 "Start over with hookcast state "
+					 "reset, or hookcast run --baseline",
+					 s->path);
+			return -1;
+		}
+		if (count == AHEAD) {
+			index_load_one(x, keys[head], fps[head]);
+			head = (head + 1) % AHEAD;
+			count--;
+		}
+		uint64_t k = (uint64_t)sqlite3_column_int64(st, 0);
+		__builtin_prefetch(&x->slots[home(x, slot_key(k))], 1);
+		size_t at = (head + count++) % AHEAD;
+		keys[at] = k;
+		fps[at] = sync_fp64(fp);
+	}
+	for (; count > 0; count--, head = (head + 1) % AHEAD)
+		index_load_one(x, keys[head], fps[head]);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = db_error(s, s->path, "cannot be read");
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- rows ---- */

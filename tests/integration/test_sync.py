@@ -188,6 +188,83 @@ def test_kill_then_resume_then_nothing():
     sink.stop()
 
 
+def kill_mid_sync(w, sink, n):
+    """Start a run of n records and kill -9 it part-way; its run id."""
+    p = w.start(["run", "-p", "p.ini", "-q"])
+    wait_requests(sink, n // 5)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    p.stdout.close()
+    p.stderr.close()
+    return w.runs()[-1]
+
+
+def test_kill_then_run():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "5")
+    n = 2000
+    setup(w, sink, rows_of(n))
+    rid = kill_mid_sync(w, sink, n)
+    journaled = {j["row"] for j in w.journal(rid)
+                 if j["outcome"] == "delivered"}
+    received = {dict(r["query"])["user_id"] for r in sink.requests()}
+    first_key = {}
+    for r in sink.requests():
+        first_key.setdefault(dict(r["query"])["user_id"], r["key"])
+    log = os.path.join(w.state, "runs", rid, "state.log")
+    check("a killed sync leaves its state log (the deliveries the store "
+          "may not have yet)", os.path.exists(log) and len(journaled) > 0,
+          f"{len(journaled)} journaled")
+    _, shown, _ = w.run(["state", "show", "-p", "p.ini", "--json"])
+    _, text, _ = w.run(["state", "show", "-p", "p.ini"])
+    check("... and state show names it as the open run",
+          json.loads(shown)["open_run"] == rid and
+          f"open run:  {rid} (sending now, or it did not finish" in text,
+          shown + text)
+    rc, p, _ = plan(w)
+    m = len(sink.requests())
+    rc2, s, err = run(w)
+    again = [r for r in sink.requests()[m:]]
+    ids = {dict(r["query"])["user_id"] for r in again}
+    # row numbers are the ids here (row k holds id k)
+    check("the next run (no --resume) sends no record whose delivery was "
+          "journaled", not (ids & journaled) and rc2 == 0,
+          f"{sorted(ids & journaled)[:10]} {err[-300:]}")
+    check("... and every record the receiver never had, so that every "
+          "record arrived", {str(i) for i in range(1, n + 1)} - received
+          <= ids and received | ids == {str(i) for i in range(1, n + 1)},
+          f"{len(ids)} sent, {len(received)} received before")
+    check("... a record sent again goes with the key of its first send",
+          all(r["key"] == first_key[dict(r["query"])["user_id"]]
+              for r in again if dict(r["query"])["user_id"] in first_key),
+          "")
+    check("... the plan before it said so: its added count is what the run "
+          "sent", p.get("added") == len(again) == s["added"], f"{p} {s}")
+    check("... the run said that it recorded the killed run's deliveries",
+          f"run {rid} did not finish" in err and not os.path.exists(log),
+          err[-500:])
+    with sqlite3.connect(glob_one(w, "sync/*.sqlite")) as db:
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+        count = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    check("... and the state holds every record, with no run left open",
+          count == n and meta.get("open_run") == "", f"{count} {meta}")
+    m = len(sink.requests())
+    rc, s, _ = run(w)
+    check("... then a run sends nothing", rc == 0 and
+          len(sink.requests()) == m and s["unchanged"] == n, s)
+    logs = [r for r in w.runs() if os.path.exists(
+        os.path.join(w.state, "runs", r, "state.log"))]
+    check("... and a run that finishes keeps no state log", logs == [], logs)
+    sink.stop()
+
+
+def glob_one(w, pattern):
+    import glob
+    found = glob.glob(os.path.join(w.state, pattern))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def test_duplicate_and_empty_keys():
     w = Work()
     sink = Sink(w)
@@ -397,5 +474,6 @@ def test_wizard_plan_and_confirmation():
 
 run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
+           test_kill_then_run,
            test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
            test_bad_state, test_mirror_confirmation])
