@@ -298,6 +298,47 @@ static uint64_t estimate_rows(const char *path)
 	return size / (avg < 16 ? 16 : avg) + 1;
 }
 
+/* A state is read only by the profile, and with the key, it was written
+ * for: another key makes every record another one (and, in mirror mode,
+ * every one removed), so that is refused rather than guessed at. Only
+ * --baseline starts such a state over. */
+static int check_owner(struct activation *a, struct hc_msgs *msgs)
+{
+	const struct profile *p = a->profile;
+	struct hc_buf keys;
+	hc_buf_init(&keys);
+	for (size_t i = 0; i < p->sync_keys.n; i++)
+		hc_buf_printf(&keys, "%s%s", i ? "," : "",
+			      p->sync_keys.items[i].value);
+	char *was_keys = xstrdup(sync_store_meta(a->store, "key_columns"));
+	const char *was_profile = sync_store_meta(a->store, "profile");
+	int rc = HC_OK;
+	if (was_profile[0] && a->profile_abs &&
+	    strcmp(was_profile, a->profile_abs) != 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: this sync state was written for "
+			    "the profile %s, not %s; nothing was sent. Record "
+			    "what the receiver has with hookcast run "
+			    "--baseline, or start over with hookcast state "
+			    "reset", a->store_path, was_profile,
+			    a->profile_abs);
+		rc = HC_STATE;
+	} else if (was_keys[0] && strcmp(was_keys, keys.data ? keys.data : "")
+					  != 0) {
+		hc_msgs_add(msgs, HC_ERROR, "%s: this sync state was written "
+			    "with the key %s, and the profile's key is now %s: "
+			    "every record would count as another one%s; nothing "
+			    "was sent. Put the key back, or record what the "
+			    "receiver has with hookcast run --baseline, or "
+			    "start over with hookcast state reset",
+			    a->store_path, was_keys, keys.data ? keys.data : "",
+			    a->mirror ? " (and every one as removed)" : "");
+		rc = HC_STATE;
+	}
+	free(was_keys);
+	hc_buf_free(&keys);
+	return rc;
+}
+
 /* Open the state (made when missing, for a run), and load it into the
  * index. Bad state is exit 4, with nothing sent. */
 static int sync_open(struct activation *a, struct hc_msgs *msgs)
@@ -335,6 +376,11 @@ static int sync_open(struct activation *a, struct hc_msgs *msgs)
 		hc_msgs_add(msgs, HC_ERROR, "%s", err);
 		free(err);
 		return HC_STATE;
+	}
+	if (a->store && !a->opts.baseline) {
+		int rc = check_owner(a, msgs);
+		if (rc != HC_OK)
+			return rc;
 	}
 	uint64_t n = a->store ? sync_store_count(a->store) : 0;
 	uint64_t rows = estimate_rows(a->segment_path);

@@ -161,6 +161,18 @@ static const char schema_sql[] =
 	"keyh INTEGER NOT NULL, fp BLOB NOT NULL, vals TEXT NOT NULL, "
 	"run TEXT NOT NULL, time REAL NOT NULL) WITHOUT ROWID;";
 
+static bool has_tables(struct sync_store *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master",
+			       -1, &st, NULL) != SQLITE_OK)
+		return false;
+	bool any = sqlite3_step(st) == SQLITE_ROW &&
+		   sqlite3_column_int64(st, 0) > 0;
+	sqlite3_finalize(st);
+	return any;
+}
+
 struct sync_store *sync_store_open(const char *path, bool create,
 				   bool writable, char **err)
 {
@@ -223,12 +235,27 @@ struct sync_store *sync_store_open(const char *path, bool create,
 		sync_store_close(s);
 		return NULL;
 	}
+	if (version == 0 && has_tables(s)) {
+		/* a database, but someone else's: never written into */
+		*err = xasprintf("%s: a SQLite database that is not a hookcast "
+				 "sync state (it has tables of its own); nothing "
+				 "was sent. Move it away, or remove it with "
+				 "hookcast state reset, then record what the "
+				 "receiver has with hookcast run --baseline",
+				 path);
+		sync_store_close(s);
+		return NULL;
+	}
 	if (writable) {
 		if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
 			 err) < 0 ||
+		    /* the tables and the version at once: a state is never
+		     * left with one and not the other */
 		    (version == 0 &&
-		     (exec(s, schema_sql, err) < 0 ||
-		      exec(s, "PRAGMA user_version = 1", err) < 0)) ||
+		     (exec(s, "BEGIN", err) < 0 ||
+		      exec(s, schema_sql, err) < 0 ||
+		      exec(s, "PRAGMA user_version = 1", err) < 0 ||
+		      exec(s, "COMMIT", err) < 0)) ||
 		    prepare(s, "INSERT OR REPLACE INTO records (key, keyh, fp, "
 			    "vals, run, time) VALUES (?, ?, ?, ?, ?, ?)",
 			    &s->put, err) < 0 ||

@@ -363,7 +363,48 @@ def test_bad_state():
     rc, s, err = run(w)
     refused("has a newer schema", rc, err)
     check("... which it says", "schema version 7" in err, err)
+    # a SQLite database, but not a state: never written into
+    put(b"")
+    os.unlink(path)
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE contacts (id INTEGER, email TEXT)")
+    con.commit()
+    con.close()
+    rc, s, err = run(w)
+    refused("is someone else's SQLite database", rc, err)
+    con = sqlite3.connect(path)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
+    con.close()
+    check("... which is left as it was", tables == ["contacts"] and
+          "not a hookcast sync state" in err, f"{tables} {err}")
     put(good)
+    # another profile's state, copied in: refused, and named
+    shutil.copy(w.path("p.ini"), w.path("q.ini"))
+    rc, out, _ = w.run(["state", "show", "-p", "q.ini", "--json"])
+    qpath = json.loads(out)["state"]
+    shutil.copy(path, qpath)
+    rc, out, err = w.run(["run", "-p", "q.ini", "-q"])
+    refused("was written for another profile", rc, err, qpath)
+    check("... which it names", "written for the profile " +
+          os.path.realpath(w.path("p.ini")) in err, err)
+    os.unlink(qpath)
+    # the profile's key changed: every record would be another one
+    with open(w.path("p.ini")) as f:
+        prof = f.read()
+    with open(w.path("p.ini"), "w") as f:
+        f.write(prof.replace('key = "contacts.id"', 'key = "contacts.email"'))
+    rc, s, err = run(w)
+    refused("was written with another key", rc, err)
+    check("... which it says (both keys, and that every record would be "
+          "removed)", "with the key contacts.id, and the profile's key is "
+          "now contacts.email" in err and "removed" in err, err)
+    with open(w.path("p.ini"), "w") as f:
+        f.write(prof)
+    put(good)
+    rc, s, err = run(w)
+    check("... with the key put back, the state is good again: nothing to "
+          "send", rc == 0 and s.get("unchanged") == 3 and
+          len(sink.requests()) == n, f"{rc} {s} {err}")
     # read-only: a read-only mount (root writes through file modes)
     ro = w.path("ro")
     os.mkdir(ro)
