@@ -100,14 +100,16 @@ def stop_nginx():
         pass
 
 
-def write_segment(path, rows):
+def write_segment(path, rows, changed_every=0):
+    """changed_every: every such row gets another name (a changed record)."""
     with open(path, "w") as f:
         f.write("id,email,name,country,note\n")
         for i in range(1, rows + 1):
-            f.write(f'{i},user{i}@example.com,Name {i},FR,"a&b={i} é+x"\n')
+            v2 = " v2" if changed_every and i % changed_every == 0 else ""
+            f.write(f'{i},user{i}@example.com,Name {i}{v2},FR,"a&b={i} é+x"\n')
 
 
-def write_profile(path, url, segment):
+def write_profile(path, url, segment, sync=False):
     with open(path, "w") as f:
         f.write(f"""[destination]
 url = "{url}?src=bench"
@@ -124,6 +126,9 @@ map5 = "note=note"
 concurrency = {C}
 breaker_initial = 0
 """)
+        if sync:
+            f.write('[sync]\nmode = changes\nkey = "id"\n'
+                    'changed_method = PATCH\n')
     os.chmod(path, 0o600)
 
 
@@ -218,6 +223,10 @@ def main():
     bigprof = os.path.join(work, "big.ini")
     write_profile(prof, url, seg)
     write_profile(bigprof, url, big)
+    big2 = os.path.join(work, "big-1pct-changed.csv")
+    write_segment(big2, BIG, changed_every=100)
+    syncprof = os.path.join(work, "sync.ini")
+    write_profile(syncprof, url, big, sync=True)
     start_nginx(port)
     rows = []
     try:
@@ -307,6 +316,47 @@ def main():
         wc_s = res[1]["median"]
         csv_s = res[2]["median"]
         log(f"check: {check_s:.3f}s, wc -l: {wc_s:.3f}s")
+
+        # 7. sync (mode = changes, key id) over the BIG rows: the first
+        # full sync against an all-mode run of the same rows, taking turns
+        # (each first sync from an empty state), then a plan against the
+        # BIG-key state, then a second run after 1% of the rows changed.
+        alls, firsts = [], []
+        for i in range(RUNS):
+            subprocess.run([HC, "state", "reset", "-p", syncprof, "--yes"],
+                           capture_output=True, env=env, cwd=work, check=True)
+            wall, _, _, out = timed([HC, "run", "-p", bigprof, "-q", "--json"])
+            hookcast_rate(out)
+            alls.append(wall)
+            wall, _, rss, out = timed([HC, "run", "-p", syncprof, "-q",
+                                       "--json"])
+            s = hookcast_rate(out)
+            if s["added"] != BIG:
+                raise RuntimeError(f"first sync: not every row added: {out}")
+            firsts.append((wall, rss))
+            log(f"sync round {i + 1}: all mode {BIG / alls[-1]:.0f}/s, "
+                f"first sync {BIG / wall:.0f}/s")
+        all_wall = statistics.median(alls)
+        first_wall = sorted(firsts)[len(firsts) // 2][0]
+        first_rss = sorted(firsts)[len(firsts) // 2][1]
+        subprocess.run(["hyperfine", "-N", "--runs", str(max(RUNS, 2)),
+                        "--export-json", hf,
+                        f"{HC} check -p {syncprof} -s {big2}",
+                        f"{HC} plan -p {syncprof} -s {big2}"],
+                       capture_output=True, check=True, env=env, cwd=work)
+        with open(hf) as f:
+            res = json.load(f)["results"]
+        scheck_s, plan_s = res[0]["median"], res[1]["median"]
+        _, _, plan_rss, out = timed([HC, "plan", "-p", syncprof, "-s", big2,
+                                     "--json"])
+        planned = json.loads(out)
+        second_wall, _, _, out = timed([HC, "run", "-p", syncprof, "-s", big2,
+                                        "-q", "--json"])
+        second = hookcast_rate(out)
+        want = BIG // 100
+        log(f"sync: plan {plan_s:.3f}s (check {scheck_s:.3f}s), "
+            f"{plan_rss} KiB; second run {second_wall:.2f}s sent "
+            f"{second['delivered']} (want {want}), plan said {planned}")
     finally:
         stop_nginx()
 
@@ -344,6 +394,23 @@ def main():
         ("idle TUI < 1% of a core", f"{idle:.2f}%", idle < 1.0),
         (f"hookcast check, {BIG} rows <= 20x wc -l", f"{check_s / wc_s:.1f}x "
          f"({check_s:.2f}s vs {wc_s:.3f}s)", check_s / wc_s <= 20),
+    ]
+    sent_ok = (second["delivered"] == want and second["changed"] == want
+               and second["added"] == 0 and planned["changed"] == want)
+    targets += [
+        (f"sync plan, {BIG} rows vs a {BIG}-key state <= 8x check",
+         f"{plan_s / scheck_s:.1f}x ({plan_s:.2f}s vs {scheck_s:.2f}s)",
+         plan_s / scheck_s <= 8),
+        ("sync plan peak RSS <= 48 MiB", f"{plan_rss / 1024:.1f} MiB",
+         plan_rss <= 48 * 1024),
+        (f"first full sync, {BIG} rows, >= 0.8x an all-mode run",
+         f"{all_wall / first_wall:.2f}x ({BIG / first_wall:,.0f}/s vs "
+         f"{BIG / all_wall:,.0f}/s; {first_rss / 1024:.0f} MiB)",
+         all_wall / first_wall >= 0.8),
+        (f"1% changed: sends exactly {want:,}, wall <= 0.15x the first",
+         f"{second['delivered']:,} sent, {second_wall / first_wall:.3f}x "
+         f"({second_wall:.2f}s vs {first_wall:.2f}s)",
+         sent_ok and second_wall / first_wall <= 0.15),
     ]
     for name, value, met in targets:
         print(f"| {name} | {value} | {'yes' if met else 'NO'} |")
