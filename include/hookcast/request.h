@@ -83,6 +83,10 @@ void request_row_key(const struct request_plan *plan,
 void request_row_key_salted(const struct request_plan *plan,
 			    const struct segment_row *row, const void *salt,
 			    size_t saltlen, char out[65]);
+/* Keep n bytes of every URL for parameters appended later (a sync's
+ * event): a row whose URL leaves less is invalid, like one over the
+ * limit. */
+void request_plan_reserve(struct request_plan *plan, size_t n);
 /* Append name=value (both percent-encoded) to a built URL, with '?' or
  * '&' as it needs. */
 void request_append_param(struct hc_buf *url, const char *name,

@@ -1154,6 +1154,14 @@ struct activation *activation_new(const struct activation_opts *opts,
 	a->plan = request_plan_new(p, msgs);
 	if (a->plan == NULL)
 		goto fail;
+	if (p->sync_mode != PROFILE_SYNC_ALL && p->event_param) {
+		/* "&event=changed" (or removed, the longest) on every URL */
+		struct hc_buf e;
+		hc_buf_init(&e);
+		request_append_param(&e, p->event_param, "changed");
+		request_plan_reserve(a->plan, e.len);
+		hc_buf_free(&e);
+	}
 	a->seg_opts.delimiter = p->delimiter;
 	a->seg_opts.field_max = p->field_max;
 	if ((opts->baseline || opts->full || opts->plan_only) &&

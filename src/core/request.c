@@ -28,6 +28,7 @@ struct request_plan {
 	size_t nmaps;
 	bool omit_empty;
 	bool bound;
+	size_t reserve; /* bytes kept for parameters added later */
 	char **headers, **headers_shown;
 	size_t nheaders;
 	/* The profile's static keys and where they are, for duplicate checks
@@ -437,6 +438,11 @@ void request_row_key_salted(const struct request_plan *plan,
 	out[32] = '\0';
 }
 
+void request_plan_reserve(struct request_plan *plan, size_t n)
+{
+	plan->reserve = n;
+}
+
 void request_append_param(struct hc_buf *url, const char *name,
 			  const char *value)
 {
@@ -712,12 +718,13 @@ int request_build(const struct request_plan *plan,
 		hc_buf_add(url, m->key_eq, m->key_eq_len);
 		escape_into(url, row->fields[col], len);
 		sep = '&';
-		if (url->len > REQUEST_URL_MAX)
+		if (url->len + plan->reserve > REQUEST_URL_MAX)
 			break; /* no need to encode the rest */
 	}
-	if (url->len > REQUEST_URL_MAX) {
-		hc_buf_printf(why, "the URL is over %d bytes; most servers "
-			      "refuse such a URL", REQUEST_URL_MAX);
+	if (url->len + plan->reserve > REQUEST_URL_MAX) {
+		hc_buf_printf(why, "the URL is over %d bytes%s; most servers "
+			      "refuse such a URL", REQUEST_URL_MAX,
+			      plan->reserve ? " with the event parameter" : "");
 		return -1;
 	}
 	if (shown) {
@@ -745,7 +752,7 @@ int request_check(const struct request_plan *plan,
 		}
 		bound += 1 + plan->maps[i].key_eq_len + 3 * row->lens[col];
 	}
-	if (bound <= REQUEST_URL_MAX)
+	if (bound + plan->reserve <= REQUEST_URL_MAX)
 		return 0;
 	size_t len = plan->prefix.len;
 	bool sep = plan->sep != 0;
@@ -758,12 +765,13 @@ int request_check(const struct request_plan *plan,
 		len += (sep ? 1 : 0) + m->key_eq_len +
 		       request_escaped_len(row->fields[col], n);
 		sep = true;
-		if (len > REQUEST_URL_MAX)
+		if (len + plan->reserve > REQUEST_URL_MAX)
 			break;
 	}
-	if (len > REQUEST_URL_MAX) {
-		hc_buf_printf(why, "the URL is over %d bytes; most servers "
-			      "refuse such a URL", REQUEST_URL_MAX);
+	if (len + plan->reserve > REQUEST_URL_MAX) {
+		hc_buf_printf(why, "the URL is over %d bytes%s; most servers "
+			      "refuse such a URL", REQUEST_URL_MAX,
+			      plan->reserve ? " with the event parameter" : "");
 		return -1;
 	}
 	return 0;

@@ -280,6 +280,22 @@ def test_duplicate_and_empty_keys():
     sink.stop()
 
 
+def test_event_param_counts_in_the_url_limit():
+    w = Work()
+    sink = Sink(w)
+    # the URL of row 2 is 8,190 bytes without "&event=added": 8,203 with it
+    base = f"{sink.url}/h?email=&user_id=2"
+    long_email = "a" * (8190 - len(base))
+    setup(w, sink, [["1", "u1@x.org", "FR"], ["2", long_email, "FR"]])
+    rc, s, err = run(w)
+    ids = [dict(r["query"])["user_id"] for r in sink.requests()]
+    check("a URL that fits only without the event parameter is invalid, "
+          "said so, and never sent", rc == 1 and ids == ["1"] and
+          "seg.csv:3: row 2: the URL is over 8192 bytes with the event "
+          "parameter" in err, f"{rc} {ids} {err[-400:]}")
+    sink.stop()
+
+
 def test_baseline_and_full():
     w = Work()
     sink = Sink(w)
@@ -515,6 +531,6 @@ def test_wizard_plan_and_confirmation():
 
 run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
-           test_kill_then_run,
+           test_kill_then_run, test_event_param_counts_in_the_url_limit,
            test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
            test_bad_state, test_mirror_confirmation])
