@@ -189,12 +189,8 @@ static int state_show(const char *path, bool json)
 	return HC_OK;
 }
 
-static int state_reset(const char *path, bool yes)
+static int reset_locked(const char *path, bool yes)
 {
-	if (access(path, F_OK) < 0) {
-		printf("%s: no sync state to reset\n", path);
-		return HC_OK;
-	}
 	if (!yes) {
 		if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
 			fprintf(stderr, "hookcast: resetting forgets what every "
@@ -220,6 +216,48 @@ static int state_reset(const char *path, bool yes)
 	}
 	printf("%s: reset; the next run sends every row as added\n", path);
 	return HC_OK;
+}
+
+/* The profile's run lock, so that no run is writing to the state while it
+ * is removed: 0 with *fd held, else the exit status (said). */
+static int lock_profile(const char *profile, int *fd)
+{
+	char *err = NULL, *holder = NULL;
+	char *state = history_state_dir(&err);
+	char abs[4096];
+	const char *pa = realpath(profile, abs) ? abs : profile;
+	int r = state ? history_lock(state, pa, "state reset", fd, &holder,
+				     &err)
+		      : -1;
+	free(state);
+	if (r == 1) {
+		fprintf(stderr, "hookcast: a run of %s is in progress (%s); "
+			"wait for it, or stop it first: nothing was reset\n",
+			pa, holder);
+		free(holder);
+		return HC_CONFIG;
+	}
+	if (r < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		return HC_STATE;
+	}
+	return 0;
+}
+
+static int state_reset(const char *path, const char *profile, bool yes)
+{
+	if (access(path, F_OK) < 0) {
+		printf("%s: no sync state to reset\n", path);
+		return HC_OK;
+	}
+	int fd = -1;
+	int rc = lock_profile(profile, &fd);
+	if (rc != 0)
+		return rc;
+	rc = reset_locked(path, yes);
+	close(fd);
+	return rc;
 }
 
 int cli_state(int argc, char **argv)
@@ -267,7 +305,7 @@ int cli_state(int argc, char **argv)
 		return HC_CONFIG;
 	}
 	int status = strcmp(sub, "show") == 0 ? state_show(path, json)
-					     : state_reset(path, yes);
+					     : state_reset(path, profile, yes);
 	free(path);
 	return status;
 }

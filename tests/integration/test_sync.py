@@ -280,6 +280,28 @@ def test_duplicate_and_empty_keys():
     sink.stop()
 
 
+def test_reset_and_baseline_wait_for_a_run():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "20")
+    setup(w, sink, rows_of(400))
+    p = w.start(["run", "-p", "p.ini", "-q"])
+    wait_requests(sink, 20)
+    rc, out, err = w.run(["state", "reset", "-p", "p.ini", "--yes"])
+    rc2, _, err2 = w.run(["run", "-p", "p.ini", "--baseline"])
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    p.stdout.close()
+    p.stderr.close()
+    _, shown, _ = w.run(["state", "show", "-p", "p.ini", "--json"])
+    rid = w.runs()[-1]
+    check("state reset and --baseline refuse while a run of the profile is "
+          "sending (exit 2, the run named), and leave the state alone",
+          rc == 2 and f"in progress ({rid} pid" in err and rc2 == 2 and
+          f"in progress ({rid} pid" in err2 and json.loads(shown)["exists"],
+          f"{rc} {err} {rc2} {err2} {shown}")
+    sink.stop()
+
+
 def test_event_param_counts_in_the_url_limit():
     w = Work()
     sink = Sink(w)
@@ -532,5 +554,6 @@ def test_wizard_plan_and_confirmation():
 run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_kill_then_run, test_event_param_counts_in_the_url_limit,
+           test_reset_and_baseline_wait_for_a_run,
            test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
            test_bad_state, test_mirror_confirmation])
