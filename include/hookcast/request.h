@@ -83,6 +83,11 @@ void request_row_key(const struct request_plan *plan,
 void request_row_key_salted(const struct request_plan *plan,
 			    const struct segment_row *row, const void *salt,
 			    size_t saltlen, char out[65]);
+/* s (n bytes) with each %XX decoded, and each '+' as a space when
+ * plus_space (a form's encoding); *outlen (may be NULL) its length, as it
+ * may hold NUL bytes. The caller frees. */
+char *request_unescape(const char *s, size_t n, bool plus_space,
+		       size_t *outlen);
 /* Keep n bytes of every URL for parameters appended later (a sync's
  * event): a row whose URL leaves less is invalid, like one over the
  * limit. */

@@ -16,6 +16,7 @@
 
 #include "hookcast/hash.h"
 #include "hookcast/ini.h"
+#include "hookcast/request.h"
 #include "hookcast/segment.h"
 #include "hookcast/sync.h"
 
@@ -884,6 +885,31 @@ static bool parent_finals(const char *state_dir, const char *parent,
 	return ok;
 }
 
+/* The next row of a growing list. */
+static struct history_row *row_slot(struct history_row **out, size_t *n,
+				    size_t *cap)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*out = xreallocarray(*out, *cap, sizeof **out);
+	}
+	return &(*out)[(*n)++];
+}
+
+/* A row the journal has no line for. */
+static void row_unsent(struct history_row *r, uint64_t row,
+		       const char *outcome, const char *event)
+{
+	memset(r, 0, sizeof *r);
+	r->row = row;
+	r->latency_ms = -1;
+	snprintf(r->outcome, sizeof r->outcome, "%s", outcome);
+	snprintf(r->event, sizeof r->event, "%s", event);
+	r->error = xstrdup("");
+	r->url = xstrdup("");
+	r->response = xstrdup("");
+}
+
 int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 			  struct history_row **rows, size_t *n, char **err)
 {
@@ -928,23 +954,11 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 			if (!j && retry && history_finals_get(&parent, row) !=
 						   FINAL_FAILED)
 				continue;
-			if (nout == cap) {
-				cap = cap ? cap * 2 : 256;
-				out = xreallocarray(out, cap, sizeof *out);
-			}
-			if (j) {
-				out[nout++] = got[k++];
-			} else {
-				struct history_row *r = &out[nout++];
-				memset(r, 0, sizeof *r);
-				r->row = row;
-				r->latency_ms = -1;
-				snprintf(r->outcome, sizeof r->outcome, "pending");
-				snprintf(r->event, sizeof r->event, "removed");
-				r->error = xstrdup("");
-				r->url = xstrdup("");
-				r->response = xstrdup("");
-			}
+			struct history_row *r = row_slot(&out, &nout, &cap);
+			if (j)
+				*r = got[k++];
+			else
+				row_unsent(r, row, "pending", "removed");
 			continue;
 		}
 		bool journaled = k < ngot && got[k].row == row;
@@ -963,27 +977,15 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 			taken++;
 		if (!in && !journaled)
 			continue;
-		if (nout == cap) {
-			cap = cap ? cap * 2 : 256;
-			out = xreallocarray(out, cap, sizeof *out);
-		}
-		if (journaled) {
-			out[nout++] = got[k++];
-		} else {
-			struct history_row *r = &out[nout++];
-			memset(r, 0, sizeof *r);
-			r->row = row;
-			r->latency_ms = -1;
-			snprintf(r->outcome, sizeof r->outcome, "%s",
-				 events && events[row - 1] == EV_INVALID
-					 ? "invalid" : "pending");
-			if (events)
-				snprintf(r->event, sizeof r->event, "%s",
-					 sync_event_name(events[row - 1]));
-			r->error = xstrdup("");
-			r->url = xstrdup("");
-			r->response = xstrdup("");
-		}
+		struct history_row *r = row_slot(&out, &nout, &cap);
+		if (journaled)
+			*r = got[k++];
+		else
+			row_unsent(r, row,
+				   events && events[row - 1] == EV_INVALID
+					   ? "invalid" : "pending",
+				   events ? sync_event_name(events[row - 1])
+					  : "");
 	}
 	free(events);
 	free(got);
@@ -1011,36 +1013,6 @@ int history_filter_parse(const char *name)
 	return -1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* %XX decoded (and '+' as a space when plus_space), for searching. */
-static char *url_decoded(const char *s, bool plus_space)
-{
-	size_t n = strlen(s);
-	char *out = xmalloc(n + 1), *o = out;
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*o++ = plus_space && s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static bool found_in_url(const char *url, const char *needle)
 {
 	if (strcasestr(url, needle))
@@ -1049,7 +1021,7 @@ static bool found_in_url(const char *url, const char *needle)
 	for (int plus = 0; plus <= 1 && !hit; plus++) {
 		if (plus && strchr(url, '+') == NULL)
 			break;
-		char *d = url_decoded(url, plus == 1);
+		char *d = request_unescape(url, strlen(url), plus == 1, NULL);
 		hit = strcasestr(d, needle) != NULL;
 		free(d);
 	}

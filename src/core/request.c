@@ -438,6 +438,31 @@ void request_row_key_salted(const struct request_plan *plan,
 	out[32] = '\0';
 }
 
+char *request_unescape(const char *s, size_t n, bool plus_space,
+		       size_t *outlen)
+{
+	char *in = xstrndup(s, n);
+	if (plus_space)
+		for (char *c = in; *c; c++)
+			if (*c == '+')
+				*c = ' ';
+	int len = 0;
+	char *d = curl_easy_unescape(NULL, in, (int)n, &len);
+	if (d == NULL) { /* only out of memory: the text as it was */
+		if (outlen)
+			*outlen = n;
+		return in;
+	}
+	free(in);
+	char *out = xmalloc((size_t)len + 1);
+	memcpy(out, d, (size_t)len);
+	out[len] = '\0';
+	curl_free(d);
+	if (outlen)
+		*outlen = (size_t)len;
+	return out;
+}
+
 void request_plan_reserve(struct request_plan *plan, size_t n)
 {
 	plan->reserve = n;

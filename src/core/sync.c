@@ -730,25 +730,6 @@ static int hexval(char c)
 	return -1;
 }
 
-static char *pct_decode(const char *s, size_t n, size_t *outlen)
-{
-	char *o = xmalloc(n + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			o[k++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			o[k++] = s[i];
-		}
-	}
-	o[k] = '\0';
-	*outlen = k;
-	return o;
-}
-
 void sync_vals_row(const char *vals, const struct segment *seg,
 		   struct sync_vals_row *out)
 {
@@ -762,9 +743,11 @@ void sync_vals_row(const char *vals, const struct segment *seg,
 		const char *eq = memchr(p, '=', len);
 		if (eq) {
 			size_t nl, vl;
-			char *name = pct_decode(p, (size_t)(eq - p), &nl);
-			char *val = pct_decode(eq + 1, len - (size_t)(eq - p) - 1,
-					       &vl);
+			char *name = request_unescape(p, (size_t)(eq - p),
+						      false, &nl);
+			char *val = request_unescape(eq + 1,
+						     len - (size_t)(eq - p) - 1,
+						     false, &vl);
 			long c = segment_column_index(seg, name);
 			if (c >= 0 && out->fields[c] == NULL) {
 				out->fields[c] = val;
