@@ -360,6 +360,14 @@ uint64_t sync_store_count(struct sync_store *s)
 	return n;
 }
 
+static char *damaged(const struct sync_store *s)
+{
+	return xasprintf("%s: the sync state is damaged (a record without a "
+			 "16-byte fingerprint); nothing was sent. Start over "
+			 "with hookcast state reset, or hookcast run --baseline",
+			 s->path);
+}
+
 int sync_store_scan(struct sync_store *s, bool with_vals,
 		    int (*cb)(void *ud, const struct sync_record *r), void *ud,
 		    char **err)
@@ -383,12 +391,7 @@ int sync_store_scan(struct sync_store *s, bool with_vals,
 		const void *fp = sqlite3_column_blob(st, 2);
 		if (fp == NULL || sqlite3_column_bytes(st, 2) != 16) {
 			sqlite3_finalize(st);
-			*err = xasprintf("%s: the sync state is damaged (a "
-					 "record without a 16-byte "
-					 "fingerprint); nothing was sent. "
-					 "Start over with hookcast state "
-					 "reset, or hookcast run --baseline",
-					 s->path);
+			*err = damaged(s);
 			return -1;
 		}
 		memcpy(r.fp, fp, 16);
@@ -651,12 +654,7 @@ int sync_index_load(struct sync_index *x, struct sync_store *s, char **err)
 		const unsigned char *fp = sqlite3_column_blob(st, 1);
 		if (fp == NULL || sqlite3_column_bytes(st, 1) != 16) {
 			sqlite3_finalize(st);
-			*err = xasprintf("%s: the sync state is damaged (a "
-					 "record without a 16-byte "
-					 "fingerprint); nothing was sent. "
-					 "Start over with hookcast state "
-					 "reset, or hookcast run --baseline",
-					 s->path);
+			*err = damaged(s);
 			return -1;
 		}
 		if (count == AHEAD) {

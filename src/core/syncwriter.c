@@ -177,6 +177,20 @@ char *sync_log_path(const char *run_dir)
 	return xasprintf("%s/state.log", run_dir);
 }
 
+static void writer_free(struct sync_writer *w)
+{
+	close(w->log_fd);
+	free(w->error);
+	hc_buf_free(&w->batch);
+	hc_buf_free(&w->queued);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->taken);
+	free(w->run);
+	free(w->log_path);
+	free(w);
+}
+
 struct sync_writer *sync_writer_start(struct sync_store *s,
 				      const char *log_path, const char *run,
 				      char **err)
@@ -221,13 +235,7 @@ struct sync_writer *sync_writer_start(struct sync_store *s,
 	if (rc != 0) {
 		*err = xasprintf("cannot start the state writer: %s",
 				 strerror(rc));
-		close(fd);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->wake);
-		pthread_cond_destroy(&w->taken);
-		free(w->run);
-		free(w->log_path);
-		free(w);
+		writer_free(w);
 		return NULL;
 	}
 	return w;
@@ -343,16 +351,7 @@ int sync_writer_stop(struct sync_writer *w, char **err)
 				 strerror(errno));
 		rc = -1;
 	}
-	close(w->log_fd);
-	free(w->error);
-	hc_buf_free(&w->batch);
-	hc_buf_free(&w->queued);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->wake);
-	pthread_cond_destroy(&w->taken);
-	free(w->run);
-	free(w->log_path);
-	free(w);
+	writer_free(w);
 	return rc;
 }
 
