@@ -201,8 +201,9 @@ static int replay_index(struct activation *a, struct hc_msgs *msgs)
 		return HC_OK;
 	a->replay_run = xstrdup(run);
 	/* A resume or a retry keeps its run's plan, and the keys it sent
-	 * with: those come from the state as that run found it. */
-	if (a->plan_loaded)
+	 * with: those come from the state as that run found it. A baseline
+	 * records the whole segment anyway. */
+	if (a->plan_loaded || a->opts.baseline)
 		return HC_OK;
 	char *path = replay_log_path(a);
 	char *logrun = NULL, *err = NULL;
@@ -240,8 +241,12 @@ static int replay_store(struct activation *a, struct hc_msgs *msgs)
 	char *path = replay_log_path(a);
 	char *logrun = NULL, *err = NULL;
 	uint64_t n = 0;
-	int rc = sync_log_read(path, &logrun, replay_store_cb, a->store, &n,
-			       &err);
+	/* a baseline records the whole segment: the log, even a damaged
+	 * one, has nothing it needs */
+	int rc = a->opts.baseline ? 0
+				  : sync_log_read(path, &logrun,
+						  replay_store_cb, a->store,
+						  &n, &err);
 	free(logrun);
 	if (rc >= 0 && (sync_store_set_meta(a->store, "open_run", "", &err) < 0 ||
 			sync_store_commit(a->store, &err) < 0))
@@ -252,10 +257,11 @@ static int replay_store(struct activation *a, struct hc_msgs *msgs)
 		free(path);
 		return HC_STATE;
 	}
-	hc_msgs_add(msgs, HC_WARNING, "run %s did not finish: the %llu "
-		    "deliveries it made after its last write to the sync "
-		    "state are recorded now", a->replay_run,
-		    (unsigned long long)n);
+	if (!a->opts.baseline)
+		hc_msgs_add(msgs, HC_WARNING, "run %s did not finish: the %llu "
+			    "deliveries it made after its last write to the "
+			    "sync state are recorded now", a->replay_run,
+			    (unsigned long long)n);
 	unlink(path);
 	free(path);
 	free(a->replay_run);

@@ -258,6 +258,30 @@ def test_kill_then_run():
     sink.stop()
 
 
+def test_damaged_state_log():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "5")
+    n = 1000
+    setup(w, sink, rows_of(n))
+    rid = kill_mid_sync(w, sink, n)
+    log = os.path.join(w.state, "runs", rid, "state.log")
+    with open(log, "wb") as f:
+        f.write(b"not a state log at all\n")
+    m = len(sink.requests())
+    rc, s, err = run(w)
+    check("a killed run's state log that is damaged: exit 4, the log named, "
+          "--baseline suggested, nothing sent", rc == 4 and log in err and
+          "--baseline" in err and len(sink.requests()) == m,
+          f"{rc} {err[-400:]}")
+    rc, out, err = w.run(["run", "-p", "p.ini", "--baseline"])
+    rc2, s, _ = run(w)
+    check("... --baseline starts over from the segment, and the next run "
+          "sends nothing", rc == 0 and rc2 == 0 and s["unchanged"] == n and
+          len(sink.requests()) == m and not os.path.exists(log),
+          f"{rc} {err[-300:]} {rc2} {s}")
+    sink.stop()
+
+
 def glob_one(w, pattern):
     import glob
     found = glob.glob(os.path.join(w.state, pattern))
@@ -554,6 +578,6 @@ def test_wizard_plan_and_confirmation():
 run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_kill_then_run, test_event_param_counts_in_the_url_limit,
-           test_reset_and_baseline_wait_for_a_run,
+           test_reset_and_baseline_wait_for_a_run, test_damaged_state_log,
            test_duplicate_and_empty_keys, test_baseline_and_full, test_shards,
            test_bad_state, test_mirror_confirmation])
