@@ -196,6 +196,14 @@ def kill_mid_sync(w, sink, n):
     p.wait()
     p.stdout.close()
     p.stderr.close()
+    # what was in flight may still reach the sink's log: wait till it is
+    # quiet, so that later counts see only later requests
+    last, quiet = -1, 0
+    while quiet < 5:
+        time.sleep(0.1)
+        now = len(sink.requests())
+        quiet = quiet + 1 if now == last else 0
+        last = now
     return w.runs()[-1]
 
 
