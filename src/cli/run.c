@@ -76,9 +76,10 @@ static void print_summary(struct activation *a, int status)
 	static const int idx[4] = { 1, 2, 4, 5 }; /* p50 p90 p99 max */
 	for (int i = 0; i < 4; i++)
 		fmt_ms(s.e.latency_ms[idx[i]], lat[i], sizeof lat[i]);
-	fprintf(stderr, "run %s %s in %s: %llu rows, %llu delivered, %llu "
+	fprintf(stderr, "run %s %s in %s: %llu %s, %llu delivered, %llu "
 		"failed, %llu invalid\n", s.run_id, activation_final_state(a),
 		dur, (unsigned long long)s.selected,
+		s.selected == 1 ? "row" : "rows",
 		(unsigned long long)(s.prior_delivered + s.e.delivered),
 		(unsigned long long)(s.prior_failed + s.e.failed),
 		(unsigned long long)s.invalid);
@@ -91,8 +92,10 @@ static void print_summary(struct activation *a, int status)
 			(unsigned long long)s.unchanged,
 			s.sync_note[0] ? "; " : "", s.sync_note);
 	if (s.prior_delivered + s.prior_failed > 0)
-		fprintf(stderr, "  resumed: %llu rows were final before\n",
-			(unsigned long long)(s.prior_delivered + s.prior_failed));
+		fprintf(stderr, "  resumed: %llu %s final before\n",
+			(unsigned long long)(s.prior_delivered + s.prior_failed),
+			s.prior_delivered + s.prior_failed == 1 ? "row was"
+								: "rows were");
 	fprintf(stderr, "  rate %.1f/s, %llu attempts, %llu retries\n",
 		s.e.rate_avg, (unsigned long long)s.e.attempts,
 		(unsigned long long)s.e.retries);
@@ -368,13 +371,18 @@ int cli_run(int argc, char **argv)
 	activation_get_stats(a, &s);
 	if (strcmp(s.sync_mode, "all") == 0 &&
 	    strcmp(activation_method(a), "DELETE") == 0 &&
-	    confirm_delete(s.to_send, "DELETE requests", ra.yes) < 0) {
+	    confirm_delete(s.to_send, s.to_send == 1 ? "DELETE request"
+						      : "DELETE requests",
+			   ra.yes) < 0) {
 		activation_free(a);
 		return HC_CONFIG;
 	}
 	if (s.removed > 0 &&
-	    confirm_delete(s.removed, "removals (records that left the "
-			   "segment)", ra.yes) < 0) {
+	    confirm_delete(s.removed, s.removed == 1
+				      ? "removal (a record that left the "
+					"segment)"
+				      : "removals (records that left the "
+					"segment)", ra.yes) < 0) {
 		activation_free(a);
 		return HC_CONFIG;
 	}

@@ -530,6 +530,14 @@ def test_mirror_confirmation():
     rc, p, _ = plan(w)
     check("... and the state forgets them once delivered",
           p["removed"] == 0 and p["unchanged"] == 1, p)
+    w.write_csv("seg.csv", HEADER, [])
+    rc, s, err = w.run(["run", "-p", "p.ini"])
+    check("one removal is named in the singular",
+          rc == 2 and "this run sends 1 removal (a record that left the "
+          "segment)" in err, err)
+    rc, s, err = w.run(["run", "-p", "p.ini", "--yes"])
+    check("... and so is the one row of its summary",
+          rc == 0 and ": 1 row, 1 delivered" in err, err)
     sink.stop()
 
 
