@@ -23,7 +23,7 @@ static const struct keybind keys[] = {
 	{ 'n', 0, "n", "next step", "go on to the segment", A_STEP, 0 },
 	{ 's', 0, "s", "sync", "sync mode: all (every row each run), changes "
 	  "(only what was added or changed), mirror (and removals)", A_SYNC, 6 },
-	{ 'k', 0, "k", NULL, "sync: the key column(s) that identify a record",
+	{ 'K', 0, "K", NULL, "sync: the key column(s) that identify a record",
 	  A_KEY, 9 },
 	{ 'm', 0, "m", NULL, "sync: the methods for added, changed and removed "
 	  "records", A_METHODS, 9 },
@@ -349,7 +349,7 @@ static void draw_sync(struct app *a, WINDOW *w, int y, int wd)
 	for (size_t i = 0; i < p->sync_keys.n; i++)
 		hc_buf_printf(&b, "%s%s", i ? "+" : "", p->sync_keys.items[i].value);
 	ui_role(w, p->sync_keys.n ? ROLE_NORMAL : ROLE_ERROR);
-	x += ui_textf(w, y, x, wd - x - 2, "   key (k) %s",
+	x += ui_textf(w, y, x, wd - x - 2, "   key (K) %s",
 		      p->sync_keys.n ? b.data : "none: required");
 	ui_role(w, ROLE_NORMAL);
 	x += ui_textf(w, y, x, wd - x - 2, "   methods (m) %s %s",

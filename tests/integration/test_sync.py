@@ -552,8 +552,18 @@ def test_wizard_plan_and_confirmation():
     try:
         s = t.wait("Sync (s)  mirror")
         check("step 1 shows the sync mode, key and methods",
-              s is not None and "key (k) contacts.id" in s and
+              s is not None and "key (K) contacts.id" in s and
               "POST PATCH DELETE" in s, s)
+        # focus is on the method list, where k moves: K still edits the key
+        t.keys("K")
+        s = t.wait("Sync key")
+        check("K opens the key column(s) dialog even from the method list, "
+              "where k moves", s is not None and "contacts.id" in s, s)
+        t.keys("Escape")
+        for _ in range(50):
+            if "Sync key" not in t.screen():
+                break
+            time.sleep(0.1)
         t.keys("4")
         s = t.wait("removed (DELETE)")
         check("step 4 shows the plan before anything is sent: 0 added, 1 "
