@@ -782,9 +782,9 @@ static int src_record(void *ud, const struct engine_result *r)
 	history_journal_add(a->journal, &l);
 	if (r->outcome == OUTCOME_FAILED)
 		tally_error(a, r->error);
-	if (pd == NULL)
-		return 0;
-	return act_sync_record(a, pd, r);
+	if (pd)
+		act_sync_record(a, pd, r);
+	return 0;
 }
 
 static void src_redact(void *ud, char *buf, size_t len)
@@ -808,8 +808,7 @@ static int src_flush(void *ud)
 		goto fail;
 	if (history_journal_flush(a->journal, &err) < 0)
 		goto fail;
-	if (a->writer ? sync_writer_flush(a->writer, &err) < 0
-		      : a->store && sync_store_commit(a->store, &err) < 0)
+	if (a->writer && sync_writer_flush(a->writer, &err) < 0)
 		goto fail;
 	return 0;
 fail:

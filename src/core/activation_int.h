@@ -124,8 +124,8 @@ void act_pending_free(struct pending *p);
 void act_pending_unlink(struct activation *a, struct pending *p);
 int act_replay_store(struct activation *a, struct hc_msgs *msgs);
 int act_sync_start(struct activation *a, struct hc_msgs *msgs);
-int act_sync_record(struct activation *a, struct pending *pd,
-		    const struct engine_result *r);
+void act_sync_record(struct activation *a, struct pending *pd,
+		     const struct engine_result *r);
 int act_sync_end(struct activation *a, struct hc_msgs *msgs);
 int act_sync_finish(struct activation *a, struct hc_msgs *msgs);
 int act_sync_dry_run(struct activation *a, FILE *out, FILE *errf,

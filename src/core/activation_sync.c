@@ -822,36 +822,26 @@ int activation_baseline(struct activation *a, struct hc_msgs *msgs)
 /* A sync row's result: the state learns of a record only once it is
  * delivered; a failed or unsent one keeps what it had, so the next run
  * sends it again. */
-int act_sync_record(struct activation *a, struct pending *pd,
-		    const struct engine_result *r)
+void act_sync_record(struct activation *a, struct pending *pd,
+		     const struct engine_result *r)
 {
-	int rc = 0;
-	if (r->outcome == OUTCOME_DELIVERED && a->store) {
-		char *err = NULL;
-		struct sync_record rec = {
-			.key = pd->key, .keylen = pd->keylen, .keyh = pd->keyh,
-			.vals = pd->vals, .run = a->meta.id, .time = r->time,
-		};
-		memcpy(rec.fp, pd->fp, 16);
-		if (a->writer) {
-			if (pd->event == EV_REMOVED)
-				sync_writer_delete(a->writer, pd->key,
-						   pd->keylen, pd->keyh,
-						   r->time);
-			else
-				sync_writer_put(a->writer, &rec);
-		} else if ((pd->event == EV_REMOVED
-				    ? sync_store_delete(a->store, pd->key,
-							pd->keylen, &err)
-				    : sync_store_put(a->store, &rec, &err)) < 0) {
-			free(a->journal_error);
-			a->journal_error = err;
-			rc = -1;
+	/* a->writer: a run's, from act_sync_start on */
+	if (r->outcome == OUTCOME_DELIVERED && a->writer) {
+		if (pd->event == EV_REMOVED) {
+			sync_writer_delete(a->writer, pd->key, pd->keylen,
+					   pd->keyh, r->time);
+		} else {
+			struct sync_record rec = {
+				.key = pd->key, .keylen = pd->keylen,
+				.keyh = pd->keyh, .vals = pd->vals,
+				.run = a->meta.id, .time = r->time,
+			};
+			memcpy(rec.fp, pd->fp, 16);
+			sync_writer_put(a->writer, &rec);
 		}
 	}
 	if (r->outcome != OUTCOME_RETRY || r->retry_in < 0)
 		act_pending_unlink(a, pd);
-	return rc;
 }
 
 /* A run starts: the log of one that did not finish is recorded, this run
