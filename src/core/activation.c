@@ -676,22 +676,11 @@ void act_journal_invalid(struct activation *a,
 	history_journal_add(a->journal, &l);
 }
 
-static int src_next(void *ud, struct engine_request *req)
+/* All mode's next request: the next row in scope not final yet. */
+static int next_row(struct activation *a, struct engine_request *req)
 {
-	struct activation *a = ud;
 	struct segment_row row;
 	int r;
-	if (a->sync) {
-		r = act_sync_next(a, req);
-		if (r >= 0)
-			return r;
-		free(a->journal_error);
-		a->journal_error = xasprintf("%s (the segment changed during "
-					     "the run?)",
-					     segment_fatal(a->seg)->msg);
-		a->source_failed = true;
-		return -1;
-	}
 	while ((r = segment_next(a->seg, &row)) > 0) {
 		if (!act_in_scope(a, row.row))
 			continue;
@@ -718,15 +707,21 @@ static int src_next(void *ud, struct engine_request *req)
 			req->key[0] = '\0';
 		return 1;
 	}
+	return r < 0 ? -1 : 0;
+}
+
+static int src_next(void *ud, struct engine_request *req)
+{
+	struct activation *a = ud;
+	int r = a->sync ? act_sync_next(a, req) : next_row(a, req);
 	if (r < 0) {
 		free(a->journal_error);
 		a->journal_error = xasprintf("%s (the segment changed during "
 					     "the run?)",
 					     segment_fatal(a->seg)->msg);
 		a->source_failed = true;
-		return -1;
 	}
-	return 0;
+	return r;
 }
 
 static void tally_error(struct activation *a, const char *err)
