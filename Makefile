@@ -18,7 +18,7 @@ pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null || echo $(2))
 
 INI_CFLAGS := $(shell pkg-config --cflags iniparser 2>/dev/null || echo -I/usr/include/iniparser)
 CURL_CFLAGS := $(call pc_cflags,libcurl)
-CORE_LIBS := $(call pc_libs,libcurl,-lcurl) -lcsv $(call pc_libs,iniparser,-liniparser) $(call pc_libs,libcrypto,-lcrypto) $(call pc_libs,sqlite3,-lsqlite3) -lm -pthread
+CORE_LIBS := $(call pc_libs,libcurl,-lcurl) -lcsv $(call pc_libs,iniparser,-liniparser) $(call pc_libs,libcrypto,-lcrypto) $(call pc_libs,sqlite3,-lsqlite3) $(call pc_libs,jansson,-ljansson) -lm -pthread
 UI_CFLAGS := $(call pc_cflags,ncursesw)
 UI_LIBS := $(call pc_libs,ncursesw,-lncursesw -ltinfo)
 MHD_CFLAGS := $(call pc_cflags,libmicrohttpd)

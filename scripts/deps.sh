@@ -5,6 +5,7 @@
 # Each need is "file-or-command:package". A need is met when the file
 # exists (an absolute path, globs allowed) or the command is on PATH.
 set -u
+mode=${1:-}
 
 NEEDS="
 /usr/include/*/curl/curl.h:libcurl4-openssl-dev
@@ -15,18 +16,36 @@ NEEDS="
 /usr/include/ncursesw/curses.h:libncurses-dev
 /usr/include/openssl/evp.h:libssl-dev
 /usr/include/sqlite3.h:libsqlite3-dev
+/usr/include/jansson.h:libjansson-dev
 sqlite3:sqlite3
 pkg-config:pkg-config
 python3:python3
 tmux:tmux
 valgrind:valgrind
 openssl:openssl
+node:nodejs
+npm:npm
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 clang:clang
 /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-dev
 "
 [ -n "${HOOKCAST_EXTRA_NEEDS:-}" ] && NEEDS="$NEEDS $HOOKCAST_EXTRA_NEEDS"
+
+# The npm packages the integration tests check hookcast against (a
+# reference implementation nobody here wrote), pinned by the lock file.
+root=$(cd "$(dirname "$0")/.." && pwd)
+node_ok() { [ -f "$root/tests/node/node_modules/standardwebhooks/package.json" ]; }
+node_step() {
+    node_ok && return 0
+    if [ "${1:-}" = "--check" ]; then
+        echo "missing npm packages: run scripts/deps.sh (npm ci --prefix tests/node)" >&2
+        return 1
+    fi
+    echo "deps: npm ci --prefix tests/node" >&2
+    npm ci --prefix "$root/tests/node" --no-audit --no-fund --loglevel=error >&2 || return 1
+    node_ok
+}
 
 missing=""
 for need in $NEEDS; do
@@ -41,8 +60,11 @@ for need in $NEEDS; do
 done
 missing=${missing# }
 
-[ -z "$missing" ] && exit 0
-if [ "${1:-}" = "--check" ]; then
+if [ -z "$missing" ]; then
+    node_step "$mode"
+    exit $?
+fi
+if [ "$mode" = "--check" ] || [ -n "${HOOKCAST_DEPS_INSTALLED:-}" ]; then
     echo "missing packages: $missing" >&2
     exit 1
 fi
@@ -71,4 +93,4 @@ if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-rec
     $SUDO apt-get update -q || exit 1
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing || exit 1
 fi
-exec "$0" --check
+HOOKCAST_DEPS_INSTALLED=1 exec "$0"

@@ -63,6 +63,8 @@ struct engine_request {
 	uint64_t row, line;
 	struct hc_buf *url;   /* the real URL, reset before next() */
 	struct hc_buf *shown; /* the URL with secrets redacted */
+	struct hc_buf *body;  /* the request body, reset before next(); sent
+			       * when the config has a content_type */
 	char key[65];         /* the idempotency key (hex), "" for none */
 	const char *method;   /* NULL: the engine's; else POST, PUT, PATCH or
 			       * DELETE (a string that outlives the row) */
@@ -85,6 +87,8 @@ struct engine_result {
 	size_t headers_len;
 	const char *key;      /* the idempotency key sent, "" for none */
 	const char *method;   /* what it was sent with */
+	const char *req_body; /* the request body sent, and its length */
+	size_t req_body_len;
 	void *ctx;            /* engine_request.ctx */
 	double retry_in;      /* for OUTCOME_RETRY: seconds until the next try,
 			       * or -1 when it will not be retried (abort) */
@@ -115,6 +119,17 @@ struct engine_config {
 	long breaker_consecutive;   /* 0: off */
 	long breaker_initial;       /* 0: off */
 	const char *user_agent;
+	const char *content_type;   /* NULL: requests carry no body */
+	const struct hc_signer *signer; /* NULL: unsigned */
+	const struct engine_tls *tls;   /* NULL: libcurl's defaults */
+};
+
+/* TLS and HTTP options for private endpoints. Verification stays on. */
+struct engine_tls {
+	const char *ca_file;     /* NULL: the system's CAs */
+	const char *client_cert; /* NULL: none (PEM) */
+	const char *client_key;  /* NULL: in client_cert (PEM) */
+	int http_version;        /* 0 auto, 11, 2 */
 };
 
 struct engine_tail_entry {
@@ -190,12 +205,17 @@ const char *engine_outcome_name(enum engine_outcome o);
 double engine_parse_retry_after(const char *value, double now);
 
 /* The options every request handle gets: method with an empty body,
- * timeouts, http/https only, no redirects. (Shared with the test request.) */
+ * timeouts, http/https only, no redirects, and tls (may be NULL).
+ * (Shared with the test request.) */
 void engine_handle_setup(CURL *h, const char *method, double timeout,
-			 const char *user_agent);
-/* The headers every request carries; free with curl_slist_free_all. */
+			 const char *user_agent, const struct engine_tls *tls);
+/* The headers every request carries, with Content-Type: content_type
+ * (NULL: none) unless the headers set one; free with curl_slist_free_all. */
 struct curl_slist *engine_common_headers(const char *const *headers,
-					 size_t n);
+					 size_t n, const char *content_type);
+/* Set the body of the next transfer on a set-up handle (body NULL or n 0:
+ * empty). The handle does not copy it. */
+void engine_handle_body(CURL *h, const char *body, size_t n);
 
 /* Is this result worth another attempt? (status 0: look at the curl code) */
 bool engine_retryable(long status, CURLcode code);

@@ -23,7 +23,7 @@
 
 #define HISTORY_HEADER \
 	"row,line,attempt,time,method,status,outcome,latency_ms,error,url," \
-	"response,key,response_headers,event"
+	"response,key,response_headers,event,request_body,batch"
 
 /* Resolve the state folder and create it (mode 0700). Caller frees. */
 char *history_state_dir(char **err);
@@ -117,7 +117,15 @@ struct history_line {
 	size_t response_headers_len;
 	const char *event;            /* added, changed, removed, or all;
 				       * "" in an older journal */
+	const char *request_body;     /* the start of the body sent (at
+				       * most HISTORY_BODY_KEEP bytes),
+				       * redacted; "" for none */
+	size_t request_body_len;
+	uint64_t batch;               /* the batch the row went in, 0:
+				       * none */
 };
+
+#define HISTORY_BODY_KEEP 4096
 
 struct history_journal;
 
@@ -174,6 +182,8 @@ struct history_row {
 	char *error;        /* owned */
 	char *url;          /* owned, redacted */
 	char *response;     /* owned */
+	char *request_body; /* owned, the start of the body sent, or "" */
+	uint64_t batch;     /* 0: none */
 };
 
 /* Every row of a run's journal, in row order. Caller frees with

@@ -23,6 +23,10 @@
 #include "hookcast/util.h"
 
 #define PROFILE_CONCURRENCY_MAX 1024
+#define PROFILE_BATCH_MAX 10000
+/* What a run's snapshot (run.ini) holds in place of a literal secret. */
+#define PROFILE_SECRET_KEPT_OUT "(a literal secret: not kept in history)"
+#define PROFILE_BATCH_BYTES_DEFAULT 1048576
 
 enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
 
@@ -30,6 +34,15 @@ enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
  * delivery (changes), and also the records that left the segment
  * (mirror). */
 enum profile_sync { PROFILE_SYNC_ALL, PROFILE_SYNC_CHANGES, PROFILE_SYNC_MIRROR };
+
+/* [body] format: no body (the data goes in the query string), a JSON
+ * object, a form (application/x-www-form-urlencoded), or NDJSON. */
+enum profile_body { PROFILE_BODY_NONE, PROFILE_BODY_JSON, PROFILE_BODY_FORM,
+		    PROFILE_BODY_NDJSON };
+
+/* [signing] scheme. */
+enum profile_sign { PROFILE_SIGN_NONE, PROFILE_SIGN_STANDARD,
+		    PROFILE_SIGN_HMAC };
 
 /* One numbered entry: header1, param2, map3... */
 struct profile_entry {
@@ -81,6 +94,25 @@ struct profile {
 							       * default */
 	char *event_param; /* NULL: none */
 
+	/* [body]: fieldN and constN entries have key = "PATH[:TYPE]" and
+	 * value = the segment column (field) or the value (const). */
+	enum profile_body body_format;
+	struct profile_list body_fields, body_consts;
+	long batch_size;   /* rows per request, 1: one each */
+	long batch_bytes;  /* close a batch before its body passes this */
+	char *batch_wrap;  /* NULL: a bare array */
+
+	/* [signing] */
+	enum profile_sign sign_scheme;
+	char *sign_secret;   /* as written: "${NAME}" or a literal */
+	char *sign_header;   /* hmac-sha256: NULL for X-Hub-Signature-256 */
+	char *sign_prefix;   /* hmac-sha256: NULL for "sha256=" */
+	bool sign_base64;    /* hmac-sha256: base64 instead of hex */
+
+	/* [destination] TLS and HTTP */
+	char *ca_file, *client_cert, *client_key; /* NULL: none */
+	int http_version; /* 0 auto, 11 (HTTP/1.1), 2 (HTTP/2) */
+
 	/* Lines of the scalar keys, for messages: "url", "concurrency"... */
 	struct profile_list lines;
 };
@@ -119,9 +151,17 @@ char *profile_where(const struct profile *p, const char *section,
 char *profile_segment_path(const struct profile *p);
 
 /* Before the profile is saved as new_path: when that is in another folder,
- * a relative segment path would point elsewhere, so it is made absolute.
- * Returns true when the segment path changed. */
+ * a relative segment (or TLS file) path would point elsewhere, so it is
+ * made absolute. new_path NULL: make them absolute whatever happens.
+ * Returns true when a path changed. */
 bool profile_rebase(struct profile *p, const char *new_path);
+
+/* A file named in the profile (ca_file...), resolved against the
+ * profile's folder like the segment. Caller frees; NULL for NULL. */
+char *profile_file_path(const struct profile *p, const char *file);
+/* Can the TLS files be read? -1 with an error per file that cannot,
+ * naming its key and the reason. */
+int profile_check_files(const struct profile *p, struct hc_msgs *msgs);
 
 /* Append an entry to a list (copies its strings). */
 void profile_list_add(struct profile_list *l, const char *name, unsigned line,
@@ -141,6 +181,18 @@ int profile_sync_parse(const char *name);
  * changed_method default to [destination] method, removed_method to
  * DELETE. */
 const char *profile_event_method(const struct profile *p, int event);
+
+/* "none", "json", "form", "ndjson"; and back (-1: unknown). */
+const char *profile_body_name(enum profile_body f);
+int profile_body_parse(const char *name);
+/* "none", "standard-webhooks", "hmac-sha256"; and back (-1: unknown). */
+const char *profile_sign_name(enum profile_sign s);
+int profile_sign_parse(const char *name);
+/* The header an hmac-sha256 signature goes in, and its prefix. */
+const char *profile_sign_header(const struct profile *p);
+const char *profile_sign_prefix(const struct profile *p);
+/* Is the signing secret written in the file rather than ${NAME}? */
+bool profile_sign_secret_literal(const struct profile *p);
 
 /* Does this header carry a literal secret (an Authorization, *token*,
  * *key* or *secret* header whose value has no ${NAME})? */

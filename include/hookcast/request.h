@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hookcast/profile.h"
 #include "hookcast/segment.h"
@@ -53,6 +54,22 @@ const char *request_method(const struct request_plan *plan);
 int request_build(const struct request_plan *plan,
 		  const struct segment_row *row, struct hc_buf *url,
 		  struct hc_buf *shown, struct hc_buf *why);
+
+/*
+ * request_build() and the row's body ([body]), reset first; empty when
+ * the profile has none. The URL and body verdicts are the same as
+ * request_check()'s, and a body over [body] batch_bytes is invalid too.
+ */
+int request_build_body(const struct request_plan *plan,
+		       const struct segment_row *row, struct hc_buf *url,
+		       struct hc_buf *shown, struct hc_buf *body,
+		       struct hc_buf *why);
+struct body_plan;
+const struct body_plan *request_body(const struct request_plan *plan);
+/* A request as preview and dry runs print it: "METHOD URL", then the
+ * body's exact bytes (if any) and a blank line. */
+void request_print(FILE *out, const char *method, const char *url,
+		   const struct hc_buf *body);
 
 /*
  * The same verdict as request_build(), without building the URL: for

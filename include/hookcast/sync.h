@@ -145,8 +145,10 @@ int sync_log_read(const char *log_path, char **run,
 
 uint64_t sync_key_hash(const void *key, size_t n);
 /* 16 bytes of SHA-256 of the request as it is sent (without the event
- * parameter): its shown URL. */
-void sync_fingerprint(const char *shown_url, size_t n, unsigned char fp[16]);
+ * parameter): its shown URL and its body. Without a body (bn 0) it is
+ * the URL's alone, as before bodies existed, so a state stays valid. */
+void sync_fingerprint(const char *shown_url, size_t n, const char *body,
+		      size_t bn, unsigned char fp[16]);
 uint64_t sync_fp64(const unsigned char fp[16]);
 
 /* ---- the plan index ---- */

@@ -40,8 +40,12 @@ static const struct cli_command commands[] = {
 	  "[--fail-first N] [--fail-status CODE] [--retry-after V] "
 	  "[--delay-ms N] [--drop-every N] [--fail-every N] [--reject-every N] "
 	  "[--location URL] [--require H] [--echo] [--endless-body] "
-	  "[--drip-ms N] [-q]",
-	  "a local webhook receiver that prints, logs and can inject faults",
+	  "[--drip-ms N] [--verify-standard-webhooks SECRET | --verify-hmac "
+	  "SECRET [--hmac-header H] [--hmac-prefix P] [--hmac-encoding "
+	  "hex|base64]] [-q]",
+	  "a local webhook receiver that prints, logs (bodies too) and can "
+	  "inject faults; with --verify-*, it answers 401 to a request whose "
+	  "signature does not verify (SECRET may be env:NAME)",
 	  cli_sink },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -52,7 +52,8 @@ int cli_preview(int argc, char **argv)
 	if (status != HC_OK)
 		return status;
 
-	struct hc_buf url, shown, why;
+	struct hc_buf url, shown, why, body;
+	hc_buf_init(&body);
 	hc_buf_init(&url);
 	hc_buf_init(&shown);
 	hc_buf_init(&why);
@@ -66,14 +67,16 @@ int cli_preview(int argc, char **argv)
 		if (!all && (long)row.row != want)
 			continue;
 		found = true;
-		if (request_build(job.plan, &row, &url, &shown, &why) < 0) {
+		if (request_build_body(job.plan, &row, &url, &shown, &body,
+				       &why) < 0) {
 			fprintf(stderr, "%s:%llu: row %llu: %s\n",
 				segment_name(job.seg),
 				(unsigned long long)row.line,
 				(unsigned long long)row.row, why.data);
 			status = HC_DATA;
 		} else {
-			printf("%s %s\n", method, secrets ? url.data : shown.data);
+			request_print(stdout, method,
+				      secrets ? url.data : shown.data, &body);
 		}
 		if (!all)
 			break;
@@ -94,6 +97,7 @@ int cli_preview(int argc, char **argv)
 	hc_buf_free(&url);
 	hc_buf_free(&shown);
 	hc_buf_free(&why);
+	hc_buf_free(&body);
 	cli_job_close(&job);
 	return status;
 }

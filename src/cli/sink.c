@@ -14,7 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
+
 #include "hookcast/history.h"
+#include "hookcast/sign.h"
 
 struct key_count {
 	char *key;
@@ -38,15 +42,117 @@ struct sink {
 	bool endless;     /* a response body that never ends */
 	unsigned drip_ms; /* send the body one byte per drip_ms */
 	FILE *log;
+	/* --verify-standard-webhooks / --verify-hmac */
+	unsigned char *sw_key;
+	size_t sw_klen;
+	char *hmac_secret;
+	const char *hmac_header, *hmac_prefix;
+	bool hmac_base64;
 	pthread_mutex_t mu;
 	uint64_t n, inflight, max_inflight;
 	struct key_count *keys[KEY_BUCKETS];
 };
 
+#define SINK_BODY_MAX ((size_t)16 << 20) /* answered 413 beyond */
+#define SINK_LOG_BODY ((size_t)1 << 20)  /* logged at most */
+#define SW_TOLERANCE 300 /* seconds a Standard Webhooks timestamp may be off */
+
 struct req {
 	bool seen;
 	char *uri; /* the request target as it came, still percent-encoded */
+	struct hc_buf body;
+	bool too_large;
 };
+
+/* A JSON string for the log: s as is when it is valid UTF-8, else with
+ * each invalid byte as U+FFFD (jansson takes only UTF-8). */
+static json_t *json_text(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (j)
+		return j;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		json_t *one = json_stringn(s + i, 1);
+		size_t k = 1;
+		/* the longest valid sequence starting here (up to 4) */
+		for (size_t w = 4; w > 1 && !one; w--)
+			if (i + w <= n && (one = json_stringn(s + i, w)))
+				k = w;
+		if (one) {
+			hc_buf_add(&b, s + i, k);
+			json_decref(one);
+			i += k - 1;
+		} else {
+			hc_buf_adds(&b, "\xEF\xBF\xBD");
+		}
+	}
+	j = json_stringn(b.data ? b.data : "", b.len);
+	hc_buf_free(&b);
+	return j;
+}
+
+struct hdr_ctx {
+	json_t *obj;
+};
+
+/* Request headers for the log; Authorization and secret-named ones as
+ * "***" (the signature headers are not secrets: they are shown). */
+static enum MHD_Result log_header(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *value)
+{
+	(void)kind;
+	struct hdr_ctx *c = cls;
+	size_t n = strlen(key);
+	bool secret = strcasecmp(key, "Authorization") == 0 ||
+		      (hc_secret_name(key, n) &&
+		       strcasecmp(key, "webhook-signature") != 0 &&
+		       strcasecmp(key, "X-Hub-Signature-256") != 0);
+	const char *v = value ? value : "";
+	json_object_set_new(c->obj, key, secret ? json_string("***")
+						: json_text(v, strlen(v)));
+	return MHD_YES;
+}
+
+/* "ok", "missing", "stale" or "bad": does the request carry a signature
+ * made with the sink's secret? NULL when the sink does not check. */
+static const char *check_signature(const struct sink *s,
+				   struct MHD_Connection *conn,
+				   const struct hc_buf *body)
+{
+	const char *data = body->data ? body->data : "";
+	if (s->sw_key) {
+		const char *id = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, "webhook-id");
+		const char *ts = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, "webhook-timestamp");
+		const char *sig = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, "webhook-signature");
+		if (!id || !ts || !sig)
+			return "missing";
+		long t = strtol(ts, NULL, 10);
+		long now = (long)time(NULL);
+		if (t < now - SW_TOLERANCE || t > now + SW_TOLERANCE)
+			return "stale";
+		return sign_standard_verify(s->sw_key, s->sw_klen, id, ts,
+					    data, body->len, sig) ? "ok" : "bad";
+	}
+	if (s->hmac_secret) {
+		const char *got = MHD_lookup_connection_value(
+			conn, MHD_HEADER_KIND, s->hmac_header);
+		if (got == NULL)
+			return "missing";
+		char sig[128], want[192];
+		sign_hmac(s->hmac_secret, strlen(s->hmac_secret), data,
+			  body->len, s->hmac_base64, sig, sizeof sig);
+		snprintf(want, sizeof want, "%s%s", s->hmac_prefix, sig);
+		size_t wl = strlen(want);
+		return strlen(got) == wl && CRYPTO_memcmp(got, want, wl) == 0
+			       ? "ok" : "bad";
+	}
+	return NULL;
+}
 
 /* How many times this key came, and which distinct key it was. */
 static unsigned key_hit(struct sink *s, const char *key, uint64_t *ordinal)
@@ -71,8 +177,8 @@ static unsigned key_hit(struct sink *s, const char *key, uint64_t *ordinal)
 }
 
 struct args_ctx {
-	struct hc_buf *json, *text;
-	bool first;
+	json_t *query;
+	struct hc_buf *text;
 };
 
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind,
@@ -81,17 +187,15 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind,
 {
 	(void)kind;
 	struct args_ctx *c = cls;
-	hc_buf_adds(c->json, c->first ? "[" : ",[");
-
-	hc_buf_add_json(c->json, key, key_size);
-	hc_buf_addc(c->json, ',');
-	hc_buf_add_json(c->json, value ? value : "", value ? value_size : 0);
-	hc_buf_addc(c->json, ']');
+	json_t *pair = json_array();
+	json_array_append_new(pair, json_text(key, key_size));
+	json_array_append_new(pair, json_text(value ? value : "",
+					      value ? value_size : 0));
+	json_array_append_new(c->query, pair);
 	hc_buf_addc(c->text, ' ');
 	hc_buf_add_quoted(c->text, key, key_size);
 	hc_buf_addc(c->text, '=');
 	hc_buf_add_quoted(c->text, value ? value : "", value ? value_size : 0);
-	c->first = false;
 	return MHD_YES;
 }
 
@@ -188,31 +292,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		*upload_size = 0; /* bodies are read and ignored */
+		if (rq->body.len + *upload_size > SINK_BODY_MAX)
+			rq->too_large = true;
+		else
+			hc_buf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
 		return MHD_YES;
 	}
-	struct hc_buf json, text;
-	hc_buf_init(&json);
+	struct hc_buf text;
 	hc_buf_init(&text);
-	struct args_ctx ac = { .json = &json, .text = &text, .first = true };
-	hc_buf_adds(&json, "{\"n\":");
-	size_t n_at = json.len;
-	hc_buf_adds(&json, ",\"method\":");
-	hc_buf_add_json(&json, method, strlen(method));
-	hc_buf_adds(&json, ",\"path\":");
-	hc_buf_add_json(&json, url, strlen(url));
-	hc_buf_adds(&json, ",\"uri\":");
-	hc_buf_add_json(&json, rq->uri, strlen(rq->uri));
-	hc_buf_adds(&json, ",\"query\":");
-	hc_buf_addc(&json, '[');
+	json_t *log = json_object();
+	json_t *query = json_array();
+	struct args_ctx ac = { .query = query, .text = &text };
 	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, on_arg, &ac);
-	hc_buf_addc(&json, ']');
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						      "Idempotency-Key");
-	hc_buf_adds(&json, ",\"key\":");
-	hc_buf_add_json(&json, key ? key : "", key ? strlen(key) : 0);
 	const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       "Content-Length");
+	const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							"Content-Type");
+	const char *sig = rq->too_large ? NULL
+					: check_signature(s, conn, &rq->body);
 
 	pthread_mutex_lock(&s->mu);
 	uint64_t n = ++s->n;
@@ -236,42 +336,76 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (got == NULL || strcmp(got, s->require_value) != 0)
 			status = 401; /* the value itself is never logged */
 	}
+	if (sig && strcmp(sig, "ok") != 0)
+		status = 401;
+	if (rq->too_large)
+		status = 413;
 	if (s->delay_ms > 0)
 		usleep((useconds_t)s->delay_ms * 1000);
 
-	char nbuf[32];
-	snprintf(nbuf, sizeof nbuf, "%llu", (unsigned long long)n);
-	struct hc_buf line;
-	hc_buf_init(&line);
-	hc_buf_add(&line, json.data, n_at);
-	hc_buf_adds(&line, nbuf);
-	hc_buf_add(&line, json.data + n_at, json.len - n_at);
 	char t[40];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	history_format_time((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, t,
 			    sizeof t);
-	hc_buf_printf(&line, ",\"attempt\":%u,\"status\":%u,\"inflight\":%llu,"
-		      "\"content_length\":%s%s%s,\"time\":\"%s\"}\n", attempt,
-		      drop ? 0 : status, (unsigned long long)inflight,
-		      clen ? "\"" : "", clen ? clen : "null", clen ? "\"" : "",
-		      t);
+	json_object_set_new(log, "n", json_integer((json_int_t)n));
+	json_object_set_new(log, "method", json_text(method, strlen(method)));
+	json_object_set_new(log, "path", json_text(url, strlen(url)));
+	json_object_set_new(log, "uri", json_text(rq->uri, strlen(rq->uri)));
+	json_object_set_new(log, "query", query);
+	json_object_set_new(log, "key", json_text(key ? key : "",
+						  key ? strlen(key) : 0));
+	json_object_set_new(log, "attempt", json_integer(attempt));
+	json_object_set_new(log, "status", json_integer(drop ? 0 : status));
+	json_object_set_new(log, "inflight",
+			    json_integer((json_int_t)inflight));
+	json_object_set_new(log, "content_length",
+			    clen ? json_string(clen) : json_null());
+	json_object_set_new(log, "content_type",
+			    ctype ? json_text(ctype, strlen(ctype))
+				  : json_null());
+	size_t bl = rq->body.len < SINK_LOG_BODY ? rq->body.len : SINK_LOG_BODY;
+	json_object_set_new(log, "body", json_text(rq->body.data ? rq->body.data
+								 : "", bl));
+	json_object_set_new(log, "body_bytes",
+			    json_integer((json_int_t)rq->body.len));
+	if (bl < rq->body.len || rq->too_large)
+		json_object_set_new(log, "body_truncated", json_true());
+	if (sig)
+		json_object_set_new(log, "signature", json_string(sig));
+	struct hdr_ctx hc = { .obj = json_object() };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, log_header, &hc);
+	json_object_set_new(log, "headers", hc.obj);
+	json_object_set_new(log, "time", json_string(t));
+	char *line = json_dumps(log, JSON_COMPACT);
+	json_decref(log);
 	pthread_mutex_lock(&s->mu);
-	if (s->log) {
-		fputs(line.data, s->log);
+	if (s->log && line) {
+		fputs(line, s->log);
+		fputc('\n', s->log);
 		fflush(s->log);
 	}
 	if (!s->quiet) {
 		char outcome[16];
 		snprintf(outcome, sizeof outcome, "%u", status);
-		printf("#%llu %s %s%s key=%s -> %s\n", (unsigned long long)n,
-		       method, url, text.data ? text.data : "",
-		       key ? key : "-", drop ? "dropped" : outcome);
+		printf("#%llu %s %s%s key=%s -> %s%s%s\n",
+		       (unsigned long long)n, method, url,
+		       text.data ? text.data : "", key ? key : "-",
+		       drop ? "dropped" : outcome,
+		       sig ? " signature " : "", sig ? sig : "");
+		if (rq->body.len > 0) {
+			struct hc_buf q;
+			hc_buf_init(&q);
+			size_t k = rq->body.len < 300 ? rq->body.len : 300;
+			hc_buf_add_quoted(&q, rq->body.data, k);
+			printf("    body (%zu bytes): %s%s\n", rq->body.len,
+			       q.data, k < rq->body.len ? "..." : "");
+			hc_buf_free(&q);
+		}
 		fflush(stdout);
 	}
 	pthread_mutex_unlock(&s->mu);
-	hc_buf_free(&line);
-	hc_buf_free(&json);
+	free(line);
 	hc_buf_free(&text);
 	if (drop)
 		return MHD_NO; /* close the connection without an answer */
@@ -288,6 +422,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct sink *s = cls;
 	struct req *rq = xcalloc(1, sizeof *rq);
 	rq->uri = xstrdup(uri);
+	hc_buf_init(&rq->body);
 	pthread_mutex_lock(&s->mu);
 	s->inflight++;
 	if (s->inflight > s->max_inflight)
@@ -306,11 +441,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (rq == NULL)
 		return;
 	free(rq->uri);
+	hc_buf_free(&rq->body);
 	free(rq);
 	*req_cls = NULL;
 	pthread_mutex_lock(&s->mu);
 	s->inflight--;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* A secret on the command line, or "env:NAME" to read it from the
+ * environment (so that it is not in ps). */
+static const char *sink_secret(const char *arg, char **err)
+{
+	if (strncmp(arg, "env:", 4) != 0)
+		return arg;
+	const char *v = getenv(arg + 4);
+	if (v == NULL || v[0] == '\0') {
+		*err = xasprintf("%s is not set in the environment", arg + 4);
+		return NULL;
+	}
+	return v;
 }
 
 static int parse_listen(const char *spec, struct sockaddr_in *sa)
@@ -353,6 +503,11 @@ int cli_sink(int argc, char **argv)
 		{ "echo", no_argument, NULL, 'e' },
 		{ "endless-body", no_argument, NULL, 'E' },
 		{ "drip-ms", required_argument, NULL, 'D' },
+		{ "verify-standard-webhooks", required_argument, NULL, 'W' },
+		{ "verify-hmac", required_argument, NULL, 'H' },
+		{ "hmac-header", required_argument, NULL, 'N' },
+		{ "hmac-prefix", required_argument, NULL, 'P' },
+		{ "hmac-encoding", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -427,6 +582,40 @@ int cli_sink(int argc, char **argv)
 						       "milliseconds");
 			s.drip_ms = (unsigned)v;
 			break;
+		case 'W':
+		case 'H': {
+			char *err = NULL;
+			const char *secret = sink_secret(optarg, &err);
+			if (secret == NULL) {
+				int rc = cli_usage_error("sink", "%s", err);
+				free(err);
+				return rc;
+			}
+			if (c == 'H') {
+				free(s.hmac_secret);
+				s.hmac_secret = xstrdup(secret);
+				break;
+			}
+			free(s.sw_key);
+			s.sw_key = sign_whsec_decode(secret, &s.sw_klen, &err);
+			if (s.sw_key == NULL) {
+				int rc = cli_usage_error(
+					"sink", "--verify-standard-webhooks: %s",
+					err);
+				free(err);
+				return rc;
+			}
+			break;
+		}
+		case 'N': s.hmac_header = optarg; break;
+		case 'P': s.hmac_prefix = optarg; break;
+		case 'C':
+			if (strcmp(optarg, "hex") != 0 &&
+			    strcmp(optarg, "base64") != 0)
+				return cli_usage_error("sink", "--hmac-encoding "
+						       "is hex or base64");
+			s.hmac_base64 = strcmp(optarg, "base64") == 0;
+			break;
 		case 'q': s.quiet = true; break;
 		case 'h': cli_print_help("sink"); return HC_OK;
 		default: return cli_usage_error("sink", "unknown option");
@@ -435,6 +624,17 @@ int cli_sink(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("sink", "unexpected argument \"%s\"",
 				       argv[optind]);
+	if (s.sw_key && s.hmac_secret) {
+		free(s.sw_key);
+		free(s.hmac_secret);
+		return cli_usage_error("sink", "verify one scheme: "
+				       "--verify-standard-webhooks or "
+				       "--verify-hmac");
+	}
+	if (!s.hmac_header)
+		s.hmac_header = "X-Hub-Signature-256";
+	if (!s.hmac_prefix)
+		s.hmac_prefix = "sha256=";
 	if (s.retry_after && s.fail_first == 0 && s.status < 400)
 		s.status = 429; /* --retry-after alone answers 429 */
 	struct sockaddr_in sa;
@@ -493,5 +693,11 @@ int cli_sink(int argc, char **argv)
 			free(k);
 		}
 	pthread_mutex_destroy(&s.mu);
+	if (s.sw_key)
+		OPENSSL_cleanse(s.sw_key, s.sw_klen);
+	free(s.sw_key);
+	if (s.hmac_secret)
+		OPENSSL_cleanse(s.hmac_secret, strlen(s.hmac_secret));
+	free(s.hmac_secret);
 	return HC_OK;
 }

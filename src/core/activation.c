@@ -14,7 +14,9 @@
 #include "hookcast/history.h"
 #include "hookcast/ini.h"
 #include "hookcast/request.h"
+#include "hookcast/body.h"
 #include "hookcast/segment.h"
+#include "hookcast/sign.h"
 #include "hookcast/sync.h"
 
 #include "activation_int.h"
@@ -225,7 +227,7 @@ static struct profile *load_profile(const char *path, bool snapshot,
 /* History keeps no secret: a header that holds a literal one (not
  * ${NAME}) goes into the snapshot with this in place of its value, and a
  * resume or retry reads the value back from the profile file. */
-#define SECRET_KEPT_OUT "(a literal secret: not kept in history)"
+#define SECRET_KEPT_OUT PROFILE_SECRET_KEPT_OUT
 
 static size_t header_name_len(const char *header)
 {
@@ -268,6 +270,10 @@ static struct profile *snapshot_of(const struct profile *p)
 				       (int)header_name_len(h->key), h->key);
 		free(h->key);
 		h->key = kept;
+	}
+	if (profile_sign_secret_literal(c)) {
+		free(c->sign_secret);
+		c->sign_secret = xstrdup(SECRET_KEPT_OUT);
 	}
 	return c;
 }
@@ -389,6 +395,17 @@ static int restore_secrets(struct profile *snap, const char *run_id,
 		}
 		free(h->key);
 		h->key = xstrdup(found->key);
+	}
+	if (rc == 0 && snap->sign_secret &&
+	    strcmp(snap->sign_secret, SECRET_KEPT_OUT) == 0) {
+		const struct profile *orig = origin_get(&o);
+		if (orig && profile_sign_secret_literal(orig)) {
+			free(snap->sign_secret);
+			snap->sign_secret = xstrdup(orig->sign_secret);
+		} else {
+			secret_lost(msgs, run_id, &o, "[signing] secret", 0, "");
+			rc = -1;
+		}
 	}
 	if (o.p)
 		profile_free(o.p);
@@ -547,6 +564,20 @@ struct activation *activation_new(const struct activation_opts *opts,
 	a->plan = request_plan_new(p, msgs);
 	if (a->plan == NULL)
 		goto fail;
+	bool sign_ok;
+	a->signer = signer_new(p, msgs, &sign_ok);
+	if (!sign_ok || profile_check_files(p, msgs) < 0)
+		goto fail;
+	/* The run's snapshot lives elsewhere: absolute TLS paths. */
+	char **tls_files[3] = { &p->ca_file, &p->client_cert, &p->client_key };
+	for (int i = 0; i < 3; i++) {
+		char *path = profile_file_path(p, *tls_files[i]);
+		char buf[PATH_MAX];
+		free(*tls_files[i]);
+		*tls_files[i] = path && realpath(path, buf) ? xstrdup(buf) : path;
+		if (*tls_files[i] != path)
+			free(path);
+	}
 	if (p->sync_mode != PROFILE_SYNC_ALL && p->event_param) {
 		/* "&event=changed" (or removed, the longest) on every URL */
 		struct hc_buf e;
@@ -693,21 +724,27 @@ static int next_row(struct activation *a, struct engine_request *req)
 				a->selected_valid++;
 			continue;
 		}
-		if (request_build(a->plan, &row, req->url, req->shown,
-				  &a->why) < 0) {
+		if (request_build_body(a->plan, &row, req->url, req->shown,
+				       req->body, &a->why) < 0) {
 			act_journal_invalid(a, &row, a->why.data);
 			continue;
 		}
 		a->selected_valid++;
 		req->row = row.row;
 		req->line = row.line;
-		if (a->profile->idempotency_header[0])
+		if (act_wants_key(a))
 			request_row_key(a->plan, &row, req->key);
 		else
 			req->key[0] = '\0';
 		return 1;
 	}
 	return r < 0 ? -1 : 0;
+}
+
+bool act_wants_key(const struct activation *a)
+{
+	return a->profile->idempotency_header[0] ||
+	       a->profile->sign_scheme == PROFILE_SIGN_STANDARD;
 }
 
 static int src_next(void *ud, struct engine_request *req)
@@ -774,6 +811,16 @@ static int src_record(void *ud, const struct engine_result *r)
 	struct pending *pd = r->ctx;
 	l.event = pd ? sync_event_name(pd->event) : "all";
 	l.method = r->method;
+	/* At most HISTORY_BODY_KEEP bytes of what was sent, redacted. */
+	char body[HISTORY_BODY_KEEP];
+	if (r->req_body_len > 0) {
+		size_t n = r->req_body_len < sizeof body ? r->req_body_len
+							 : sizeof body;
+		memcpy(body, r->req_body, n);
+		request_redact(a->plan, body, n);
+		l.request_body = body;
+		l.request_body_len = n;
+	}
 	history_journal_add(a->journal, &l);
 	if (r->outcome == OUTCOME_FAILED)
 		tally_error(a, r->error);
@@ -961,6 +1008,10 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		return HC_DATA;
 	}
 	const struct profile *p = a->profile;
+	struct engine_tls tls = {
+		.ca_file = p->ca_file, .client_cert = p->client_cert,
+		.client_key = p->client_key, .http_version = p->http_version,
+	};
 	size_t nh = request_nheaders(a->plan);
 	const char **headers = xcalloc(nh, sizeof *headers);
 	for (size_t i = 0; i < nh; i++)
@@ -979,6 +1030,9 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		.breaker_consecutive = p->breaker_consecutive,
 		.breaker_initial = p->breaker_initial,
 		.user_agent = "hookcast/" HOOKCAST_VERSION,
+		.content_type = body_content_type(p->body_format),
+		.signer = a->signer,
+		.tls = &tls,
 	};
 	struct engine_source src = {
 		.next = src_next, .record = src_record, .flush = src_flush,
@@ -1102,7 +1156,8 @@ static int dry_rows(struct activation *a, FILE *out, FILE *errf,
 		if (act_limit_reached(a))
 			break;
 		bool done = history_finals_get(&a->prior, row.row) != FINAL_NONE;
-		if (request_build(a->plan, &row, url, shown, &a->why) < 0) {
+		if (request_build_body(a->plan, &row, url, shown, &a->dry_body,
+				       &a->why) < 0) {
 			if (!done) {
 				fprintf(errf, "%s:%llu: row %llu: %s\n",
 					segment_name(a->seg),
@@ -1115,7 +1170,8 @@ static int dry_rows(struct activation *a, FILE *out, FILE *errf,
 		}
 		a->selected_valid++;
 		if (!done)
-			fprintf(out, "%s %s\n", a->profile->method, shown->data);
+			request_print(out, a->profile->method, shown->data,
+				      &a->dry_body);
 	}
 	return r;
 }
@@ -1293,6 +1349,9 @@ void activation_free(struct activation *a)
 	if (a->spooled && a->segment_path)
 		unlink(a->segment_path);
 	request_plan_free(a->plan);
+	signer_free(a->signer);
+	hc_buf_free(&a->dry_body);
+	hc_buf_free(&a->bodybuf);
 	profile_free(a->profile);
 	free(a->profile_abs);
 	free(a->segment_path);

@@ -99,7 +99,9 @@ struct activation {
 	struct pending *pending;
 	FILE *dry_err; /* a dry run: invalid rows are told here */
 	struct hc_buf keybuf, valbuf;
-	struct hc_buf urlbuf, shownbuf; /* classify's */
+	struct hc_buf urlbuf, shownbuf, bodybuf; /* classify's */
+	struct hc_signer *signer;  /* [signing], NULL: none */
+	struct hc_buf dry_body;    /* a dry run's request body */
 };
 
 /* activation.c */
@@ -109,6 +111,9 @@ void act_journal_invalid(struct activation *a, const struct segment_row *row,
 			 const char *why);
 int act_open_segment(struct activation *a, char **err);
 int act_take_lock(struct activation *a, const char *id, struct hc_msgs *msgs);
+/* Does each request need a key (an idempotency header, or a signature
+ * whose webhook-id it is)? */
+bool act_wants_key(const struct activation *a);
 
 /* activation_sync.c */
 enum sync_event act_event_of(const struct activation *a, uint64_t row);

@@ -347,11 +347,16 @@ int act_sync_bind(struct activation *a, const struct segment *seg,
 			return -1;
 		}
 	}
-	a->val_cols = xcalloc(p->mappings.n + 1, sizeof *a->val_cols);
-	a->val_names = xcalloc(p->mappings.n + 1, sizeof *a->val_names);
+	/* The columns the query and the body use: a removal is built from
+	 * them. */
+	size_t ncols = p->mappings.n + p->body_fields.n;
+	a->val_cols = xcalloc(ncols + 1, sizeof *a->val_cols);
+	a->val_names = xcalloc(ncols + 1, sizeof *a->val_names);
 	a->nval = 0;
-	for (size_t i = 0; i < p->mappings.n; i++) {
-		const char *col = p->mappings.items[i].value;
+	for (size_t i = 0; i < ncols; i++) {
+		const char *col = i < p->mappings.n
+			? p->mappings.items[i].value
+			: p->body_fields.items[i - p->mappings.n].value;
 		bool dup = false;
 		for (size_t k = 0; k < a->nval; k++)
 			dup = dup || strcmp(a->val_names[k], col) == 0;
@@ -394,9 +399,11 @@ static enum sync_event classify(struct activation *a,
 	}
 	hc_buf_reset(&a->urlbuf);
 	hc_buf_reset(&a->shownbuf);
-	request_build(a->plan, row, &a->urlbuf, &a->shownbuf, why);
+	request_build_body(a->plan, row, &a->urlbuf, &a->shownbuf, &a->bodybuf,
+			   why);
 	unsigned char fp[16];
-	sync_fingerprint(a->shownbuf.data, a->shownbuf.len, fp);
+	sync_fingerprint(a->shownbuf.data, a->shownbuf.len, a->bodybuf.data,
+			 a->bodybuf.len, fp);
 	uint64_t fp64 = sync_fp64(fp);
 	enum sync_event ev;
 	if (!(flags & SYNC_IN_STATE))
@@ -562,8 +569,8 @@ int act_sync_next(struct activation *a, struct engine_request *req)
 		}
 		if (ev != EV_INVALID && act_limit_reached(a))
 			return 0;
-		if (request_build(a->plan, &row, req->url, req->shown,
-				  &a->why) < 0) {
+		if (request_build_body(a->plan, &row, req->url, req->shown,
+				       req->body, &a->why) < 0) {
 			act_journal_invalid(a, &row, a->why.data);
 			continue;
 		}
@@ -581,7 +588,8 @@ int act_sync_next(struct activation *a, struct engine_request *req)
 			continue;
 		}
 		unsigned char fp[16];
-		sync_fingerprint(req->shown->data, req->shown->len, fp);
+		sync_fingerprint(req->shown->data, req->shown->len,
+				 req->body->data, req->body->len, fp);
 		row_key(a, &row);
 		sync_row_vals(&row, a->val_cols, a->val_names, a->nval,
 			      &a->valbuf);
@@ -600,7 +608,7 @@ int act_sync_next(struct activation *a, struct engine_request *req)
 		req->method = profile_event_method(a->profile, (int)ev);
 		req->ctx = pd;
 		sync_salt(a, ev, pd->keyh, salt, sizeof salt);
-		if (a->profile->idempotency_header[0])
+		if (act_wants_key(a))
 			request_row_key_salted(a->plan, &row, salt, strlen(salt),
 					       req->key);
 		else
@@ -625,8 +633,8 @@ int act_sync_next(struct activation *a, struct engine_request *req)
 			.fields = (const char *const *)vr.fields,
 			.lens = vr.lens,
 		};
-		int built = request_build(a->plan, &fake, req->url, req->shown,
-					  &a->why);
+		int built = request_build_body(a->plan, &fake, req->url,
+					       req->shown, req->body, &a->why);
 		if (built == 0) {
 			struct pending *pd = pending_new(a, EV_REMOVED, x->key,
 							 x->keylen, x->fp,
@@ -645,7 +653,7 @@ int act_sync_next(struct activation *a, struct engine_request *req)
 							   EV_REMOVED);
 			req->ctx = pd;
 			sync_salt(a, EV_REMOVED, pd->keyh, salt, sizeof salt);
-			if (a->profile->idempotency_header[0])
+			if (act_wants_key(a))
 				request_row_key_salted(a->plan, &fake, salt,
 						       strlen(salt), req->key);
 			else
@@ -728,10 +736,11 @@ int act_sync_dry_run(struct activation *a, FILE *out, FILE *errf,
 	for (;;) {
 		hc_buf_reset(url);
 		hc_buf_reset(shown);
-		struct engine_request req = { .url = url, .shown = shown };
+		struct engine_request req = { .url = url, .shown = shown,
+					      .body = &a->dry_body };
 		if ((r = act_sync_next(a, &req)) <= 0)
 			break;
-		fprintf(out, "%s %s\n", req.method, shown->data);
+		request_print(out, req.method, shown->data, &a->dry_body);
 		act_pending_unlink(a, req.ctx);
 	}
 	return r;
@@ -775,7 +784,8 @@ int activation_baseline(struct activation *a, struct hc_msgs *msgs)
 		enum sync_event ev = act_event_of(a, row.row);
 		if (ev != EV_ADDED && ev != EV_CHANGED)
 			continue;
-		if (request_build(a->plan, &row, &url, &shown, &a->why) < 0)
+		if (request_build_body(a->plan, &row, &url, &shown,
+				       &a->bodybuf, &a->why) < 0)
 			continue;
 		row_key(a, &row);
 		sync_row_vals(&row, a->val_cols, a->val_names, a->nval,
@@ -785,7 +795,8 @@ int activation_baseline(struct activation *a, struct hc_msgs *msgs)
 			.keyh = sync_key_hash(a->keybuf.data, a->keybuf.len),
 			.vals = a->valbuf.data, .run = "baseline", .time = now,
 		};
-		sync_fingerprint(shown.data, shown.len, rec.fp);
+		sync_fingerprint(shown.data, shown.len, a->bodybuf.data,
+				 a->bodybuf.len, rec.fp);
 		if (sync_store_put(a->store, &rec, &err) < 0) {
 			status = HC_STATE;
 			break;

@@ -1,4 +1,5 @@
 #include "hookcast/engine.h"
+#include "hookcast/sign.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ struct slot {
 	CURL *h;
 	enum slot_state state;
 	struct hc_buf url, shown, body, hdrs;
+	struct hc_buf req; /* the request body */
 	size_t body_seen;
 	bool body_cut;
 	uint64_t row, line;
@@ -28,8 +30,10 @@ struct slot {
 	const char *set_method; /* what the handle is set up for */
 	void *ctx;
 	char keyhdr[192];
-	struct curl_slist keynode; /* our own node in front of the common
-				    * headers: no allocation per request */
+	char sighdr[SIGN_HEADERS_MAX][SIGN_HEADER_MAX];
+	/* Our own nodes in front of the common headers (the key, then the
+	 * signature's): no allocation per request. */
+	struct curl_slist keynode, signodes[SIGN_HEADERS_MAX];
 	double started, due;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -40,7 +44,9 @@ struct counts {
 
 struct engine {
 	struct engine_config cfg;
-	char *method, *key_header, *user_agent;
+	char *method, *key_header, *user_agent, *content_type;
+	struct engine_tls tls;
+	char *ca_file, *client_cert, *client_key;
 	struct engine_source src;
 	CURLM *multi;
 	struct curl_slist *common;
@@ -253,8 +259,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+void engine_handle_body(CURL *h, const char *body, size_t n)
+{
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body && n ? body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)(body ? n : 0));
+}
+
 void engine_handle_setup(CURL *h, const char *method, double timeout,
-			 const char *user_agent)
+			 const char *user_agent, const struct engine_tls *tls)
 {
 	long timeout_ms = (long)(timeout * 1000.0);
 	long connect_ms = timeout_ms < 10000 ? timeout_ms : 10000;
@@ -272,6 +285,19 @@ void engine_handle_setup(CURL *h, const char *method, double timeout,
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
+	if (tls) {
+		if (tls->ca_file)
+			curl_easy_setopt(h, CURLOPT_CAINFO, tls->ca_file);
+		if (tls->client_cert)
+			curl_easy_setopt(h, CURLOPT_SSLCERT, tls->client_cert);
+		if (tls->client_key)
+			curl_easy_setopt(h, CURLOPT_SSLKEY, tls->client_key);
+		/* 2: HTTP/2 by ALPN over TLS, by Upgrade over http:// */
+		long v = tls->http_version == 2    ? CURL_HTTP_VERSION_2_0
+			 : tls->http_version == 11 ? CURL_HTTP_VERSION_1_1
+						   : CURL_HTTP_VERSION_NONE;
+		curl_easy_setopt(h, CURLOPT_HTTP_VERSION, v);
+	}
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
@@ -285,7 +311,7 @@ void engine_handle_setup(CURL *h, const char *method, double timeout,
 }
 
 struct curl_slist *engine_common_headers(const char *const *headers,
-					 size_t n)
+					 size_t n, const char *content_type)
 {
 	/* An empty body needs no Content-Type: "Name:" removes the one curl
 	 * would add, unless the profile sets its own. */
@@ -294,8 +320,13 @@ struct curl_slist *engine_common_headers(const char *const *headers,
 	for (size_t i = 0; i < n; i++)
 		if (strncasecmp(headers[i], "Content-Type:", 13) == 0)
 			own_type = true;
-	if (!own_type)
+	if (!own_type && content_type) {
+		char ct[128];
+		snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
+		l = curl_slist_append(l, ct);
+	} else if (!own_type) {
 		l = curl_slist_append(l, "Content-Type:");
+	}
 	l = curl_slist_append(l, "Expect:");
 	for (size_t i = 0; i < n; i++)
 		l = curl_slist_append(l, headers[i]);
@@ -308,7 +339,8 @@ static int setup_handle(struct engine *e, struct slot *s)
 	if (h == NULL)
 		return -1;
 	s->h = h;
-	engine_handle_setup(h, e->method, e->cfg.timeout, e->user_agent);
+	engine_handle_setup(h, e->method, e->cfg.timeout, e->user_agent,
+			    e->cfg.tls ? &e->tls : NULL);
 	s->set_method = e->method;
 	curl_easy_setopt(h, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -317,7 +349,6 @@ static int setup_handle(struct engine *e, struct slot *s)
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
 	s->keynode.data = s->keyhdr;
-	s->keynode.next = e->common;
 	return 0;
 }
 
@@ -338,6 +369,7 @@ static struct slot *slot_get(struct engine *e)
 	hc_buf_init(&s->shown);
 	hc_buf_init(&s->body);
 	hc_buf_init(&s->hdrs);
+	hc_buf_init(&s->req);
 	if (setup_handle(e, s) < 0) {
 		free(s);
 		return NULL;
@@ -359,6 +391,7 @@ static void slot_free_all(struct engine *e)
 		hc_buf_free(&s->shown);
 		hc_buf_free(&s->body);
 		hc_buf_free(&s->hdrs);
+		hc_buf_free(&s->req);
 		free(s);
 	}
 	free(e->slots);
@@ -376,7 +409,8 @@ static void use_method(struct engine *e, struct slot *s)
 	if (strcmp(m, s->set_method) == 0)
 		return;
 	curl_easy_reset(s->h);
-	engine_handle_setup(s->h, m, e->cfg.timeout, e->user_agent);
+	engine_handle_setup(s->h, m, e->cfg.timeout, e->user_agent,
+			    e->cfg.tls ? &e->tls : NULL);
 	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(s->h, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
@@ -396,13 +430,28 @@ static int start(struct engine *e, struct slot *s, double now)
 	s->body_cut = false;
 	s->errbuf[0] = '\0';
 	curl_easy_setopt(s->h, CURLOPT_URL, s->url.data);
+	if (e->content_type)
+		engine_handle_body(s->h, s->req.data, s->req.len);
+	/* The list, built back to front: key, signature, common. */
+	struct curl_slist *head = e->common;
+	if (e->cfg.signer) {
+		/* Every attempt is signed again, with its own time. */
+		size_t n = signer_headers(e->cfg.signer, s->key,
+					  (long)time(NULL), s->req.data,
+					  s->req.len, s->sighdr);
+		for (size_t i = n; i-- > 0;) {
+			s->signodes[i].data = s->sighdr[i];
+			s->signodes[i].next = head;
+			head = &s->signodes[i];
+		}
+	}
 	if (e->key_header && s->key[0]) {
 		snprintf(s->keyhdr, sizeof s->keyhdr, "%s: %s", e->key_header,
 			 s->key);
-		curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, &s->keynode);
-	} else {
-		curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, e->common);
+		s->keynode.next = head;
+		head = &s->keynode;
 	}
+	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, head);
 	s->started = now;
 	if (curl_multi_add_handle(e->multi, s->h) != CURLM_OK)
 		return -1;
@@ -623,6 +672,8 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		.headers_len = s->hdrs.len,
 		.key = s->key,
 		.method = s->method ? s->method : e->method,
+		.req_body = s->req.data ? s->req.data : "",
+		.req_body_len = s->req.len,
 		.ctx = s->ctx,
 		.retry_in = delay,
 	};
@@ -697,8 +748,10 @@ static void dispatch(struct engine *e, double now)
 				break;
 			hc_buf_reset(&s->url);
 			hc_buf_reset(&s->shown);
+			hc_buf_reset(&s->req);
 			struct engine_request req = {
 				.url = &s->url, .shown = &s->shown,
+				.body = &s->req,
 			};
 			int r = e->src.next(e->src.ud, &req);
 			if (r < 0) {
@@ -890,6 +943,8 @@ void engine_abort(struct engine *e)
 			.url_shown = s->shown.data, .body = "", .body_len = 0,
 			.headers = "", .headers_len = 0, .key = s->key,
 			.method = s->method ? s->method : e->method,
+			.req_body = s->req.data ? s->req.data : "",
+			.req_body_len = s->req.len,
 			.ctx = s->ctx, .retry_in = -1,
 		};
 		if (e->src.record(e->src.ud, &r) < 0)
@@ -983,6 +1038,19 @@ struct engine *engine_new(const struct engine_config *cfg,
 				? xstrdup(cfg->key_header)
 				: NULL;
 	e->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent : "hookcast");
+	e->content_type = cfg->content_type ? xstrdup(cfg->content_type) : NULL;
+	if (cfg->tls) {
+		e->ca_file = cfg->tls->ca_file ? xstrdup(cfg->tls->ca_file) : NULL;
+		e->client_cert = cfg->tls->client_cert
+					 ? xstrdup(cfg->tls->client_cert) : NULL;
+		e->client_key = cfg->tls->client_key
+					? xstrdup(cfg->tls->client_key) : NULL;
+		e->tls = (struct engine_tls){
+			.ca_file = e->ca_file, .client_cert = e->client_cert,
+			.client_key = e->client_key,
+			.http_version = cfg->tls->http_version,
+		};
+	}
 	e->cfg.headers = NULL;
 	e->src = *src;
 	e->concurrency = cfg->concurrency;
@@ -992,7 +1060,8 @@ struct engine *engine_new(const struct engine_config *cfg,
 		e->cfg.max_attempts = 1;
 	e->rng = (uint64_t)(wall() * 1e6) ^ ((uint64_t)getpid() << 32) ^
 		 0x9E3779B97F4A7C15ULL;
-	e->common = engine_common_headers(cfg->headers, cfg->nheaders);
+	e->common = engine_common_headers(cfg->headers, cfg->nheaders,
+					  cfg->content_type);
 	e->multi = curl_multi_init();
 	if (e->multi == NULL || e->common == NULL) {
 		*err = xstrdup("libcurl could not start");
@@ -1013,5 +1082,9 @@ void engine_free(struct engine *e)
 	free(e->method);
 	free(e->key_header);
 	free(e->user_agent);
+	free(e->content_type);
+	free(e->ca_file);
+	free(e->client_cert);
+	free(e->client_key);
 	free(e);
 }

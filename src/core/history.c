@@ -22,6 +22,15 @@
 
 #define FINALS_MAX_ROW ((uint64_t)1 << 32)
 
+/* The journal's widths: today's, and those of older journals, which keep
+ * theirs when a run is resumed. */
+#define JOURNAL_COLS 16
+#define JOURNAL_COLS_14 14 /* before request_body and batch */
+#define JOURNAL_COLS_OLD 11 /* before key, response_headers and event */
+#define HISTORY_HEADER_14 \
+	"row,line,attempt,time,method,status,outcome,latency_ms,error,url," \
+	"response,key,response_headers,event\n"
+
 static int mkdir_p(const char *path, char **err)
 {
 	char *p = xstrdup(path);
@@ -458,7 +467,7 @@ struct history_journal {
 	char time_base[24];
 	double last_sync;
 	bool unsynced;
-	bool short_lines; /* an older journal: 11 columns, kept so */
+	size_t ncols; /* an older journal keeps its width: 11 or 14 */
 };
 
 static double mono_now(void)
@@ -485,6 +494,7 @@ struct history_journal *history_journal_open(const char *dir, char **err)
 		*err = xasprintf("%s: %s", j->path, strerror(errno));
 		goto fail;
 	}
+	j->ncols = JOURNAL_COLS;
 	if (st.st_size == 0) {
 		hc_buf_adds(&j->buf, HISTORY_HEADER "\n");
 	} else {
@@ -499,8 +509,13 @@ struct history_journal *history_journal_open(const char *dir, char **err)
 			char head[sizeof HISTORY_HEADER];
 			ssize_t hn = pread(rfd, head, sizeof head - 1, 0);
 			head[hn > 0 ? hn : 0] = '\0';
-			j->short_lines = strncmp(head, HISTORY_HEADER,
-						 sizeof HISTORY_HEADER - 1) != 0;
+			j->ncols = strncmp(head, HISTORY_HEADER,
+					   sizeof HISTORY_HEADER - 1) == 0
+					   ? JOURNAL_COLS
+				   : strncmp(head, HISTORY_HEADER_14,
+					     sizeof HISTORY_HEADER_14 - 1) == 0
+					   ? JOURNAL_COLS_14
+					   : JOURNAL_COLS_OLD;
 			close(rfd);
 		}
 		if (last != '\n')
@@ -612,7 +627,7 @@ void history_journal_add(struct history_journal *j, const struct history_line *l
 	put_text(j, l->url ? l->url : "", l->url ? strlen(l->url) : 0);
 	hc_buf_addc(b, ',');
 	put_text(j, l->response ? l->response : "", l->response_len);
-	if (!j->short_lines) {
+	if (j->ncols >= JOURNAL_COLS_14) {
 		hc_buf_addc(b, ',');
 		hc_buf_adds(b, l->key ? l->key : "");
 		hc_buf_addc(b, ',');
@@ -620,6 +635,15 @@ void history_journal_add(struct history_journal *j, const struct history_line *l
 			 l->response_headers ? l->response_headers_len : 0);
 		hc_buf_addc(b, ',');
 		hc_buf_adds(b, l->event ? l->event : "");
+	}
+	if (j->ncols >= JOURNAL_COLS) {
+		hc_buf_addc(b, ',');
+		size_t n = l->request_body ? l->request_body_len : 0;
+		put_text(j, l->request_body ? l->request_body : "",
+			 n < HISTORY_BODY_KEEP ? n : HISTORY_BODY_KEEP);
+		hc_buf_addc(b, ',');
+		if (l->batch)
+			put_u64(b, l->batch);
 	}
 	hc_buf_addc(b, '\n');
 }
@@ -670,10 +694,8 @@ int history_journal_close(struct history_journal *j, char **err)
 static const char *const header_cols[] = {
 	"row", "line", "attempt", "time", "method", "status", "outcome",
 	"latency_ms", "error", "url", "response", "key", "response_headers",
-	"event",
+	"event", "request_body", "batch",
 };
-#define JOURNAL_COLS 14
-#define JOURNAL_COLS_OLD 11 /* before key, response_headers and event */
 
 static bool outcome_known(const char *o)
 {
@@ -693,7 +715,8 @@ int history_journal_read(const char *dir, uint64_t max_row,
 		return -1;
 	}
 	size_t ncols = segment_ncolumns(seg);
-	if (ncols != JOURNAL_COLS && ncols != JOURNAL_COLS_OLD) {
+	if (ncols != JOURNAL_COLS && ncols != JOURNAL_COLS_14 &&
+	    ncols != JOURNAL_COLS_OLD) {
 		*err = xasprintf("%s: not a hookcast journal", path);
 		segment_free(seg);
 		free(path);
@@ -726,11 +749,17 @@ int history_journal_read(const char *dir, uint64_t max_row,
 			.url = f[9],
 			.response = f[10],
 			.response_len = row.lens[10],
-			.key = ncols == JOURNAL_COLS ? f[11] : "",
-			.response_headers = ncols == JOURNAL_COLS ? f[12] : "",
+			.key = ncols >= JOURNAL_COLS_14 ? f[11] : "",
+			.response_headers = ncols >= JOURNAL_COLS_14 ? f[12]
+								     : "",
 			.response_headers_len =
-				ncols == JOURNAL_COLS ? row.lens[12] : 0,
-			.event = ncols == JOURNAL_COLS ? f[13] : "",
+				ncols >= JOURNAL_COLS_14 ? row.lens[12] : 0,
+			.event = ncols >= JOURNAL_COLS_14 ? f[13] : "",
+			.request_body = ncols == JOURNAL_COLS ? f[14] : "",
+			.request_body_len =
+				ncols == JOURNAL_COLS ? row.lens[14] : 0,
+			.batch = ncols == JOURNAL_COLS
+					 ? strtoull(f[15], NULL, 10) : 0,
 		};
 		if (l.row == 0 || l.row > max_row || !outcome_known(l.outcome))
 			continue; /* not a line hookcast wrote */
@@ -839,9 +868,13 @@ static int rows_cb(void *ud, const struct history_line *l)
 	free(r->error);
 	free(r->url);
 	free(r->response);
+	free(r->request_body);
 	r->error = xstrdup(l->error);
 	r->url = xstrdup(l->url);
 	r->response = xstrndup(l->response, l->response_len);
+	r->request_body = xstrndup(l->request_body ? l->request_body : "",
+				   l->request_body ? l->request_body_len : 0);
+	r->batch = l->batch;
 	return 0;
 }
 
@@ -856,6 +889,7 @@ int history_rows_load(const char *dir, uint64_t max_row,
 			free(c.by_row[i].error);
 			free(c.by_row[i].url);
 			free(c.by_row[i].response);
+			free(c.by_row[i].request_body);
 		}
 		free(c.by_row);
 		return -1;
@@ -908,6 +942,7 @@ static void row_unsent(struct history_row *r, uint64_t row,
 	r->error = xstrdup("");
 	r->url = xstrdup("");
 	r->response = xstrdup("");
+	r->request_body = xstrdup("");
 }
 
 int history_rows_load_run(const char *state_dir, const struct history_meta *m,
@@ -1071,6 +1106,7 @@ void history_rows_free(struct history_row *rows, size_t n)
 		free(rows[i].error);
 		free(rows[i].url);
 		free(rows[i].response);
+		free(rows[i].request_body);
 	}
 	free(rows);
 }

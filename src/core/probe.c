@@ -64,8 +64,9 @@ struct probe *probe_start(const char *method, const char *url,
 		probe_free(p);
 		return NULL;
 	}
-	engine_handle_setup(p->h, method, timeout, "hookcast/" HOOKCAST_VERSION);
-	p->headers = engine_common_headers(headers, nheaders);
+	engine_handle_setup(p->h, method, timeout, "hookcast/" HOOKCAST_VERSION,
+			    NULL);
+	p->headers = engine_common_headers(headers, nheaders, NULL);
 	if (key_header && *key_header && key && *key) {
 		p->keyhdr = xasprintf("%s: %s", key_header, key);
 		p->headers = curl_slist_append(p->headers, p->keyhdr);

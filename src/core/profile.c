@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "hookcast/ini.h"
+#include "hookcast/body.h"
 #include "hookcast/segment.h"
+#include "hookcast/sign.h"
 
 #define PROFILE_FILE_MAX ((size_t)1024 * 1024)
 
@@ -48,6 +50,21 @@ static const struct {
 	{ "sync", "changed_method", false },
 	{ "sync", "removed_method", false },
 	{ "sync", "event_param", false },
+	{ "destination", "ca_file", false },
+	{ "destination", "client_cert", false },
+	{ "destination", "client_key", false },
+	{ "destination", "http_version", false },
+	{ "body", "format", false },
+	{ "body", "field", true },
+	{ "body", "const", true },
+	{ "body", "batch_size", false },
+	{ "body", "batch_bytes", false },
+	{ "body", "batch_wrap", false },
+	{ "signing", "scheme", false },
+	{ "signing", "secret", false },
+	{ "signing", "header", false },
+	{ "signing", "prefix", false },
+	{ "signing", "encoding", false },
 };
 #define SCHEMA_N (sizeof schema / sizeof schema[0])
 
@@ -109,6 +126,8 @@ struct profile *profile_new(void)
 	p->theme = xstrdup("default");
 	p->breaker_consecutive = 50;
 	p->breaker_initial = 20;
+	p->batch_size = 1;
+	p->batch_bytes = PROFILE_BATCH_BYTES_DEFAULT;
 	return p;
 }
 
@@ -130,6 +149,15 @@ void profile_free(struct profile *p)
 	free(p->changed_method);
 	free(p->removed_method);
 	free(p->event_param);
+	profile_list_clear(&p->body_fields);
+	profile_list_clear(&p->body_consts);
+	free(p->batch_wrap);
+	free(p->sign_secret);
+	free(p->sign_header);
+	free(p->sign_prefix);
+	free(p->ca_file);
+	free(p->client_cert);
+	free(p->client_key);
 	profile_list_clear(&p->lines);
 	free(p);
 }
@@ -160,6 +188,17 @@ struct profile *profile_clone(const struct profile *p)
 	c->changed_method = dup_or_null(p->changed_method);
 	c->removed_method = dup_or_null(p->removed_method);
 	c->event_param = dup_or_null(p->event_param);
+	c->batch_wrap = dup_or_null(p->batch_wrap);
+	c->sign_secret = dup_or_null(p->sign_secret);
+	c->sign_header = dup_or_null(p->sign_header);
+	c->sign_prefix = dup_or_null(p->sign_prefix);
+	c->ca_file = dup_or_null(p->ca_file);
+	c->client_cert = dup_or_null(p->client_cert);
+	c->client_key = dup_or_null(p->client_key);
+	memset(&c->body_fields, 0, sizeof c->body_fields);
+	memset(&c->body_consts, 0, sizeof c->body_consts);
+	list_copy(&c->body_fields, &p->body_fields);
+	list_copy(&c->body_consts, &p->body_consts);
 	memset(&c->sync_keys, 0, sizeof c->sync_keys);
 	list_copy(&c->sync_keys, &p->sync_keys);
 	memset(&c->headers, 0, sizeof c->headers);
@@ -177,8 +216,9 @@ static unsigned line_of(const struct profile *p, const char *section,
 			const char *key)
 {
 	const struct profile_list *lists[] = { &p->headers, &p->statics,
-					       &p->mappings };
-	for (size_t k = 0; k < 3; k++)
+					       &p->mappings, &p->body_fields,
+					       &p->body_consts };
+	for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++)
 		for (size_t i = 0; i < lists[k]->n; i++)
 			if (strcmp(lists[k]->items[i].name, key) == 0)
 				return lists[k]->items[i].line;
@@ -565,11 +605,15 @@ static void read_numbered(struct loader *l, const char *section,
 		const char *eq = strchr(v, '=');
 		if (eq == NULL || eq == v) {
 			profile_list_add(out, key, line, "", "");
+			bool body = strcmp(section, "body") == 0;
+			bool column = strcmp(section, "mappings") == 0 ||
+				      strcmp(prefix, "field") == 0;
 			key_error(l->msgs, l->p, section, key,
-				  eq ? "the query key before '=' is empty"
-				     : "expected \"key=%s\" with an '='",
-				  strcmp(section, "mappings") == 0 ? "column"
-								   : "value");
+				  eq ? "the %s before '=' is empty"
+				     : "expected \"%s=%s\" with an '='",
+				  eq ? (body ? "body path" : "query key")
+				     : (body ? "path" : "key"),
+				  column ? "column" : "value");
 			continue;
 		}
 		char *k = xstrndup(v, (size_t)(eq - v));
@@ -628,6 +672,73 @@ static void read_sync(struct loader *l)
 		set_str(&p->event_param, v);
 }
 
+/* A path to a file, kept as written (relative to the working folder). */
+static void read_path(struct loader *l, const char *section, const char *key,
+		      char **dst)
+{
+	const char *v = get(l, section, key);
+	if (v != NULL && *v)
+		set_str(dst, v);
+}
+
+static void read_body(struct loader *l)
+{
+	struct profile *p = l->p;
+	const char *v;
+	if ((v = get(l, "body", "format")) != NULL) {
+		int f = profile_body_parse(v);
+		if (f < 0) {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "body", "format",
+				  "%s is not none, json, form or ndjson", q);
+			free(q);
+		} else {
+			p->body_format = (enum profile_body)f;
+		}
+	}
+	read_numbered(l, "body", "field", &p->body_fields, true);
+	read_numbered(l, "body", "const", &p->body_consts, true);
+	read_long(l, "body", "batch_size", 1, PROFILE_BATCH_MAX,
+		  &p->batch_size);
+	read_long(l, "body", "batch_bytes", 1024, 1L << 30, &p->batch_bytes);
+	if ((v = get(l, "body", "batch_wrap")) != NULL && *v)
+		set_str(&p->batch_wrap, v);
+}
+
+static void read_signing(struct loader *l)
+{
+	struct profile *p = l->p;
+	const char *v;
+	if ((v = get(l, "signing", "scheme")) != NULL) {
+		int sc = profile_sign_parse(v);
+		if (sc < 0) {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "signing", "scheme",
+				  "%s is not none, standard-webhooks or "
+				  "hmac-sha256", q);
+			free(q);
+		} else {
+			p->sign_scheme = (enum profile_sign)sc;
+		}
+	}
+	if ((v = get(l, "signing", "secret")) != NULL && *v)
+		set_str(&p->sign_secret, v);
+	if ((v = get(l, "signing", "header")) != NULL && *v)
+		set_str(&p->sign_header, v);
+	if ((v = get(l, "signing", "prefix")) != NULL)
+		set_str(&p->sign_prefix, v);
+	if ((v = get(l, "signing", "encoding")) != NULL) {
+		if (strcmp(v, "hex") == 0 || strcmp(v, "base64") == 0) {
+			p->sign_base64 = strcmp(v, "base64") == 0;
+		} else {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "signing", "encoding",
+				  "%s is not hex or base64", q);
+			free(q);
+		}
+	}
+}
+
 static void read_values(struct loader *l)
 {
 	struct profile *p = l->p;
@@ -640,6 +751,23 @@ static void read_values(struct loader *l)
 		p->method = upper(v);
 	}
 	read_numbered(l, "destination", "header", &p->headers, false);
+	read_path(l, "destination", "ca_file", &p->ca_file);
+	read_path(l, "destination", "client_cert", &p->client_cert);
+	read_path(l, "destination", "client_key", &p->client_key);
+	if ((v = get(l, "destination", "http_version")) != NULL) {
+		if (strcmp(v, "auto") == 0) {
+			p->http_version = 0;
+		} else if (strcmp(v, "1.1") == 0) {
+			p->http_version = 11;
+		} else if (strcmp(v, "2") == 0) {
+			p->http_version = 2;
+		} else {
+			char *q = quoted(v);
+			key_error(l->msgs, p, "destination", "http_version",
+				  "%s is not auto, 1.1 or 2", q);
+			free(q);
+		}
+	}
 
 	if ((v = get(l, "segment", "file")) != NULL && *v != '\0')
 		set_str(&p->segment_file, v);
@@ -683,6 +811,54 @@ static void read_values(struct loader *l)
 	if ((v = get(l, "ui", "theme")) != NULL)
 		set_str(&p->theme, v);
 	read_sync(l);
+	read_body(l);
+	read_signing(l);
+}
+
+const char *profile_body_name(enum profile_body f)
+{
+	static const char *const names[] = { "none", "json", "form",
+					     "ndjson" };
+	return names[f];
+}
+
+int profile_body_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, profile_body_name((enum profile_body)i)) == 0)
+			return i;
+	return -1;
+}
+
+const char *profile_sign_name(enum profile_sign sc)
+{
+	static const char *const names[] = { "none", "standard-webhooks",
+					     "hmac-sha256" };
+	return names[sc];
+}
+
+int profile_sign_parse(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, profile_sign_name((enum profile_sign)i)) == 0)
+			return i;
+	return -1;
+}
+
+const char *profile_sign_header(const struct profile *p)
+{
+	return p->sign_header ? p->sign_header : "X-Hub-Signature-256";
+}
+
+const char *profile_sign_prefix(const struct profile *p)
+{
+	return p->sign_prefix ? p->sign_prefix : "sha256=";
+}
+
+bool profile_sign_secret_literal(const struct profile *p)
+{
+	return p->sign_secret && p->sign_secret[0] &&
+	       hc_value_literal(p->sign_secret, strlen(p->sign_secret));
 }
 
 const char *profile_sync_name(enum profile_sync m)
@@ -809,6 +985,105 @@ static void validate_sync(const struct profile *p, struct hc_msgs *msgs)
 	}
 }
 
+static void validate_body(const struct profile *p, struct hc_msgs *msgs)
+{
+	if (p->body_format == PROFILE_BODY_NONE) {
+		const struct profile_list *l = p->body_fields.n ? &p->body_fields
+								: &p->body_consts;
+		if (l->n)
+			key_error(msgs, p, "body", l->items[0].name,
+				  "a body field needs format = json, form or "
+				  "ndjson in [body]");
+		if (p->batch_size > 1)
+			key_error(msgs, p, "body", "batch_size",
+				  "batches need format = json or ndjson");
+		return;
+	}
+	const char *mv[4] = { p->method, p->added_method, p->changed_method,
+			      p->removed_method };
+	for (int i = 0; i < 4; i++)
+		if (mv[i] && strcmp(mv[i], "GET") == 0) {
+			key_error(msgs, p, i ? "sync" : "destination",
+				  i == 0 ? "method" : i == 1 ? "added_method"
+				  : i == 2 ? "changed_method" : "removed_method",
+				  "GET carries no body: use POST, PUT, PATCH "
+				  "or DELETE with [body] format = %s",
+				  profile_body_name(p->body_format));
+			break;
+		}
+	body_validate(p, msgs);
+	if (p->batch_size > 1) {
+		if (p->body_format == PROFILE_BODY_FORM)
+			key_error(msgs, p, "body", "batch_size",
+				  "a form cannot hold a batch: use format = "
+				  "json or ndjson");
+		if (p->mappings.n > 0)
+			key_error(msgs, p, "body", "batch_size",
+				  "is %ld, but a batch has one URL for many "
+				  "rows, so [mappings] %s cannot go in its "
+				  "query: map those columns into the body "
+				  "(field1 = \"%s=%s\")", p->batch_size,
+				  p->mappings.items[0].name,
+				  p->mappings.items[0].key,
+				  p->mappings.items[0].value);
+		if (p->event_param)
+			key_error(msgs, p, "sync", "event_param",
+				  "is a query parameter, and a batch has one "
+				  "URL for many rows: leave it out, since "
+				  "added, changed and removed rows go in "
+				  "separate batches with their own methods");
+	}
+	if (p->batch_wrap && p->body_format != PROFILE_BODY_JSON)
+		key_error(msgs, p, "body", "batch_wrap",
+			  "is for format = json only");
+}
+
+static void validate_signing(const struct profile *p, struct hc_msgs *msgs)
+{
+	if (p->sign_scheme == PROFILE_SIGN_NONE) {
+		if (p->sign_secret)
+			key_error(msgs, p, "signing", "secret",
+				  "needs scheme = standard-webhooks or "
+				  "hmac-sha256");
+		return;
+	}
+	if (p->sign_secret == NULL || p->sign_secret[0] == '\0')
+		key_error(msgs, p, "signing", "secret",
+			  "is required with scheme = %s: write \"${NAME}\" "
+			  "to read it from the environment",
+			  profile_sign_name(p->sign_scheme));
+	bool hmac = p->sign_scheme == PROFILE_SIGN_HMAC;
+	if (!hmac && (p->sign_header || p->sign_prefix || p->sign_base64))
+		key_error(msgs, p, "signing", p->sign_header ? "header"
+				  : p->sign_prefix ? "prefix" : "encoding",
+			  "is for scheme = hmac-sha256 only; Standard "
+			  "Webhooks fixes its own headers");
+	if (hmac && p->sign_header) {
+		const char *h = p->sign_header;
+		size_t j = 0;
+		while (h[j] && is_token_char((unsigned char)h[j]))
+			j++;
+		if (h[j] != '\0' || j > 64)
+			key_error(msgs, p, "signing", "header",
+				  "is not a valid header name (letters, "
+				  "digits and -, at most 64)");
+	}
+	if (hmac && p->sign_prefix && strpbrk(p->sign_prefix, "\r\n"))
+		key_error(msgs, p, "signing", "prefix",
+			  "cannot hold a line break");
+	if (!hmac && p->sign_secret && profile_sign_secret_literal(p) &&
+	    strcmp(p->sign_secret, PROFILE_SECRET_KEPT_OUT) != 0) {
+		char *err = NULL;
+		size_t n = 0;
+		unsigned char *key = sign_whsec_decode(p->sign_secret, &n, &err);
+		if (key == NULL) {
+			key_error(msgs, p, "signing", "secret", "%s", err);
+			free(err);
+		}
+		free(key);
+	}
+}
+
 size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
 {
 	size_t before = msgs->nerrors;
@@ -852,6 +1127,12 @@ size_t profile_validate(const struct profile *p, struct hc_msgs *msgs)
 			  "a theme name is 1 to 64 letters, digits, '_', "
 			  "'.' or '-'");
 	validate_sync(p, msgs);
+	validate_body(p, msgs);
+	validate_signing(p, msgs);
+	if (p->client_key && !p->client_cert)
+		key_error(msgs, p, "destination", "client_key",
+			  "needs client_cert: the certificate the key "
+			  "belongs to");
 	return msgs->nerrors - before;
 }
 
@@ -964,25 +1245,68 @@ static char *folder_of(const char *path)
 	return abs;
 }
 
-bool profile_rebase(struct profile *p, const char *new_path)
+/* A relative path written in the profile, made absolute from folder. */
+static bool rebase_one(char **path, const char *from, const char *to)
 {
-	if (p->segment_file == NULL || p->segment_file[0] == '/' ||
-	    strcmp(p->segment_file, "-") == 0 || p->segment_file[0] == '\0')
+	if (*path == NULL || (*path)[0] == '/' || strcmp(*path, "-") == 0 ||
+	    (*path)[0] == '\0')
 		return false;
-	char *from = folder_of(p->path);
-	char *to = folder_of(new_path);
 	bool moved = from && (to == NULL || strcmp(from, to) != 0);
 	if (moved) {
-		char *abs = xasprintf("%s/%s", from, p->segment_file);
+		char *abs = xasprintf("%s/%s", from, *path);
 		char buf[PATH_MAX];
-		free(p->segment_file);
-		p->segment_file = realpath(abs, buf) ? xstrdup(buf) : abs;
-		if (p->segment_file != abs)
+		free(*path);
+		*path = realpath(abs, buf) ? xstrdup(buf) : abs;
+		if (*path != abs)
 			free(abs);
 	}
+	return moved;
+}
+
+bool profile_rebase(struct profile *p, const char *new_path)
+{
+	char *from = folder_of(p->path);
+	char *to = new_path ? folder_of(new_path) : NULL;
+	bool moved = rebase_one(&p->segment_file, from, to);
+	char **files[3] = { &p->ca_file, &p->client_cert, &p->client_key };
+	for (int i = 0; i < 3; i++)
+		moved = rebase_one(files[i], from, to) || moved;
 	free(from);
 	free(to);
 	return moved;
+}
+
+char *profile_file_path(const struct profile *p, const char *file)
+{
+	if (file == NULL)
+		return NULL;
+	if (file[0] == '/' || p->path == NULL || strchr(p->path, '/') == NULL)
+		return xstrdup(file);
+	size_t dir = (size_t)(strrchr(p->path, '/') - p->path);
+	return xasprintf("%.*s/%s", (int)dir, p->path, file);
+}
+
+int profile_check_files(const struct profile *p, struct hc_msgs *msgs)
+{
+	static const char *const keys[3] = { "ca_file", "client_cert",
+					     "client_key" };
+	const char *files[3] = { p->ca_file, p->client_cert, p->client_key };
+	int rc = 0;
+	for (int i = 0; i < 3; i++) {
+		if (files[i] == NULL)
+			continue;
+		char *path = profile_file_path(p, files[i]);
+		FILE *f = fopen(path, "r");
+		if (f == NULL) {
+			key_error(msgs, p, "destination", keys[i], "%s: %s",
+				  path, strerror(errno));
+			rc = -1;
+		} else {
+			fclose(f);
+		}
+		free(path);
+	}
+	return rc;
 }
 
 /* ---- Saving ------------------------------------------------------------ */
@@ -1001,12 +1325,49 @@ static void put_list(struct ini_writer *w, const struct profile_list *l,
 	}
 }
 
+/* [body] and [signing], where there is something to say. */
+static void write_body(const struct profile *p, struct ini_writer *w)
+{
+	if (p->body_format != PROFILE_BODY_NONE || p->body_fields.n ||
+	    p->body_consts.n || p->batch_size > 1) {
+		ini_section(w, "body");
+		ini_put(w, "format", profile_body_name(p->body_format));
+		put_list(w, &p->body_fields, "field", true);
+		put_list(w, &p->body_consts, "const", true);
+		if (p->batch_size > 1 || p->batch_wrap) {
+			ini_put_long(w, "batch_size", p->batch_size);
+			ini_put_long(w, "batch_bytes", p->batch_bytes);
+		}
+		if (p->batch_wrap)
+			ini_put(w, "batch_wrap", p->batch_wrap);
+	}
+	if (p->sign_scheme == PROFILE_SIGN_NONE && !p->sign_secret)
+		return;
+	ini_section(w, "signing");
+	ini_put(w, "scheme", profile_sign_name(p->sign_scheme));
+	if (p->sign_secret)
+		ini_put(w, "secret", p->sign_secret);
+	if (p->sign_header)
+		ini_put(w, "header", p->sign_header);
+	if (p->sign_prefix)
+		ini_put(w, "prefix", p->sign_prefix);
+	if (p->sign_base64)
+		ini_put(w, "encoding", "base64");
+}
+
 void profile_write(const struct profile *p, struct ini_writer *w)
 {
 	ini_section(w, "destination");
 	ini_put(w, "url", p->url ? p->url : "");
 	ini_put(w, "method", p->method);
 	put_list(w, &p->headers, "header", false);
+	const char *const tk[3] = { "ca_file", "client_cert", "client_key" };
+	const char *const tv[3] = { p->ca_file, p->client_cert, p->client_key };
+	for (int i = 0; i < 3; i++)
+		if (tv[i])
+			ini_put(w, tk[i], tv[i]);
+	if (p->http_version)
+		ini_put(w, "http_version", p->http_version == 2 ? "2" : "1.1");
 	ini_section(w, "segment");
 	if (p->segment_file)
 		ini_put(w, "file", p->segment_file);
@@ -1028,6 +1389,7 @@ void profile_write(const struct profile *p, struct ini_writer *w)
 	ini_put_long(w, "breaker_initial", p->breaker_initial);
 	ini_section(w, "ui");
 	ini_put(w, "theme", p->theme);
+	write_body(p, w);
 	if (p->sync_mode == PROFILE_SYNC_ALL && p->sync_keys.n == 0 &&
 	    !p->added_method && !p->changed_method && !p->removed_method &&
 	    !p->event_param)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookcast/body.h"
 #include "hookcast/hash.h"
 
 struct mapped {
@@ -42,6 +43,8 @@ struct request_plan {
 	 * server sends back (an echo server repeats the request). */
 	char **secrets;
 	size_t nsecrets;
+	struct body_plan *body; /* [body]; its format may be none */
+	size_t body_max;        /* a row's body over this is invalid */
 };
 
 /* RFC 3986 unreserved bytes: the ones curl_easy_escape leaves alone. */
@@ -412,6 +415,21 @@ static void key_base_init(struct request_plan *plan, const struct profile *p)
 			key_add(h, e->key, strlen(e->key));
 			key_add(h, v, strlen(v));
 		}
+	/* A body changes what is sent, so it changes the keys; without one
+	 * they stay what they were before bodies existed. */
+	if (p->body_format == PROFILE_BODY_NONE)
+		return;
+	const char *f = profile_body_name(p->body_format);
+	key_add(h, f, strlen(f));
+	const struct profile_list *body[2] = { &p->body_fields,
+					       &p->body_consts };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < body[k]->n; i++) {
+			const struct profile_entry *e = &body[k]->items[i];
+			key_add(h, k ? "const" : "field", 5);
+			key_add(h, e->key, strlen(e->key));
+			key_add(h, e->value, strlen(e->value));
+		}
 }
 
 void request_row_key(const struct request_plan *plan,
@@ -548,6 +566,11 @@ static void collect_secrets(struct request_plan *plan,
 		if (profile_static_literal_secret(e))
 			add_secret(plan, e->value, strlen(e->value));
 	}
+	if (p->sign_secret) {
+		add_env_secrets(plan, p->sign_secret);
+		if (profile_sign_secret_literal(p))
+			add_secret(plan, p->sign_secret, strlen(p->sign_secret));
+	}
 }
 
 void request_redact(const struct request_plan *plan, char *buf, size_t len)
@@ -585,6 +608,10 @@ struct request_plan *request_plan_new(const struct profile *p,
 	if (compile_headers(plan, p, msgs) < 0)
 		rc = -1;
 	collect_secrets(plan, p);
+	plan->body = body_plan_new(p, msgs);
+	if (plan->body == NULL)
+		rc = -1;
+	plan->body_max = (size_t)p->batch_bytes;
 
 	plan->maps = xcalloc(p->mappings.n, sizeof *plan->maps);
 	for (size_t i = 0; i < p->mappings.n; i++) {
@@ -640,6 +667,7 @@ void request_plan_free(struct request_plan *plan)
 	free(plan->static_names);
 	free(plan->profile_path);
 	hc_sha256_free(&plan->key_base);
+	body_plan_free(plan->body);
 	free(plan);
 }
 
@@ -691,6 +719,8 @@ int request_plan_bind(struct request_plan *plan, const struct segment *seg,
 					    "mapping, so it is sent twice",
 					    plan->maps[i].name);
 	}
+	if (body_plan_bind(plan->body, seg, msgs) < 0)
+		rc = -1;
 	plan->bound = rc == 0;
 	return rc;
 }
@@ -757,7 +787,30 @@ int request_build(const struct request_plan *plan,
 			   plan->prefix_shown.len);
 		hc_buf_add(shown, url->data + suffix_at, url->len - suffix_at);
 	}
+	return body_check(plan->body, row, why);
+}
+
+int request_build_body(const struct request_plan *plan,
+		       const struct segment_row *row, struct hc_buf *url,
+		       struct hc_buf *shown, struct hc_buf *body,
+		       struct hc_buf *why)
+{
+	hc_buf_reset(body);
+	if (request_build(plan, row, url, shown, why) < 0)
+		return -1;
+	if (body_build(plan->body, row, body, why) < 0)
+		return -1;
+	if (body->len > plan->body_max) {
+		hc_buf_printf(why, "the body is %zu bytes, over [body] "
+			      "batch_bytes = %zu", body->len, plan->body_max);
+		return -1;
+	}
 	return 0;
+}
+
+const struct body_plan *request_body(const struct request_plan *plan)
+{
+	return plan->body;
 }
 
 int request_check(const struct request_plan *plan,
@@ -778,7 +831,7 @@ int request_check(const struct request_plan *plan,
 		bound += 1 + plan->maps[i].key_eq_len + 3 * row->lens[col];
 	}
 	if (bound + plan->reserve <= REQUEST_URL_MAX)
-		return 0;
+		return body_check(plan->body, row, why);
 	size_t len = plan->prefix.len;
 	bool sep = plan->sep != 0;
 	for (size_t i = 0; i < plan->nmaps; i++) {
@@ -799,7 +852,7 @@ int request_check(const struct request_plan *plan,
 			      plan->reserve ? " with the event parameter" : "");
 		return -1;
 	}
-	return 0;
+	return body_check(plan->body, row, why);
 }
 
 size_t request_shown_prefix_len(const struct request_plan *plan)
@@ -820,4 +873,16 @@ const char *request_header(const struct request_plan *plan, size_t i)
 const char *request_header_shown(const struct request_plan *plan, size_t i)
 {
 	return i < plan->nheaders ? plan->headers_shown[i] : NULL;
+}
+
+void request_print(FILE *out, const char *method, const char *url,
+		   const struct hc_buf *body)
+{
+	fprintf(out, "%s %s\n", method, url);
+	if (body == NULL || body->len == 0)
+		return;
+	fwrite(body->data, 1, body->len, out);
+	/* ndjson ends its lines; the others get one, and a blank line
+	 * parts the requests */
+	fputs(body->data[body->len - 1] == '\n' ? "\n" : "\n\n", out);
 }

@@ -40,10 +40,24 @@ uint64_t sync_key_hash(const void *key, size_t n)
 	return h;
 }
 
-void sync_fingerprint(const char *shown_url, size_t n, unsigned char fp[16])
+void sync_fingerprint(const char *shown_url, size_t n, const char *body,
+		      size_t bn, unsigned char fp[16])
 {
 	unsigned char md[32];
-	hc_sha256_raw(shown_url, n, md);
+	if (bn == 0) { /* as before bodies: a state stays valid */
+		hc_sha256_raw(shown_url, n, md);
+	} else {
+		/* URL, "\0body\0", body: one digest, one copy. */
+		char stack[4096];
+		size_t total = n + 6 + bn;
+		char *b = total <= sizeof stack ? stack : xmalloc(total);
+		memcpy(b, shown_url, n);
+		memcpy(b + n, "\0body\0", 6);
+		memcpy(b + n + 6, body, bn);
+		hc_sha256_raw(b, total, md);
+		if (b != stack)
+			free(b);
+	}
 	memcpy(fp, md, 16);
 }
 
