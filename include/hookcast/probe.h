@@ -24,15 +24,30 @@ struct probe_result {
 };
 
 struct probe;
+struct hc_signer;
+struct engine_tls;
 
-struct probe *probe_start(const char *method, const char *url,
-			  const char *const *headers, size_t nheaders,
-			  const char *key_header, const char *key,
-			  double timeout, char **err);
+/* What the test request sends: the same parts a run's request has. */
+struct probe_request {
+	const char *method, *url;
+	const char *const *headers;
+	size_t nheaders;
+	const char *key_header, *key;
+	double timeout;
+	const char *body;         /* copied; NULL or "" for none */
+	size_t body_len;
+	const char *content_type; /* NULL: no body */
+	const struct hc_signer *signer; /* NULL: unsigned */
+	const struct engine_tls *tls;   /* NULL: defaults */
+};
+
+struct probe *probe_start(const struct probe_request *rq, char **err);
 /* 1 while the request runs, 0 once probe_result() is final. */
 int probe_step(struct probe *p, struct curl_waitfd *extra, unsigned nextra,
 	       int max_wait_ms);
 const struct probe_result *probe_result(const struct probe *p);
+/* The request body that was sent (its exact bytes), "" for none. */
+const char *probe_sent_body(const struct probe *p, size_t *len);
 
 struct request_plan;
 /* Scrub the plan's secrets from the answer's headers, body and error

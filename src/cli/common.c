@@ -43,9 +43,8 @@ static const struct cli_command commands[] = {
 	  "[--drip-ms N] [--verify-standard-webhooks SECRET | --verify-hmac "
 	  "SECRET [--hmac-header H] [--hmac-prefix P] [--hmac-encoding "
 	  "hex|base64]] [-q]",
-	  "a local webhook receiver that prints, logs (bodies too) and can "
-	  "inject faults; with --verify-*, it answers 401 to a request whose "
-	  "signature does not verify (SECRET may be env:NAME)",
+	  "a local webhook receiver that prints and logs requests, bodies "
+	  "too, injects faults and verifies signatures",
 	  cli_sink },
 	{ NULL, NULL, NULL, NULL },
 };

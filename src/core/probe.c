@@ -7,12 +7,15 @@
 
 #include "hookcast/engine.h"
 #include "hookcast/request.h"
+#include "hookcast/sign.h"
 
 struct probe {
 	CURLM *multi;
 	CURL *h;
 	struct curl_slist *headers;
 	char *keyhdr;
+	char *body;
+	size_t body_len;
 	bool done;
 	double t0;
 	char errbuf[CURL_ERROR_SIZE];
@@ -49,10 +52,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-struct probe *probe_start(const char *method, const char *url,
-			  const char *const *headers, size_t nheaders,
-			  const char *key_header, const char *key,
-			  double timeout, char **err)
+struct probe *probe_start(const struct probe_request *rq, char **err)
 {
 	struct probe *p = xcalloc(1, sizeof *p);
 	hc_buf_init(&p->r.headers);
@@ -64,15 +64,32 @@ struct probe *probe_start(const char *method, const char *url,
 		probe_free(p);
 		return NULL;
 	}
-	engine_handle_setup(p->h, method, timeout, "hookcast/" HOOKCAST_VERSION,
-			    NULL);
-	p->headers = engine_common_headers(headers, nheaders, NULL);
-	if (key_header && *key_header && key && *key) {
-		p->keyhdr = xasprintf("%s: %s", key_header, key);
+	engine_handle_setup(p->h, rq->method, rq->timeout,
+			    "hookcast/" HOOKCAST_VERSION, rq->tls);
+	p->headers = engine_common_headers(rq->headers, rq->nheaders,
+					   rq->content_type);
+	if (rq->key_header && *rq->key_header && rq->key && *rq->key) {
+		p->keyhdr = xasprintf("%s: %s", rq->key_header, rq->key);
 		p->headers = curl_slist_append(p->headers, p->keyhdr);
 	}
+	if (rq->content_type) {
+		p->body_len = rq->body ? rq->body_len : 0;
+		p->body = xmalloc(p->body_len + 1);
+		if (p->body_len)
+			memcpy(p->body, rq->body, p->body_len);
+		p->body[p->body_len] = '\0';
+		engine_handle_body(p->h, p->body, p->body_len);
+	}
+	if (rq->signer) {
+		char sig[SIGN_HEADERS_MAX][SIGN_HEADER_MAX];
+		size_t n = signer_headers(rq->signer, rq->key ? rq->key : "",
+					  (long)time(NULL), p->body, p->body_len,
+					  sig);
+		for (size_t i = 0; i < n; i++)
+			p->headers = curl_slist_append(p->headers, sig[i]);
+	}
 	curl_easy_setopt(p->h, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(p->h, CURLOPT_URL, url);
+	curl_easy_setopt(p->h, CURLOPT_URL, rq->url);
 	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, p->errbuf);
 	curl_easy_setopt(p->h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(p->h, CURLOPT_WRITEDATA, p);
@@ -142,7 +159,14 @@ void probe_free(struct probe *p)
 		curl_multi_cleanup(p->multi);
 	curl_slist_free_all(p->headers);
 	free(p->keyhdr);
+	free(p->body);
 	hc_buf_free(&p->r.headers);
 	hc_buf_free(&p->r.body);
 	free(p);
+}
+
+const char *probe_sent_body(const struct probe *p, size_t *len)
+{
+	*len = p->body ? p->body_len : 0;
+	return p->body ? p->body : "";
 }

@@ -1,6 +1,8 @@
 /* Step 4: the summary, the test request and the activation itself. */
 #include "tui.h"
 
+#include "hookcast/body.h"
+#include "hookcast/sign.h"
 #include "hookcast/sync.h"
 
 #include <stdio.h>
@@ -42,13 +44,24 @@ static void test_request(struct app *a)
 			  "destination and a loaded segment");
 		return;
 	}
-	struct hc_buf url, shown, why;
+	struct hc_buf url, shown, why, body;
 	hc_buf_init(&url);
 	hc_buf_init(&shown);
 	hc_buf_init(&why);
-	if (request_build(a->plan, &row, &url, &shown, &why) < 0) {
+	hc_buf_init(&body);
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	bool sign_ok = true;
+	struct hc_signer *signer = NULL;
+	if (request_build_body(a->plan, &row, &url, &shown, &body, &why) < 0) {
 		app_flash(a, ROLE_ERROR, "row %llu cannot be sent: %s",
 			  (unsigned long long)row.row, why.data);
+		goto out;
+	}
+	signer = signer_new(a->profile, &m, &sign_ok);
+	if (!sign_ok || profile_check_files(a->profile, &m) < 0) {
+		app_flash(a, ROLE_ERROR, "%s", m.n ? m.items[0].text
+					       : "cannot sign the request");
 		goto out;
 	}
 	size_t nh = request_nheaders(a->plan);
@@ -63,9 +76,25 @@ static void test_request(struct app *a)
 	probe_free(a->probe);
 	a->probe_told = false;
 	a->probe_row = row.row;
-	a->probe = probe_start(a->profile->method, url.data, h, nh,
-			       a->profile->idempotency_header, a->probe_key,
-			       a->profile->timeout, &err);
+	const struct profile *p = a->profile;
+	char *tlsf[3] = { profile_file_path(p, p->ca_file),
+			  profile_file_path(p, p->client_cert),
+			  profile_file_path(p, p->client_key) };
+	struct engine_tls tls = {
+		.ca_file = tlsf[0], .client_cert = tlsf[1],
+		.client_key = tlsf[2], .http_version = p->http_version,
+	};
+	struct probe_request rq = {
+		.method = p->method, .url = url.data, .headers = h,
+		.nheaders = nh, .key_header = p->idempotency_header,
+		.key = a->probe_key, .timeout = p->timeout,
+		.body = body.data, .body_len = body.len,
+		.content_type = body_content_type(p->body_format),
+		.signer = signer, .tls = &tls,
+	};
+	a->probe = probe_start(&rq, &err);
+	for (int i = 0; i < 3; i++)
+		free(tlsf[i]);
 	free(h);
 	if (a->probe == NULL) {
 		app_flash(a, ROLE_ERROR, "%s", err);
@@ -76,9 +105,12 @@ static void test_request(struct app *a)
 	app_flash(a, ROLE_MUTED, "test request for row %llu sent, waiting for "
 		  "the answer...", (unsigned long long)row.row);
 out:
+	signer_free(signer);
+	hc_msgs_free(&m);
 	hc_buf_free(&url);
 	hc_buf_free(&shown);
 	hc_buf_free(&why);
+	hc_buf_free(&body);
 }
 
 void activate_probe_done(struct app *a)
@@ -455,6 +487,19 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_textf(w, y++, 6, wd - 8, "(the test's own key: the run still "
 			 "sends row %llu, with %s)",
 			 (unsigned long long)a->probe_row, a->probe_row_key);
+	}
+	if (p->sign_scheme != PROFILE_SIGN_NONE)
+		ui_textf(w, y++, 4, wd - 6, "signed: %s%s",
+			 profile_sign_name(p->sign_scheme),
+			 p->sign_scheme == PROFILE_SIGN_STANDARD
+				 ? " (webhook-id is the test's key)" : "");
+	size_t sent_len = 0;
+	const char *sent = probe_sent_body(a->probe, &sent_len);
+	if (sent_len > 0 && y < h - 2) {
+		ui_textf(w, y++, 4, wd - 6, "Sent body (%zu bytes, %s):",
+			 sent_len, body_content_type(p->body_format));
+		int stop = y + 3 < h ? y + 3 : h;
+		draw_lines(w, &y, stop, wd, sent, sent_len);
 	}
 	if (r == NULL) {
 		ui_role(w, ROLE_WARNING);
