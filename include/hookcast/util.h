@@ -65,12 +65,6 @@ void hc_buf_printf(struct hc_buf *b, const char *fmt, ...) HC_PRINTF(2, 3);
  * or end the quoted text. Valid UTF-8 passes through.
  */
 void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n);
-/*
- * Append s[0..n) as a JSON string, quotes included. Valid UTF-8 passes
- * through; control bytes and bytes of invalid UTF-8 are written as
- * \u00XX, so the output is always valid JSON.
- */
-void hc_buf_add_json(struct hc_buf *b, const char *s, size_t n);
 /* Move the contents out as a C string (caller frees); b is left empty. */
 char *hc_buf_steal(struct hc_buf *b);
 

@@ -6,12 +6,8 @@
 #include <string.h>
 
 #include "hookcast/history.h"
+#include "hookcast/json.h"
 
-static void json_str(struct hc_buf *b, const char *key, const char *v)
-{
-	hc_buf_printf(b, "\"%s\":", key);
-	hc_buf_add_json(b, v ? v : "", v ? strlen(v) : 0);
-}
 
 static int list_runs(const char *state, bool json)
 {
@@ -28,8 +24,6 @@ static int list_runs(const char *state, bool json)
 	}
 	cli_print_msgs(&warn);
 	hc_msgs_free(&warn);
-	struct hc_buf b;
-	hc_buf_init(&b);
 	if (!json && n > 0)
 		printf("%-26s %-20s %-20s %-11s %15s %8s  %s\n", "RUN",
 		       "PROFILE", "STARTED", "STATE", "DELIVERED/TOTAL",
@@ -42,39 +36,27 @@ static int list_runs(const char *state, bool json)
 		double dur = history_sending_time(m, now);
 		double wall = history_wall_time(m, now);
 		if (json) {
-			hc_buf_reset(&b);
-			hc_buf_addc(&b, '{');
-			json_str(&b, "run_id", m->id);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "profile", m->profile_path);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "started", started);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "state", m->state);
-			hc_buf_printf(&b, ",\"rows_total\":%llu,\"valid\":%llu,"
-				      "\"invalid\":%llu,\"delivered\":%llu,"
-				      "\"failed\":%llu,\"retries\":%llu,"
-				      "\"duration_s\":%.3f,\"wall_s\":%.3f,"
-				      "\"exit_status\":%d",
-				      (unsigned long long)m->rows_total,
-				      (unsigned long long)m->valid,
-				      (unsigned long long)m->invalid,
-				      (unsigned long long)m->delivered,
-				      (unsigned long long)m->failed,
-				      (unsigned long long)m->retries, dur, wall,
-				      m->exit_status);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "reason", m->reason);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "sync", m->sync_mode);
-			hc_buf_printf(&b, ",\"added\":%llu,\"changed\":%llu,"
-				      "\"removed\":%llu,\"unchanged\":%llu",
-				      (unsigned long long)m->added,
-				      (unsigned long long)m->changed,
-				      (unsigned long long)m->removed,
-				      (unsigned long long)m->unchanged);
-			hc_buf_adds(&b, "}\n");
-			fputs(b.data, stdout);
+			hc_json_puts(json_pack(
+				"{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:f,"
+				"s:f,s:i,s:o,s:o,s:I,s:I,s:I,s:I}",
+				"run_id", hc_json_str(m->id),
+				"profile", hc_json_str(m->profile_path),
+				"started", hc_json_str(started),
+				"state", hc_json_str(m->state),
+				"rows_total", (json_int_t)m->rows_total,
+				"valid", (json_int_t)m->valid,
+				"invalid", (json_int_t)m->invalid,
+				"delivered", (json_int_t)m->delivered,
+				"failed", (json_int_t)m->failed,
+				"retries", (json_int_t)m->retries,
+				"duration_s", dur, "wall_s", wall,
+				"exit_status", m->exit_status,
+				"reason", hc_json_str(m->reason),
+				"sync", hc_json_str(m->sync_mode),
+				"added", (json_int_t)m->added,
+				"changed", (json_int_t)m->changed,
+				"removed", (json_int_t)m->removed,
+				"unchanged", (json_int_t)m->unchanged), stdout);
 			continue;
 		}
 		char total[48];
@@ -91,7 +73,6 @@ static int list_runs(const char *state, bool json)
 	}
 	if (!json && n == 0)
 		printf("no runs yet (state folder: %s)\n", state);
-	hc_buf_free(&b);
 	history_list_free(runs, n);
 	return HC_OK;
 }
@@ -122,30 +103,31 @@ static int show_run(const char *state, const char *id,
 		       (unsigned long long)m.invalid,
 		       (unsigned long long)(m.valid + m.invalid), "ROW", "LINE",
 		       "OUTCOME", "STATUS", "ATTEMPTS", "LATENCY", "EVENT  ERROR");
-	struct hc_buf b;
-	hc_buf_init(&b);
 	for (size_t i = 0; i < nrows; i++) {
 		const struct history_row *r = &rows[i];
 		if (!history_row_matches(r, filter, search))
 			continue;
 		if (json) {
-			hc_buf_reset(&b);
-			hc_buf_printf(&b, "{\"row\":%llu,\"line\":%llu,",
-				      (unsigned long long)r->row,
-				      (unsigned long long)r->line);
-			json_str(&b, "outcome", r->outcome);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "event", r->event);
-			hc_buf_printf(&b, ",\"status\":%ld,\"attempts\":%u,",
-				      r->status, r->attempts);
+			json_t *o = json_pack(
+				"{s:I,s:I,s:o,s:o,s:i,s:i}",
+				"row", (json_int_t)r->row,
+				"line", (json_int_t)r->line,
+				"outcome", hc_json_str(r->outcome),
+				"event", hc_json_str(r->event),
+				"status", (int)r->status,
+				"attempts", (int)r->attempts);
 			if (r->latency_ms >= 0)
-				hc_buf_printf(&b, "\"latency_ms\":%.1f,",
-					      r->latency_ms);
-			json_str(&b, "error", r->error);
-			hc_buf_addc(&b, ',');
-			json_str(&b, "url", r->url);
-			hc_buf_adds(&b, "}\n");
-			fputs(b.data, stdout);
+				json_object_set_new(o, "latency_ms",
+						    json_real(r->latency_ms));
+			json_object_set_new(o, "error", hc_json_str(r->error));
+			json_object_set_new(o, "url", hc_json_str(r->url));
+			if (r->request_body && r->request_body[0])
+				json_object_set_new(o, "request_body",
+						    hc_json_str(r->request_body));
+			if (r->batch)
+				json_object_set_new(o, "batch",
+						    json_integer((json_int_t)r->batch));
+			hc_json_puts(o, stdout);
 		} else {
 			char status[24] = "-", lat[40] = "-", line[24] = "-";
 			if (r->line > 0)
@@ -161,7 +143,6 @@ static int show_run(const char *state, const char *id,
 			       r->event[0] ? r->event : "-", r->error);
 		}
 	}
-	hc_buf_free(&b);
 	history_rows_free(rows, nrows);
 	history_meta_free(&m);
 	return HC_OK;

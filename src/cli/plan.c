@@ -10,6 +10,7 @@
 
 #include "hookcast/activation.h"
 #include "hookcast/history.h"
+#include "hookcast/json.h"
 #include "hookcast/sync.h"
 
 static int parse_shard(const char *cmd, char *arg, unsigned *k, unsigned *n)
@@ -74,23 +75,15 @@ int cli_plan(int argc, char **argv)
 	struct activation_stats s;
 	activation_get_stats(a, &s);
 	if (json) {
-		struct hc_buf b;
-		hc_buf_init(&b);
-		hc_buf_printf(&b, "{\"added\":%llu,\"changed\":%llu,"
-			      "\"removed\":%llu,\"unchanged\":%llu,"
-			      "\"invalid\":%llu,\"reason\":",
-			      (unsigned long long)s.added,
-			      (unsigned long long)s.changed,
-			      (unsigned long long)s.removed,
-			      (unsigned long long)s.unchanged,
-			      (unsigned long long)s.invalid);
-		hc_buf_add_json(&b, s.sync_note, strlen(s.sync_note));
-		hc_buf_adds(&b, ",\"state\":");
-		hc_buf_add_json(&b, s.state_path ? s.state_path : "",
-				s.state_path ? strlen(s.state_path) : 0);
-		hc_buf_adds(&b, "}\n");
-		fputs(b.data, stdout);
-		hc_buf_free(&b);
+		hc_json_puts(json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o}",
+				       "added", (json_int_t)s.added,
+				       "changed", (json_int_t)s.changed,
+				       "removed", (json_int_t)s.removed,
+				       "unchanged", (json_int_t)s.unchanged,
+				       "invalid", (json_int_t)s.invalid,
+				       "reason", hc_json_str(s.sync_note),
+				       "state", hc_json_str(s.state_path)),
+			     stdout);
 	} else {
 		printf("added %llu, changed %llu, removed %llu, unchanged %llu, "
 		       "invalid %llu\n", (unsigned long long)s.added,
@@ -155,19 +148,11 @@ static int state_show(const char *path, bool json)
 	for (int i = 0; i < NVALS; i++)
 		vals[i] = xstrdup(s ? sync_store_meta(s, names[i]) : "");
 	if (json) {
-		struct hc_buf b;
-		hc_buf_init(&b);
-		hc_buf_adds(&b, "{\"state\":");
-		hc_buf_add_json(&b, path, strlen(path));
-		hc_buf_printf(&b, ",\"exists\":%s,\"keys\":%llu",
-			      s ? "true" : "false", (unsigned long long)n);
-		for (int i = 0; i < NVALS; i++) {
-			hc_buf_printf(&b, ",\"%s\":", names[i]);
-			hc_buf_add_json(&b, vals[i], strlen(vals[i]));
-		}
-		hc_buf_adds(&b, "}\n");
-		fputs(b.data, stdout);
-		hc_buf_free(&b);
+		json_t *o = json_pack("{s:o,s:b,s:I}", "state", hc_json_str(path),
+				      "exists", s != NULL, "keys", (json_int_t)n);
+		for (int i = 0; i < NVALS; i++)
+			json_object_set_new(o, names[i], hc_json_str(vals[i]));
+		hc_json_puts(o, stdout);
 	} else if (s == NULL) {
 		printf("%s: no sync state yet: the next run sends every row as "
 		       "added (or record what the receiver has with hookcast run "

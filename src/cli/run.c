@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "hookcast/json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -135,57 +137,43 @@ static void print_json(struct activation *a, int status)
 {
 	struct activation_stats s;
 	activation_get_stats(a, &s);
-	struct hc_buf b;
-	hc_buf_init(&b);
-	hc_buf_adds(&b, "{\"run_id\":");
-	hc_buf_add_json(&b, s.run_id ? s.run_id : "", s.run_id ? strlen(s.run_id) : 0);
-	const char *st = activation_final_state(a);
-	hc_buf_adds(&b, ",\"state\":");
-	hc_buf_add_json(&b, st, strlen(st));
-	hc_buf_printf(&b, ",\"rows_total\":%llu,\"selected\":%llu,\"valid\":%llu,"
-		      "\"invalid\":%llu,\"delivered\":%llu,\"failed\":%llu,"
-		      "\"retries\":%llu,\"attempts\":%llu,\"duration_s\":%.3f,"
-		      "\"rate\":%.2f",
-		      (unsigned long long)s.rows_total,
-		      (unsigned long long)s.selected,
-		      (unsigned long long)s.valid,
-		      (unsigned long long)s.invalid,
-		      (unsigned long long)(s.prior_delivered + s.e.delivered),
-		      (unsigned long long)(s.prior_failed + s.e.failed),
-		      (unsigned long long)s.e.retries,
-		      (unsigned long long)s.e.attempts, s.e.elapsed,
-		      s.e.rate_avg);
-	hc_buf_adds(&b, ",\"sync\":");
-	hc_buf_add_json(&b, s.sync_mode, strlen(s.sync_mode));
-	hc_buf_printf(&b, ",\"added\":%llu,\"changed\":%llu,\"removed\":%llu,"
-		      "\"unchanged\":%llu", (unsigned long long)s.added,
-		      (unsigned long long)s.changed,
-		      (unsigned long long)s.removed,
-		      (unsigned long long)s.unchanged);
-	hc_buf_printf(&b, ",\"status_counts\":{\"2xx\":%llu,\"3xx\":%llu,"
-		      "\"4xx\":%llu,\"5xx\":%llu,\"error\":%llu}",
-		      (unsigned long long)s.e.by_class[0],
-		      (unsigned long long)s.e.by_class[1],
-		      (unsigned long long)s.e.by_class[2],
-		      (unsigned long long)s.e.by_class[3],
-		      (unsigned long long)s.e.by_class[4]);
-	hc_buf_printf(&b, ",\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,"
-		      "\"p95\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
-		      s.e.latency_ms[1], s.e.latency_ms[2], s.e.latency_ms[3],
-		      s.e.latency_ms[4], s.e.latency_ms[5]);
-	hc_buf_adds(&b, ",\"results_path\":");
-	const char *rp = s.results_path ? s.results_path : "";
-	hc_buf_add_json(&b, rp, strlen(rp));
-	hc_buf_adds(&b, ",\"stop_reason\":");
-	hc_buf_add_json(&b, s.e.stop_reason, strlen(s.e.stop_reason));
 	char why[256];
 	activation_exit_reason(a, status, why, sizeof why);
-	hc_buf_adds(&b, ",\"exit_reason\":");
-	hc_buf_add_json(&b, why, strlen(why));
-	hc_buf_printf(&b, ",\"exit_status\":%d}\n", status);
-	fputs(b.data, stdout);
+	json_t *o = json_pack(
+		"{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,"
+		"s:I,s:I,s:I,s:I}",
+		"run_id", hc_json_str(s.run_id),
+		"state", hc_json_str(activation_final_state(a)),
+		"rows_total", (json_int_t)s.rows_total,
+		"selected", (json_int_t)s.selected,
+		"valid", (json_int_t)s.valid,
+		"invalid", (json_int_t)s.invalid,
+		"delivered", (json_int_t)(s.prior_delivered + s.e.delivered),
+		"failed", (json_int_t)(s.prior_failed + s.e.failed),
+		"retries", (json_int_t)s.e.retries,
+		"attempts", (json_int_t)s.e.attempts,
+		"duration_s", s.e.elapsed, "rate", s.e.rate_avg,
+		"sync", hc_json_str(s.sync_mode),
+		"added", (json_int_t)s.added,
+		"changed", (json_int_t)s.changed,
+		"removed", (json_int_t)s.removed,
+		"unchanged", (json_int_t)s.unchanged);
+	json_object_set_new(o, "status_counts", json_pack(
+		"{s:I,s:I,s:I,s:I,s:I}", "2xx", (json_int_t)s.e.by_class[0],
+		"3xx", (json_int_t)s.e.by_class[1],
+		"4xx", (json_int_t)s.e.by_class[2],
+		"5xx", (json_int_t)s.e.by_class[3],
+		"error", (json_int_t)s.e.by_class[4]));
+	json_object_set_new(o, "latency_ms", json_pack(
+		"{s:f,s:f,s:f,s:f,s:f}", "p50", s.e.latency_ms[1],
+		"p90", s.e.latency_ms[2], "p95", s.e.latency_ms[3],
+		"p99", s.e.latency_ms[4], "max", s.e.latency_ms[5]));
+	json_object_set_new(o, "results_path", hc_json_str(s.results_path));
+	json_object_set_new(o, "stop_reason", hc_json_str(s.e.stop_reason));
+	json_object_set_new(o, "exit_reason", hc_json_str(why));
+	json_object_set_new(o, "exit_status", json_integer(status));
+	hc_json_puts(o, stdout);
 	fflush(stdout);
-	hc_buf_free(&b);
 }
 
 /* DELETE and removals remove data: ask for the count, or require --yes. */

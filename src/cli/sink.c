@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "hookcast/history.h"
+#include "hookcast/json.h"
 #include "hookcast/sign.h"
 
 struct key_count {
@@ -64,35 +64,6 @@ struct req {
 	bool too_large;
 };
 
-/* A JSON string for the log: s as is when it is valid UTF-8, else with
- * each invalid byte as U+FFFD (jansson takes only UTF-8). */
-static json_t *json_text(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	struct hc_buf b;
-	hc_buf_init(&b);
-	for (size_t i = 0; i < n; i++) {
-		json_t *one = json_stringn(s + i, 1);
-		size_t k = 1;
-		/* the longest valid sequence starting here (up to 4) */
-		for (size_t w = 4; w > 1 && !one; w--)
-			if (i + w <= n && (one = json_stringn(s + i, w)))
-				k = w;
-		if (one) {
-			hc_buf_add(&b, s + i, k);
-			json_decref(one);
-			i += k - 1;
-		} else {
-			hc_buf_adds(&b, "\xEF\xBF\xBD");
-		}
-	}
-	j = json_stringn(b.data ? b.data : "", b.len);
-	hc_buf_free(&b);
-	return j;
-}
-
 struct hdr_ctx {
 	json_t *obj;
 };
@@ -111,7 +82,7 @@ static enum MHD_Result log_header(void *cls, enum MHD_ValueKind kind,
 		       strcasecmp(key, "X-Hub-Signature-256") != 0);
 	const char *v = value ? value : "";
 	json_object_set_new(c->obj, key, secret ? json_string("***")
-						: json_text(v, strlen(v)));
+						: hc_json_text(v, strlen(v)));
 	return MHD_YES;
 }
 
@@ -188,8 +159,8 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	struct args_ctx *c = cls;
 	json_t *pair = json_array();
-	json_array_append_new(pair, json_text(key, key_size));
-	json_array_append_new(pair, json_text(value ? value : "",
+	json_array_append_new(pair, hc_json_text(key, key_size));
+	json_array_append_new(pair, hc_json_text(value ? value : "",
 					      value ? value_size : 0));
 	json_array_append_new(c->query, pair);
 	hc_buf_addc(c->text, ' ');
@@ -349,11 +320,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	history_format_time((double)ts.tv_sec + (double)ts.tv_nsec / 1e9, t,
 			    sizeof t);
 	json_object_set_new(log, "n", json_integer((json_int_t)n));
-	json_object_set_new(log, "method", json_text(method, strlen(method)));
-	json_object_set_new(log, "path", json_text(url, strlen(url)));
-	json_object_set_new(log, "uri", json_text(rq->uri, strlen(rq->uri)));
+	json_object_set_new(log, "method", hc_json_text(method, strlen(method)));
+	json_object_set_new(log, "path", hc_json_text(url, strlen(url)));
+	json_object_set_new(log, "uri", hc_json_text(rq->uri, strlen(rq->uri)));
 	json_object_set_new(log, "query", query);
-	json_object_set_new(log, "key", json_text(key ? key : "",
+	json_object_set_new(log, "key", hc_json_text(key ? key : "",
 						  key ? strlen(key) : 0));
 	json_object_set_new(log, "attempt", json_integer(attempt));
 	json_object_set_new(log, "status", json_integer(drop ? 0 : status));
@@ -362,10 +333,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	json_object_set_new(log, "content_length",
 			    clen ? json_string(clen) : json_null());
 	json_object_set_new(log, "content_type",
-			    ctype ? json_text(ctype, strlen(ctype))
+			    ctype ? hc_json_text(ctype, strlen(ctype))
 				  : json_null());
 	size_t bl = rq->body.len < SINK_LOG_BODY ? rq->body.len : SINK_LOG_BODY;
-	json_object_set_new(log, "body", json_text(rq->body.data ? rq->body.data
+	json_object_set_new(log, "body", hc_json_text(rq->body.data ? rq->body.data
 								 : "", bl));
 	json_object_set_new(log, "body_bytes",
 			    json_integer((json_int_t)rq->body.len));

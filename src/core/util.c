@@ -228,39 +228,6 @@ void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
 	hc_buf_addc(b, '"');
 }
 
-void hc_buf_add_json(struct hc_buf *b, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	hc_buf_addc(b, '"');
-	for (size_t i = 0; i < n;) {
-		unsigned char c = u[i];
-		if (c == '"' || c == '\\') {
-			hc_buf_addc(b, '\\');
-			hc_buf_addc(b, (char)c);
-			i++;
-		} else if (c == '\n') {
-			hc_buf_adds(b, "\\n");
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			hc_buf_printf(b, "\\u%04x", c);
-			i++;
-		} else if (c < 0x80) {
-			hc_buf_addc(b, (char)c);
-			i++;
-		} else {
-			size_t k = utf8_len(u + i, n - i);
-			if (k == 0) {
-				hc_buf_printf(b, "\\u%04x", c);
-				i++;
-			} else {
-				hc_buf_add(b, s + i, k);
-				i += k;
-			}
-		}
-	}
-	hc_buf_addc(b, '"');
-}
-
 char *hc_buf_steal(struct hc_buf *b)
 {
 	char *s = b->data ? b->data : xstrdup("");
