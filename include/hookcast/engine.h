@@ -69,6 +69,10 @@ struct engine_request {
 	const char *method;   /* NULL: the engine's; else POST, PUT, PATCH or
 			       * DELETE (a string that outlives the row) */
 	void *ctx;            /* the source's, handed back with each result */
+	unsigned weight;      /* the rows it carries (a batch); 0: one. The
+			       * final counts (delivered, failed) are in
+			       * rows; attempts, retries and rates in
+			       * requests. */
 };
 
 struct engine_result {
@@ -144,7 +148,7 @@ struct engine_tail_entry {
 
 struct engine_stats {
 	enum engine_state state;
-	uint64_t dispatched;  /* rows started */
+	uint64_t dispatched;  /* rows started (a batch counts its rows) */
 	uint64_t in_flight;   /* transfers running */
 	uint64_t waiting;     /* rows waiting to be retried */
 	uint64_t delivered, failed; /* final outcomes, journaled */

@@ -156,6 +156,7 @@ struct history_finals {
 	uint8_t *bits;
 	uint64_t nrows; /* capacity in rows */
 	uint64_t delivered, failed, invalid;
+	uint64_t max_batch; /* the highest batch number journaled */
 };
 
 /* Read a run's journal into per-row final outcomes (the last line of a

@@ -450,6 +450,9 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		history_meta_free(&m);
 		return HC_CONFIG;
 	}
+	/* a resumed run numbers its batches on from the last one */
+	if (resume)
+		a->batch_seq = f->max_batch;
 	if (a->profile == NULL) {
 		char *ini = xasprintf("%s/run.ini", m.dir);
 		a->profile = load_profile(ini, true, msgs);
@@ -564,6 +567,7 @@ struct activation *activation_new(const struct activation_opts *opts,
 	a->plan = request_plan_new(p, msgs);
 	if (a->plan == NULL)
 		goto fail;
+	a->batching = p->batch_size > 1;
 	bool sign_ok;
 	a->signer = signer_new(p, msgs, &sign_ok);
 	if (!sign_ok || profile_check_files(p, msgs) < 0)
@@ -708,7 +712,7 @@ void act_journal_invalid(struct activation *a,
 }
 
 /* All mode's next request: the next row in scope not final yet. */
-static int next_row(struct activation *a, struct engine_request *req)
+int act_all_next(struct activation *a, struct engine_request *req)
 {
 	struct segment_row row;
 	int r;
@@ -744,13 +748,16 @@ static int next_row(struct activation *a, struct engine_request *req)
 bool act_wants_key(const struct activation *a)
 {
 	return a->profile->idempotency_header[0] ||
-	       a->profile->sign_scheme == PROFILE_SIGN_STANDARD;
+	       a->profile->sign_scheme == PROFILE_SIGN_STANDARD ||
+	       a->batching;
 }
 
 static int src_next(void *ud, struct engine_request *req)
 {
 	struct activation *a = ud;
-	int r = a->sync ? act_sync_next(a, req) : next_row(a, req);
+	int r = a->batching ? act_batch_next(a, req)
+		: a->sync   ? act_sync_next(a, req)
+			    : act_all_next(a, req);
 	if (r < 0) {
 		free(a->journal_error);
 		a->journal_error = xasprintf("%s (the segment changed during "
@@ -808,9 +815,16 @@ static int src_record(void *ud, const struct engine_result *r)
 		l.response_headers = hdrs;
 		l.response_headers_len = k;
 	}
+	l.method = r->method;
+	if (a->batching) {
+		int n = act_batch_record(a, r, &l);
+		if (r->outcome == OUTCOME_FAILED)
+			for (int i = 0; i < n; i++)
+				tally_error(a, r->error);
+		return 0;
+	}
 	struct pending *pd = r->ctx;
 	l.event = pd ? sync_event_name(pd->event) : "all";
-	l.method = r->method;
 	/* At most HISTORY_BODY_KEEP bytes of what was sent, redacted. */
 	char body[HISTORY_BODY_KEEP];
 	if (r->req_body_len > 0) {
@@ -1188,7 +1202,9 @@ int activation_dry_run(struct activation *a, FILE *out, FILE *errf)
 	hc_buf_init(&url);
 	hc_buf_init(&shown);
 	int r, status = HC_OK;
-	if (a->sync)
+	if (a->batching)
+		r = act_batch_dry_run(a, out, errf, &status);
+	else if (a->sync)
 		r = act_sync_dry_run(a, out, errf, &url, &shown, &status);
 	else
 		r = dry_rows(a, out, errf, &url, &shown, &status);
@@ -1348,6 +1364,7 @@ void activation_free(struct activation *a)
 	segment_free(a->seg);
 	if (a->spooled && a->segment_path)
 		unlink(a->segment_path);
+	act_batches_free(a);
 	request_plan_free(a->plan);
 	signer_free(a->signer);
 	hc_buf_free(&a->dry_body);

@@ -33,6 +33,30 @@ struct pending {
 	char data[];
 };
 
+/* A batch on its way: its rows, in the order their bodies are in. The
+ * activation owns these (a list), the engine carries them (ctx). */
+struct batch_row {
+	uint64_t row, line;
+	struct pending *pd; /* sync: the row's; NULL in all mode */
+	size_t off, len;    /* its part of the body */
+	char key[33];       /* its own key */
+};
+
+struct batch {
+	struct batch *prev, *next;
+	uint64_t id;        /* numbered in the order they go */
+	const char *method; /* NULL: the profile's */
+	size_t n;
+	struct batch_row rows[];
+};
+
+/* One open batch per event: all (0), added, changed, removed. */
+#define BATCH_ACCS 4
+struct batch_acc {
+	struct batch *b; /* NULL: none open */
+	struct hc_buf body, url, shown;
+};
+
 struct top_error {
 	char *text;
 	uint64_t count;
@@ -101,6 +125,13 @@ struct activation {
 	struct hc_buf keybuf, valbuf;
 	struct hc_buf urlbuf, shownbuf, bodybuf; /* classify's */
 	struct hc_signer *signer;  /* [signing], NULL: none */
+	/* Batches ([body] batch_size > 1). */
+	bool batching;
+	struct batch *batches;     /* every batch not final yet */
+	struct batch_acc acc[BATCH_ACCS];
+	struct hc_buf bt_url, bt_shown, bt_body; /* the row being added */
+	bool bt_drained;           /* the rows ran out: flush what is open */
+	uint64_t batch_seq;        /* the last batch number given */
 	struct hc_buf dry_body;    /* a dry run's request body */
 };
 
@@ -114,6 +145,19 @@ int act_take_lock(struct activation *a, const char *id, struct hc_msgs *msgs);
 /* Does each request need a key (an idempotency header, or a signature
  * whose webhook-id it is)? */
 bool act_wants_key(const struct activation *a);
+
+/* All mode's next request: one row. */
+int act_all_next(struct activation *a, struct engine_request *req);
+
+/* activation_batch.c */
+int act_batch_next(struct activation *a, struct engine_request *req);
+/* Journal a batch's result once per row (l has the rest filled); the
+ * batch is freed once final. Returns the rows. */
+int act_batch_record(struct activation *a, const struct engine_result *r,
+		     struct history_line *l);
+int act_batch_dry_run(struct activation *a, FILE *out, FILE *errf,
+		      int *status);
+void act_batches_free(struct activation *a);
 
 /* activation_sync.c */
 enum sync_event act_event_of(const struct activation *a, uint64_t row);

@@ -25,6 +25,7 @@ struct slot {
 	bool body_cut;
 	uint64_t row, line;
 	unsigned attempt;
+	unsigned weight; /* rows the request carries (a batch's) */
 	char key[65];
 	const char *method;     /* the row's */
 	const char *set_method; /* what the handle is set up for */
@@ -695,9 +696,9 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		return;
 	}
 	if (out == OUTCOME_DELIVERED)
-		e->pending.delivered++;
+		e->pending.delivered += s->weight;
 	else
-		e->pending.failed++;
+		e->pending.failed += s->weight;
 	s->state = SLOT_FREE;
 	breaker(e, out);
 }
@@ -772,10 +773,11 @@ static void dispatch(struct engine *e, double now)
 			s->line = req.line;
 			s->method = req.method;
 			s->ctx = req.ctx;
+			s->weight = req.weight ? req.weight : 1;
 			memcpy(s->key, req.key, sizeof s->key);
 			s->key[sizeof s->key - 1] = '\0';
 			s->attempt = 0;
-			e->dispatched++;
+			e->dispatched += s->weight;
 		} else {
 			break;
 		}

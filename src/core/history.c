@@ -814,6 +814,8 @@ void history_finals_free(struct history_finals *f)
 static int finals_cb(void *ud, const struct history_line *l)
 {
 	struct history_finals *f = ud;
+	if (l->batch > f->max_batch)
+		f->max_batch = l->batch;
 	if (strcmp(l->outcome, "delivered") == 0)
 		history_finals_set(f, l->row, FINAL_DELIVERED);
 	else if (strcmp(l->outcome, "failed") == 0)

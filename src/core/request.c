@@ -612,6 +612,10 @@ struct request_plan *request_plan_new(const struct profile *p,
 	if (plan->body == NULL)
 		rc = -1;
 	plan->body_max = (size_t)p->batch_bytes;
+	/* a batch's brackets count against its bytes too */
+	if (plan->body && p->batch_size > 1 &&
+	    body_batch_overhead(plan->body) < plan->body_max)
+		plan->body_max -= body_batch_overhead(plan->body);
 
 	plan->maps = xcalloc(p->mappings.n, sizeof *plan->maps);
 	for (size_t i = 0; i < p->mappings.n; i++) {
