@@ -186,9 +186,10 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 		if (row->pd)
 			act_sync_record(a, row->pd, r);
 	}
+	int n = (int)b->n;
 	if (final)
 		batch_free(a, b);
-	return (int)b->n;
+	return n;
 }
 
 /* A dry run of a batched profile: each batch as it would go. */

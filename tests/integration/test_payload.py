@@ -1,0 +1,704 @@
+#!/usr/bin/env python3
+"""Request bodies, batches and signatures, end to end: the bytes the sink
+receives are the bytes preview and --dry-run print; bad values are never
+sent; batches retry, resume and sync as rows do; signatures verify with
+the reference implementation of Standard Webhooks (the npm package
+standardwebhooks, run by node) and with node's own HMAC; TLS to a private
+CA with a client certificate goes through nginx."""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from hc import Sink, Work, check, run_tests, wait_requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(HERE, "..", "node")
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def profile(w, url, body, extra="", name="p.ini", segment="seg.csv",
+            maps=(), delivery=None):
+    p = w.profile(name, url, list(maps), segment=segment,
+                  delivery=delivery or {"concurrency": 4})
+    with open(p, "a") as f:
+        f.write("\n[body]\n" + body + "\n" + extra)
+    return p
+
+
+def run(w, *args, env=None, name="p.ini"):
+    rc, out, err = w.run(["run", "-p", name, "--json", "-q", "--yes"] +
+                         list(args), env=env)
+    return rc, (json.loads(out) if out.strip() else {}), err
+
+
+def dry_bodies(text):
+    """The bodies a dry run or preview printed, in order (each request is
+    "METHOD URL", then the body and a blank line)."""
+    out = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith(("POST ", "PUT ", "PATCH ", "DELETE ")):
+            body = []
+            i += 1
+            while i < len(lines) and lines[i] != "":
+                body.append(lines[i])
+                i += 1
+            out.append("\n".join(body))
+        i += 1
+    return out
+
+
+TYPES_BODY = """format = json
+field1 = "email=email"
+field2 = "user.id:number=id"
+field3 = "opted_in:boolean=optin"
+field4 = "traits:json=traits"
+field5 = "user.name=name"
+const1 = "source=crm"
+const2 = "schema:number=3"
+"""
+
+
+def test_json_types_byte_exact_and_bad_values():
+    w = Work()
+    sink = Sink(w)
+    w.write_csv("seg.csv", ["email", "id", "optin", "traits", "name"], [
+        ["jo@x.org", "123", "YES", '{"plan": "pro",\n "n": [1, 2.50]}',
+         "Zoë \"Z\" \\ /"],
+        ["al@y.org", "-7.5e2", "0", "null", ""],
+        ["bad-number@x.org", "12a", "1", "{}", "x"],
+        ["bad-bool@x.org", "1", "maybe", "{}", "x"],
+        ["bad-json@x.org", "1", "1", '{"a":}', "x"],
+        ["ctl@x.org", "2", "no", "[]", "tab\there\x01"],
+    ])
+    # a value that is not UTF-8, written as bytes
+    with open(w.path("seg.csv"), "ab") as f:
+        f.write(b"latin@x.org,3,1,{},Zo\xeb\n")
+    profile(w, sink.url + "/hook?foo=bar", TYPES_BODY)
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run"])
+    printed = dry_bodies(out)
+    check("dry run: exit 1 (invalid rows), three bodies printed",
+          rc == 1 and len(printed) == 3, out + err)
+    want0 = ('{"email":"jo@x.org","user":{"id":123,"name":"Zoë \\"Z\\" '
+             '\\\\ /"},"opted_in":true,"traits":{"plan":"pro","n":[1,2.50]},'
+             '"source":"crm","schema":3}')
+    check("the body: nested, typed, keys in the profile's order, numbers "
+          "and JSON as written", printed and printed[0] == want0,
+          printed[:1])
+    check("... keep: an empty string stays \"\", null JSON is null",
+          len(printed) > 1 and printed[1] ==
+          '{"email":"al@y.org","user":{"id":-7.5e2,"name":""},'
+          '"opted_in":false,"traits":null,"source":"crm","schema":3}',
+          printed[1:2])
+    check("... control bytes are escaped by the JSON encoder",
+          len(printed) > 2 and '"name":"tab\\there\\u0001"' in printed[2],
+          printed[2:3])
+    # row 1 holds a line break, so row N is on line N + 2
+    for needle in ['seg.csv:5: row 3: body field "user.id" (column "id"): '
+                   'the value "12a" is not a JSON number',
+                   'seg.csv:6: row 4: body field "opted_in" (column '
+                   '"optin"): the value "maybe" is not a boolean',
+                   'seg.csv:7: row 5: body field "traits" (column '
+                   '"traits"): the value is not valid JSON',
+                   'seg.csv:9: row 7: body field "user.name" (column '
+                   '"name"): the value is not valid UTF-8 (byte 0xEB at '
+                   'offset 2)']:
+        check(f"dry run names the bad value: {needle[:40]}...",
+              needle in err, err)
+    rc, pv, perr = w.run(["preview", "-p", "p.ini", "--row", "1"])
+    check("preview prints the same bytes", dry_bodies(pv) == printed[:1],
+          pv + perr)
+    rc, s, err = run(w)
+    check("run: 3 delivered, 4 invalid, exit 1",
+          rc == 1 and s.get("delivered") == 3 and s.get("invalid") == 4,
+          (rc, s, err))
+    got = sorted((r["body"] for r in sink.requests()),
+                 key=lambda b: printed.index(b) if b in printed else 99)
+    check("the sink received exactly the printed bytes", got == printed,
+          got)
+    reqs = sink.requests()
+    check("Content-Type is application/json, Content-Length exact",
+          all(r["content_type"] == "application/json" and
+              int(r["content_length"]) == len(r["body"].encode())
+              for r in reqs), reqs)
+    check("the base URL and its query are kept",
+          all(r["uri"] == "/hook?foo=bar" for r in reqs), reqs)
+    rid = s.get("run_id")
+    rows = {int(r["row"]): r for r in w.journal(rid)}
+    check("invalid rows are journaled as invalid with their reason",
+          all(rows[n]["outcome"] == "invalid" for n in (3, 4, 5, 7)) and
+          "not a JSON number" in rows[3]["error"], rows)
+    check("history keeps the body that was sent",
+          rows[1]["request_body"] == printed[0], rows[1])
+    rc, out, err = w.run(["history", "show", rid, "--json"])
+    hist = [json.loads(x) for x in out.splitlines()]
+    check("history show --json gives each row's request body",
+          any(h.get("request_body") == printed[0] for h in hist), out)
+    rc, out, err = w.run(["check", "-p", "p.ini"])
+    check("check lists the four bad rows with their lines",
+          "4 invalid" in out + err and
+          all(f"seg.csv:{n}:" in out + err for n in (5, 6, 7, 9)),
+          out + err)
+    sink.stop()
+
+
+def test_omit_empty_form_ndjson():
+    w = Work()
+    sink = Sink(w)
+    w.write_csv("seg.csv", ["email", "n", "note"], [
+        ["jo+1@x.org", "1", "a&b=c é/~"], ["al@y.org", "", ""]])
+    profile(w, sink.url + "/f", 'format = form\nfield1 = "e mail=email"\n'
+            'field2 = "n=n"\nfield3 = "note=note"\nconst1 = "src=c r m"\n',
+            maps=["e mail=email", "note=note"])
+    rc, out, err = w.run(["preview", "-p", "p.ini", "--all"])
+    lines = out.split("\n")
+    url_query = lines[0].split("?", 1)[1]
+    check("form: every byte but A-Z a-z 0-9 - . _ ~ percent-encoded",
+          lines[1] == "e%20mail=jo%2B1%40x.org&n=1&note=a%26b%3Dc%20"
+          "%C3%A9%2F~&src=c%20r%20m", out + err)
+    check("... the same bytes as the mapped query parameters",
+          "e%20mail=jo%2B1%40x.org" in url_query and
+          "note=a%26b%3Dc%20%C3%A9%2F~" in url_query and
+          "e%20mail=jo%2B1%40x.org" in lines[1] and
+          "note=a%26b%3Dc%20%C3%A9%2F~" in lines[1], out)
+    rc, s, err = run(w)
+    reqs = sorted(sink.requests(), key=lambda r: r["body"])
+    check("form bodies arrive as printed, with their content type",
+          rc == 0 and reqs[1]["body"] == lines[1] and
+          reqs[0]["content_type"] == "application/x-www-form-urlencoded",
+          (rc, err, reqs))
+    check("keep: an empty value is sent as key=",
+          reqs[0]["body"] == "e%20mail=al%40y.org&n=&note=&src=c%20r%20m",
+          reqs[0])
+    w2 = Work()
+    w2.write_csv("seg.csv", ["a", "b"], [["x", ""]])
+    profile(w2, sink.url + "/n", 'format = ndjson\nfield1 = "a=a"\n'
+            'field2 = "b:number=b"\n', delivery={"empty_values": "omit"})
+    rc, out, err = w2.run(["preview", "-p", "p.ini"])
+    check("ndjson: one line, ended by a newline; omit leaves the key out",
+          out == 'POST ' + sink.url + '/n\n{"a":"x"}\n\n', repr(out))
+    n0 = len(sink.requests())
+    rc, s, err = run(w2)
+    r = sink.requests()[n0:]
+    check("... sent as application/x-ndjson",
+          rc == 0 and r and r[0]["body"] == '{"a":"x"}\n' and
+          r[0]["content_type"] == "application/x-ndjson", (rc, err, r))
+    sink.stop()
+
+
+def test_bad_profiles_named():
+    w = Work()
+    w.write_csv("seg.csv", ["a"], [["x"]])
+    cases = [
+        ('format = json\nfield1 = "user=a"\nfield2 = "user.id=a"\n', "",
+         'p.ini:14: [body] field2: "user.id" puts a key inside "user", '
+         'which field1 sets to a value'),
+        ('format = json\nfield1 = "a:int=a"\n', "",
+         'p.ini:13: [body] field1: the type "int" is not string, number, '
+         'boolean or json'),
+        ('format = xml\n', "", '[body] format: "xml" is not none, json, '
+         'form or ndjson'),
+        ('format = json\nbatch_size = 5\n', "",
+         "map those columns into the body"),
+        ('format = json\n', '[signing]\nscheme = standard-webhooks\n'
+         'secret = "whsec_not base64"\n',
+         "[signing] secret: the part after whsec_ is not valid base64"),
+        ('format = json\n', '[signing]\nscheme = hmac-sha256\n',
+         "[signing] secret: is required with scheme = hmac-sha256"),
+        ('format = json\n', '[destination]\nca_file = "nope.pem"\n',
+         "[destination] ca_file: "),
+        ('format = json\n', '[destination]\nhttp_version = 3\n',
+         '[destination] http_version: "3" is not auto, 1.1 or 2'),
+    ]
+    for body, extra, needle in cases:
+        profile(w, "http://127.0.0.1:9/h", body, extra=extra,
+                maps=["q=a"] if "batch_size" in body else ())
+        rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run"])
+        check(f"profile refused (exit 2): {needle[:50]}",
+              rc == 2 and needle in err and "whsec_not" not in err,
+              (rc, err))
+
+
+def test_batches_retry_resume_retry_failed():
+    w = Work()
+    sink = Sink(w, "--fail-first", "1", "--reject-every", "4")
+    n = 250
+    w.write_csv("seg.csv", ["id", "email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, n + 1)])
+    profile(w, sink.url + "/b", 'format = json\nfield1 = "id:number=id"\n'
+            'field2 = "email=email"\nbatch_size = 100\n'
+            'batch_wrap = "records"\n')
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run"])
+    check("dry run prints three batches of 100, 100 and 50",
+          out.count("# batch of 100 rows") == 2 and
+          "# batch of 50 rows (rows 201..250)" in out, out[:300] + err)
+    rc, s, err = run(w)
+    reqs = sink.requests()
+    keys = {}
+    for r in reqs:
+        keys.setdefault(r["key"], []).append(json.loads(r["body"]))
+    check("each batch was tried twice (503 first) with one key and the "
+          "same body", len(keys) == 3 and
+          all(len(v) >= 2 and all(b == v[0] for b in v)
+              for v in keys.values()), {k: len(v) for k, v in keys.items()})
+    # --reject-every 4 gives the 4th distinct key 422s: none of 3 batches
+    check("all 250 rows delivered in 3 batches",
+          rc == 0 and s.get("delivered") == n and s.get("attempts") == 6,
+          (rc, s, err))
+    rows = w.journal(s["run_id"])
+    finals = [r for r in rows if r["outcome"] == "delivered"]
+    check("the journal has one line per row with its batch number",
+          len(finals) == n and
+          {r["batch"] for r in finals} == {"1", "2", "3"} and
+          all(r["request_body"] == json.dumps(
+              {"id": int(r["row"]), "email": f"u{r['row']}@x.org"},
+              separators=(",", ":")) for r in finals), finals[:2])
+    sink.stop()
+
+    # A batch that fails for good fails each of its rows; --retry-failed
+    # sends only those rows, batched again.
+    w = Work()
+    sink = Sink(w, "--reject-every", "2")
+    w.write_csv("seg.csv", ["id"], [[str(i)] for i in range(1, 41)])
+    profile(w, sink.url + "/b", 'format = ndjson\nfield1 = "id:number=id"\n'
+            'batch_size = 10\n', delivery={"concurrency": 1})
+    rc, s, err = run(w)
+    check("two of four batches rejected: 20 rows failed, exit 1",
+          rc == 1 and s.get("failed") == 20 and s.get("delivered") == 20,
+          (rc, s, err))
+    failed = {int(r["row"]) for r in w.journal(s["run_id"])
+              if r["outcome"] == "failed"}
+    n0 = len(sink.requests())
+    sink.stop()
+    sink = Sink(w)
+    profile(w, sink.url + "/b", 'format = ndjson\nfield1 = "id:number=id"\n'
+            'batch_size = 10\n', delivery={"concurrency": 1})
+    rc, s2, err = run(w, "--retry-failed", s["run_id"])
+    sent = sorted(json.loads(line)["id"] for r in sink.requests()
+                  for line in r["body"].splitlines())
+    check("--retry-failed sends exactly the failed rows, in batches of "
+          "10", rc == 0 and sent == sorted(failed) and
+          len(sink.requests()) == 2 and n0 == 4, (rc, s2, err, sent))
+    sink.stop()
+
+    # Stopped mid-run, then resumed: every row is delivered once.
+    w = Work()
+    sink = Sink(w, "--delay-ms", "150")
+    w.write_csv("seg.csv", ["id"], [[str(i)] for i in range(1, 201)])
+    profile(w, sink.url + "/b", 'format = json\nfield1 = "id:number=id"\n'
+            'batch_size = 10\n', delivery={"concurrency": 2})
+    p = w.start(["run", "-p", "p.ini", "--json", "-q", "--yes"])
+    wait_requests(sink, 4)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    s = json.loads(out)
+    check("stopped by SIGTERM: some batches delivered, resumable",
+          p.returncode in (5, 130) and 0 < s["delivered"] < 200,
+          (p.returncode, s, err))
+    rc, s2, err = run(w, "--resume", s["run_id"])
+    ids = [json.loads(r["body"]) for r in sink.requests()
+           if r["status"] == 200]
+    flat = sorted(x["id"] for b in ids for x in b)
+    check("resumed: every row delivered exactly once",
+          rc == 0 and flat == list(range(1, 201)), (rc, err, flat[:20]))
+    rows = w.journal(s["run_id"])
+    batches = [int(r["batch"]) for r in rows if r["batch"]]
+    check("... and the resumed batches number on from the first session",
+          len(set(batches)) == 20 and max(batches) == 20, sorted(set(batches)))
+    sink.stop()
+
+
+def test_batches_sync_events():
+    w = Work()
+    sink = Sink(w)
+    rows = [[str(i), f"u{i}@x.org"] for i in range(1, 8)]
+    w.write_csv("seg.csv", ["id", "email"], rows)
+    extra = ('[sync]\nmode = mirror\nkey = "id"\nchanged_method = PUT\n')
+    profile(w, sink.url + "/s", 'format = json\nfield1 = "id=id"\n'
+            'field2 = "email=email"\nbatch_size = 3\n', extra=extra)
+    rc, s, err = run(w)
+    first = sink.requests()
+    check("first sync: 7 added rows in batches of 3, 3, 1",
+          rc == 0 and sorted(len(json.loads(r["body"])) for r in first) ==
+          [1, 3, 3] and all(r["method"] == "POST" for r in first),
+          (rc, s, err, first))
+    rows[1][1] = "changed@x.org"
+    rows[4][1] = "changed5@x.org"
+    del rows[6]
+    del rows[0]
+    rows.append(["9", "u9@x.org"])
+    w.write_csv("seg.csv", ["id", "email"], rows)
+    rc, s, err = run(w)
+    second = sink.requests()[len(first):]
+    by = {}
+    for r in second:
+        by.setdefault(r["method"], []).append(json.loads(r["body"]))
+    check("changed rows go in their own batch with PUT, removed with "
+          "DELETE, added with POST",
+          rc == 0 and sorted(x["id"] for b in by.get("PUT", [])
+                             for x in b) == ["2", "5"] and
+          sorted(x["id"] for b in by.get("DELETE", []) for x in b) ==
+          ["1", "7"] and
+          [x["id"] for b in by.get("POST", []) for x in b] == ["9"],
+          (s, err, by))
+    check("... a removal's body is built from what was last sent",
+          {"id": "7", "email": "u7@x.org"} in
+          [x for b in by.get("DELETE", []) for x in b], by)
+    rc, s, err = run(w)
+    check("a third run sends nothing: the state has every batch's rows",
+          rc == 0 and len(sink.requests()) == len(first) + len(second),
+          (s, err))
+    sink.stop()
+
+
+def test_sync_body_fingerprint():
+    w = Work()
+    sink = Sink(w)
+    w.write_csv("seg.csv", ["id", "email", "plan"],
+                [["1", "a@x.org", "free"], ["2", "b@x.org", "free"]])
+    profile(w, sink.url + "/s", 'format = json\nfield1 = "plan=plan"\n',
+            maps=["email=email"],
+            extra='[sync]\nmode = changes\nkey = "id"\n')
+    run(w)
+    w.write_csv("seg.csv", ["id", "email", "plan"],
+                [["1", "a@x.org", "pro"], ["2", "b@x.org", "free"]])
+    rc, out, err = w.run(["plan", "-p", "p.ini", "--json"])
+    pl = json.loads(out) if out.strip() else {}
+    check("a change in a body field only makes the row changed",
+          pl.get("changed") == 1 and pl.get("unchanged") == 1, (pl, err))
+    sink.stop()
+
+
+def node_server(w, *args):
+    log = w.path(f"node-{time.monotonic_ns()}.log")
+    p = subprocess.Popen(["node", os.path.join(NODE_DIR, "verify_server.js"),
+                          "0", log] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    line = p.stdout.readline().decode()
+    if not line.startswith("listening "):
+        raise RuntimeError("node verifier did not start: " + line +
+                           p.stderr.read().decode())
+    port = int(line.split()[1])
+
+    def entries():
+        if not os.path.exists(log):
+            return []
+        with open(log) as f:
+            return [json.loads(x) for x in f]
+
+    def stop():
+        p.terminate()
+        p.wait(timeout=10)
+        p.stdout.close()
+        p.stderr.close()
+    return f"http://127.0.0.1:{port}", entries, stop
+
+
+def replay(url, entry, body):
+    """Send a logged request again, with body in place of its own."""
+    hdrs = {k: v for k, v in entry["headers"].items()
+            if k not in ("host", "content-length", "connection")}
+    req = urllib.request.Request(url + entry["url"], data=body,
+                                 headers=hdrs, method=entry["method"])
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_standard_webhooks_reference_library():
+    w = Work()
+    url, entries, stop = node_server(w, "standard-webhooks", SECRET)
+    w.write_csv("seg.csv", ["id", "email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, 21)])
+    env = {"WH_SECRET": SECRET}
+    profile(w, url + "/sw", 'format = json\nfield1 = "id:number=id"\n'
+            'field2 = "email=email"\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  'secret = "${WH_SECRET}"\n')
+    rc, s, err = run(w, env=env)
+    got = entries()
+    check("20 requests signed by hookcast verify with the npm "
+          "standardwebhooks library", rc == 0 and len(got) == 20 and
+          all(e["ok"] for e in got), (rc, s, err, got[:1]))
+    rows = {r["row"]: r for r in w.journal(s["run_id"])}
+    check("webhook-id is the row's idempotency key",
+          all(e["headers"]["webhook-id"] == e["headers"]["idempotency-key"]
+              for e in got) and
+          {e["headers"]["webhook-id"] for e in got} ==
+          {r["key"] for r in rows.values()}, got[:1])
+    e0 = got[0]
+    body = base64.b64decode(e0["body"])
+    check("a replay of a signed request verifies",
+          replay(url, e0, body) == 204)
+    check("the same request with one byte of its body changed does not "
+          "(401)", replay(url, e0, body.replace(b"u", b"v", 1)) == 401)
+    # batches are signed too, and a wrong secret fails every row
+    profile(w, url + "/sw", 'format = json\nfield1 = "id:number=id"\n'
+            'batch_size = 8\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  'secret = "${WH_SECRET}"\n')
+    n0 = len(entries())
+    rc, s, err = run(w, env=env)
+    got = entries()[n0:]
+    check("batches verify too (3 requests for 20 rows)",
+          rc == 0 and len(got) == 3 and all(e["ok"] for e in got),
+          (rc, err, got))
+    rc, s, err = run(w, env={"WH_SECRET": "whsec_" +
+                             base64.b64encode(b"another key!").decode()})
+    check("signed with another key: 401 from the verifier, every row "
+          "failed, exit 1", rc == 1 and s.get("failed") == 20,
+          (rc, s, err))
+    check("... and the secret is in no message", "another" not in err
+          and "YW5vdGhlciBrZXkh" not in err, err)
+    stop()
+
+
+def test_hmac_reference_and_sink_verify():
+    w = Work()
+    w.write_csv("seg.csv", ["id"], [["1"], ["2"], ["3"]])
+    for enc, header, prefix in (("hex", "X-Hub-Signature-256", "sha256="),
+                                ("base64", "X-Signature", "")):
+        url, entries, stop = node_server(w, "hmac", "s3cr3t-value", header,
+                                         prefix, enc)
+        extra = ('[signing]\nscheme = hmac-sha256\nsecret = "${HM}"\n' +
+                 (f'header = "{header}"\nprefix = "{prefix}"\n'
+                  f'encoding = {enc}\n' if enc == "base64" else ""))
+        profile(w, url + "/h", 'format = json\nfield1 = "id=id"\n',
+                extra=extra)
+        rc, s, err = run(w, env={"HM": "s3cr3t-value"})
+        got = entries()
+        check(f"hmac-sha256 ({enc}, {header}) verifies with node's crypto",
+              rc == 0 and len(got) == 3 and all(e["ok"] for e in got),
+              (rc, err, got[:1]))
+        stop()
+    w.env["HM"] = "s3cr3t-value"
+    sink = Sink(w, "--verify-hmac", "env:HM", "--hmac-header",
+                "X-Signature", "--hmac-prefix", "", "--hmac-encoding",
+                "base64")
+    profile(w, sink.url + "/h", 'format = json\nfield1 = "id=id"\n',
+            extra='[signing]\nscheme = hmac-sha256\nsecret = "${HM}"\n'
+                  'header = "X-Signature"\nprefix = ""\nencoding = base64\n')
+    rc, s, err = run(w, env={"HM": "s3cr3t-value"})
+    check("hookcast sink --verify-hmac env:NAME accepts them",
+          rc == 0 and all(r["signature"] == "ok" for r in sink.requests()),
+          (rc, err, sink.requests()[:1]))
+    n0 = len(sink.requests())
+    rc, s, err = run(w, env={"HM": "wrong-value"})
+    bad = sink.requests()[n0:]
+    check("... and answers 401 to another secret's signature",
+          rc == 1 and bad and all(r["status"] == 401 and
+                                  r["signature"] == "bad" for r in bad),
+          (rc, bad[:1]))
+    sink.stop()
+
+
+def test_sink_verifies_each_retry_signed_again():
+    w = Work()
+    w.env["SWS"] = SECRET
+    sink = Sink(w, "--verify-standard-webhooks", "env:SWS", "--fail-first",
+                "1")
+    w.write_csv("seg.csv", ["id"], [["1"], ["2"]])
+    profile(w, sink.url + "/r", 'format = json\nfield1 = "id=id"\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  f'secret = "{SECRET}"\n',
+            delivery={"concurrency": 1})
+    os.chmod(w.path("p.ini"), 0o600)
+    rc, s, err = run(w)
+    reqs = sink.requests()
+    by = {}
+    for r in reqs:
+        by.setdefault(r["headers"]["webhook-id"], []).append(r)
+    check("each row: a 503, then a retry; every attempt verified",
+          rc == 0 and len(reqs) == 4 and
+          all(r["signature"] == "ok" for r in reqs) and
+          all([x["status"] for x in v] == [503, 200] for v in by.values()),
+          (rc, err, reqs))
+    check("... under one webhook-id, each attempt with its own timestamp "
+          "header", all(all("webhook-timestamp" in x["headers"] for x in v)
+                        for v in by.values()), by)
+    rc, out, err = w.run(["history", "list", "--json"])
+    rid = s["run_id"]
+    state = []
+    for root, _, files in os.walk(w.state):
+        for fn in files:
+            with open(os.path.join(root, fn), "rb") as f:
+                state.append(f.read())
+    check("a literal secret is in no state file (run.ini, journal)",
+          not any(SECRET.encode() in b or b"MfKQ9r8GKYqr" in b
+                  for b in state), rid)
+    check("... run.ini says it was left out",
+          "(a literal secret: not kept in history)" in w.run_ini(rid))
+    sink.stop()
+    sink = Sink(w, "--verify-standard-webhooks", "env:SWS")
+    profile(w, sink.url + "/r", 'format = json\nfield1 = "id=id"\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  f'secret = "{SECRET}"\n', delivery={"concurrency": 1})
+    os.chmod(w.path("p.ini"), 0o600)
+    rc, s2, err = run(w, "--retry-failed", rid)
+    check("--retry-failed of a run with nothing failed reads the secret "
+          "back from the profile", rc in (0, 2) and "literal secret" not in
+          err, (rc, err))
+    sink.stop()
+
+
+def gen_certs(w):
+    d = w.path("tls")
+    os.mkdir(d)
+
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True,
+                       capture_output=True)
+    for ca in ("ca", "other"):
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+             f"{ca}.key", "-out", f"{ca}.pem", "-days", "2", "-subj",
+             f"/CN=hookcast test {ca}")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for name, ca in (("server", "ca"), ("client", "ca"), ("stranger",
+                                                           "other")):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+             f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        ossl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
+             "-CAkey", f"{ca}.key", "-CAcreateserial", "-out",
+             f"{name}.pem", "-days", "2", "-extfile", "san.ext")
+    return d
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_nginx(w, tls, port, upstream):
+    work = w.path("nginx")
+    os.mkdir(work)
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        os.mkdir(os.path.join(work, d))
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    log_format p '$server_protocol $request_method $ssl_client_s_dn';
+    access_log {work}/access.log p;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        ssl_certificate {tls}/server.pem;
+        ssl_certificate_key {tls}/server.key;
+        ssl_client_certificate {tls}/ca.pem;
+        ssl_verify_client on;
+        # nginx reads the whole body before it passes the request on
+        # (a bare "return 204" answers first and resets the HTTP/2 stream)
+        location /hook {{ proxy_pass {upstream}; }}
+    }}
+}}
+""")
+    subprocess.run(["nginx", "-c", conf, "-p", work], check=True,
+                   capture_output=True)
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+
+    def stop():
+        with open(os.path.join(work, "nginx.pid")) as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
+
+    def access():
+        with open(os.path.join(work, "access.log")) as f:
+            return f.read().splitlines()
+    return stop, access
+
+
+def test_mutual_tls_private_ca():
+    w = Work()
+    tls = gen_certs(w)
+    port = free_port()
+    sink = Sink(w)
+    stop, access = start_nginx(w, tls, port, sink.url)
+    try:
+        w.write_csv("seg.csv", ["id"], [["1"], ["2"]])
+        url = f"https://127.0.0.1:{port}/hook"
+        body = 'format = json\nfield1 = "id=id"\n'
+
+        def with_tls(extra):
+            profile(w, url, body, extra="[destination]\n" + extra)
+            return run(w, "--max-attempts", "1")
+        rc, s, err = with_tls(f'ca_file = "{tls}/ca.pem"\n'
+                              f'client_cert = "{tls}/client.pem"\n'
+                              f'client_key = "{tls}/client.key"\n')
+        check("private CA and a client certificate: delivered",
+              rc == 0 and s.get("delivered") == 2, (rc, s, err))
+        check("... nginx saw the client certificate, and passed the bodies "
+              "on", any("CN=client" in line for line in access()) and
+              sorted(r["body"] for r in sink.requests()) ==
+              ['{"id":"1"}', '{"id":"2"}'], (access(), sink.requests()))
+        rc, s, err = with_tls(f'ca_file = "{tls}/ca.pem"\n'
+                              'http_version = 1.1\n')
+        rows = w.journal(s["run_id"]) if s else []
+        check("no client certificate: nginx refuses (400), every row "
+              "failed", rc == 1 and s.get("failed") == 2 and
+              all(r["status"] == "400" for r in rows), (rc, s, err, rows))
+        rc, s, err = with_tls(f'ca_file = "{tls}/ca.pem"\n'
+                              f'client_cert = "{tls}/stranger.pem"\n'
+                              f'client_key = "{tls}/stranger.key"\n')
+        check("a client certificate from another CA: refused",
+              rc == 1 and s.get("failed") == 2, (rc, s, err))
+        rc, s, err = with_tls(f'client_cert = "{tls}/client.pem"\n'
+                              f'client_key = "{tls}/client.key"\n')
+        rows = w.journal(s["run_id"]) if s else []
+        check("without ca_file the private CA is not trusted: "
+              "verification stays on", rc == 1 and rows and
+              all("certificate" in r["error"].lower() for r in rows),
+              (rc, err, rows))
+        n0 = len(access())
+        for version, proto in (("2", "HTTP/2.0"), ("1.1", "HTTP/1.1")):
+            rc, s, err = with_tls(f'ca_file = "{tls}/ca.pem"\n'
+                                  f'client_cert = "{tls}/client.pem"\n'
+                                  f'client_key = "{tls}/client.key"\n'
+                                  f'http_version = {version}\n')
+            got = access()[n0:]
+            n0 += len(got)
+            check(f"http_version = {version} speaks {proto}",
+                  rc == 0 and got and all(g.startswith(proto) for g in got),
+                  (rc, err, got))
+    finally:
+        stop()
+        sink.stop()
+
+
+if __name__ == "__main__":
+    run_tests([
+        test_json_types_byte_exact_and_bad_values,
+        test_omit_empty_form_ndjson,
+        test_bad_profiles_named,
+        test_batches_retry_resume_retry_failed,
+        test_batches_sync_events,
+        test_sync_body_fingerprint,
+        test_standard_webhooks_reference_library,
+        test_hmac_reference_and_sink_verify,
+        test_sink_verifies_each_retry_signed_again,
+        test_mutual_tls_private_ca,
+    ])
