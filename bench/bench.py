@@ -132,6 +132,29 @@ breaker_initial = 0
     os.chmod(path, 0o600)
 
 
+def write_body_profile(path, url, segment, batch):
+    """The same five columns in a JSON body; batch rows per request."""
+    with open(path, "w") as f:
+        f.write(f"""[destination]
+url = "{url}?src=bench"
+method = POST
+[segment]
+file = "{segment}"
+[delivery]
+concurrency = {C}
+breaker_initial = 0
+[body]
+format = json
+field1 = "id:number=id"
+field2 = "email=email"
+field3 = "name=name"
+field4 = "country=country"
+field5 = "note=note"
+batch_size = {batch}
+""")
+    os.chmod(path, 0o600)
+
+
 def hookcast_rate(out):
     s = json.loads(out)
     if s["delivered"] == 0 or s["exit_status"] != 0:
@@ -227,6 +250,10 @@ def main():
     write_segment(big2, BIG, changed_every=100)
     syncprof = os.path.join(work, "sync.ini")
     write_profile(syncprof, url, big, sync=True)
+    bodyprof = os.path.join(work, "body.ini")
+    batchprof = os.path.join(work, "batch.ini")
+    write_body_profile(bodyprof, url, seg, 1)
+    write_body_profile(batchprof, url, seg, 100)
     start_nginx(port)
     rows = []
     try:
@@ -357,6 +384,23 @@ def main():
         log(f"sync: plan {plan_s:.3f}s (check {scheck_s:.3f}s), "
             f"{plan_rss} KiB; second run {second_wall:.2f}s sent "
             f"{second['delivered']} (want {want}), plan said {planned}")
+
+        # 8. bodies: the same rows as JSON bodies, one per request and
+        # 100 per request, taking turns
+        ones, hundreds = [], []
+        for i in range(RUNS):
+            for prof_, acc in ((bodyprof, ones), (batchprof, hundreds)):
+                wall, cpu, rss, out = timed([HC, "run", "-p", prof_, "-q",
+                                             "--json"])
+                s = hookcast_rate(out)
+                if s["delivered"] != ROWS:
+                    raise RuntimeError(f"body run: not every row: {out}")
+                acc.append((ROWS / wall, cpu, rss, s["attempts"]))
+            log(f"body round {i + 1}: one row per request "
+                f"{ones[-1][0]:.0f} rows/s, batches of 100 "
+                f"{hundreds[-1][0]:.0f} rows/s ({hundreds[-1][3]} requests)")
+        one_rate, one_cpu, one_rss, _ = med(ones)
+        batch_rate, batch_cpu, batch_rss, batch_reqs = med(hundreds)
     finally:
         stop_nginx()
 
@@ -369,6 +413,9 @@ def main():
         f"engine {hc_engine_rate:.0f}/s")
     row("hookcast in the TUI (tmux)", tui_rate, None, None)
     row("reference: bare libcurl multi loop, no journal", bare_rate, None, None)
+    row("hookcast run, JSON body (rows/s)", one_rate, one_cpu, one_rss)
+    row("hookcast run, JSON batches of 100 (rows/s)", batch_rate, batch_cpu,
+        batch_rss, f"{batch_reqs} requests")
     print(f"\nhookcast bench: {ROWS} rows, 5 columns, c={C}, POST, median of "
           f"{RUNS}; {machine()}\n")
     print("| case | requests/s | vs curl | vs wrk | CPU s | peak RSS |")
@@ -411,6 +458,11 @@ def main():
          f"{second['delivered']:,} sent, {second_wall / first_wall:.3f}x "
          f"({second_wall:.2f}s vs {first_wall:.2f}s)",
          sent_ok and second_wall / first_wall <= 0.15),
+    ]
+    targets += [
+        ("batch_size = 100: rows/s >= 10x one row per request",
+         f"{batch_rate / one_rate:.1f}x ({batch_rate:,.0f} vs "
+         f"{one_rate:,.0f} rows/s)", batch_rate / one_rate >= 10),
     ]
     for name, value, met in targets:
         print(f"| {name} | {value} | {'yes' if met else 'NO'} |")

@@ -18,13 +18,15 @@ except subprocess.TimeoutExpired as e:
 out = p.stdout
 check("bench --smoke runs to the end", p.returncode == 0, p.stderr[-2000:])
 for case in ("wrk -t1 -c32", "curl --parallel --parallel-max 32",
-             "hookcast run -c 32 (journal on)", "hookcast in the TUI (tmux)"):
+             "hookcast run -c 32 (journal on)", "hookcast in the TUI (tmux)",
+             "hookcast run, JSON body (rows/s)",
+             "hookcast run, JSON batches of 100 (rows/s)"):
     line = next((l for l in out.splitlines() if l.startswith("| " + case)), "")
     check(f"bench --smoke reports a rate for {case}",
           line != "" and line.split("|")[2].strip().replace(",", "").isdigit(),
           out)
 for target in ("vs curl --parallel", "vs wrk", "peak RSS", "TUI run vs headless",
-               "idle TUI", "hookcast check"):
+               "idle TUI", "hookcast check", "batch_size = 100"):
     check(f"bench --smoke measures the target: {target}",
           any(target in l and ("| yes |" in l or "| NO |" in l)
               for l in out.splitlines()), out)
