@@ -23,6 +23,7 @@ python3:python3
 tmux:tmux
 valgrind:valgrind
 openssl:openssl
+/usr/sbin/nginx:nginx-light
 node:nodejs
 npm:npm
 cppcheck:cppcheck
