@@ -4,6 +4,8 @@
  * scrolls; y copies the URL to the terminal's clipboard (OSC 52). */
 #include "tui.h"
 
+#include "hookcast/body.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +19,8 @@
 struct rv_build {
 	uint64_t row;
 	struct hc_buf attempts; /* lines, '\n' separated */
-	char *url, *key, *outcome, *headers, *body;
-	uint64_t line;
+	char *url, *key, *outcome, *headers, *body, *sent;
+	uint64_t line, batch;
 	unsigned nattempts;
 	long status;
 };
@@ -77,6 +79,9 @@ static int on_line(void *ud, const struct history_line *l)
 		replace(&b->outcome, l->outcome, strlen(l->outcome));
 	replace(&b->headers, l->response_headers, l->response_headers_len);
 	replace(&b->body, l->response, l->response_len);
+	replace(&b->sent, l->request_body ? l->request_body : "",
+		l->request_body ? l->request_body_len : 0);
+	b->batch = l->batch;
 	return 0;
 }
 
@@ -105,6 +110,15 @@ static void request_headers(struct rowview *rv, const char *run_dir,
 	}
 	if (p->idempotency_header[0] && key[0])
 		add_line(rv, "  %s: %s", p->idempotency_header, key);
+	if (p->body_format != PROFILE_BODY_NONE)
+		add_line(rv, "  Content-Type: %s",
+			 body_content_type(p->body_format));
+	if (p->sign_scheme == PROFILE_SIGN_STANDARD)
+		add_line(rv, "  webhook-id: %s, webhook-timestamp and "
+			 "webhook-signature (signed at each attempt)", key);
+	else if (p->sign_scheme == PROFILE_SIGN_HMAC)
+		add_line(rv, "  %s: %s... (signed at each attempt)",
+			 profile_sign_header(p), profile_sign_prefix(p));
 	add_line(rv, "  User-Agent: hookcast/%s", HOOKCAST_VERSION);
 	profile_free(p);
 }
@@ -155,6 +169,20 @@ void rowview_open(struct app *a, const char *run_dir, uint64_t row)
 	} else {
 		add_line(rv, "  (never sent: no attempt was journaled)");
 	}
+	if (b.sent && b.sent[0]) {
+		add_line(rv, "%s", "");
+		if (b.batch)
+			add_line(rv, "%cBody: its part of batch %llu (at most 4 "
+				 "KiB kept)", HEADING,
+				 (unsigned long long)b.batch);
+		else
+			add_line(rv, "%cBody (at most 4 KiB kept)", HEADING);
+		struct hc_buf q;
+		hc_buf_init(&q);
+		hc_buf_add_quoted(&q, b.sent, strlen(b.sent));
+		add_line(rv, "  %s", q.data);
+		hc_buf_free(&q);
+	}
 	add_line(rv, "%s", "");
 	add_line(rv, "%cAttempts", HEADING);
 	if (b.nattempts == 0)
@@ -190,6 +218,7 @@ void rowview_open(struct app *a, const char *run_dir, uint64_t row)
 	free(b.outcome);
 	free(b.headers);
 	free(b.body);
+	free(b.sent);
 	hc_buf_free(&b.attempts);
 	rv->open = true;
 	a->need_redraw = true;

@@ -1,20 +1,33 @@
 /* Step 3: mappings (segment column -> query key, the custom attribute
- * name), static parameters, and a live preview of the exact URL for a
- * real row. */
+ * name, or body field), static parameters, and a live preview of the
+ * exact URL and body for a real row.
+ *
+ * The mappings list shows the query mappings ([mappings] mapN) and then
+ * the body fields ([body] fieldN): index i of the list is mapping i, or
+ * body field i - (number of mappings). */
 #include "tui.h"
+
+#include "hookcast/body.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum { F_MAPS, F_STATICS, F_COUNT };
 enum { A_NEXT = 1, A_PREV, A_ADD, A_RENAME, A_DEL, A_UP, A_DOWN, A_STATIC,
-       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT };
+       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT, A_TARGET, A_FORMAT };
 
 static const struct keybind keys[] = {
 	{ 'a', 0, "a", "add mapping", "add a mapping: pick a segment column, "
-	  "then name its query key (custom attribute name)", A_ADD, 1 },
-	{ 'r', 0, "r", "rename", "rename the selected query key (or edit the "
-	  "static parameter)", A_RENAME, 4 },
+	  "then (with a body format) whether it goes in the query or the "
+	  "body, then name its query key (custom attribute name) or body "
+	  "path", A_ADD, 1 },
+	{ 't', 0, "t", "query/body", "move the selected mapping between the "
+	  "query string and the body", A_TARGET, 5 },
+	{ 'B', 0, "B", "body format", "change the body format: none (the "
+	  "data in the query string), json, form, ndjson", A_FORMAT, 4 },
+	{ 'r', 0, "r", "rename", "rename the selected query key or body path "
+	  "(PATH[:TYPE], TYPE string, number, boolean or json), or edit the "
+	  "static parameter", A_RENAME, 4 },
 	{ 'd', 0, "d", "delete", "delete the selected mapping or static "
 	  "parameter (u undoes it)", A_DEL, 4 },
 	{ 'K', 0, "K/J", "move", "move the selected mapping up or down",
@@ -33,22 +46,124 @@ static const struct keybind keys[] = {
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
+/* The list (mappings or body fields) entry i of the combined list is
+ * in, and its index there. */
+static struct profile_list *entry_list(struct app *a, int i, size_t *k)
+{
+	struct profile *p = a->profile;
+	if ((size_t)i < p->mappings.n) {
+		*k = (size_t)i;
+		return &p->mappings;
+	}
+	*k = (size_t)i - p->mappings.n;
+	return &p->body_fields;
+}
+
+static int nall(const struct app *a)
+{
+	return (int)(a->profile->mappings.n + a->profile->body_fields.n);
+}
+
+/* A body path with its type: one the profile can hold, or a flash. */
+static bool body_spec_ok(struct app *a, const char *text)
+{
+	char *path = NULL, *err = NULL;
+	enum body_type t;
+	enum profile_body f = a->profile->body_format == PROFILE_BODY_NONE
+				      ? PROFILE_BODY_JSON
+				      : a->profile->body_format;
+	if (body_spec_parse(text, f, &path, &t, &err) < 0 ||
+	    strchr(path, '=') != NULL) {
+		app_flash(a, ROLE_ERROR, "%s", err ? err : "a body path cannot "
+			  "hold '='");
+		free(err);
+		free(path);
+		return false;
+	}
+	free(path);
+	return true;
+}
+
+/* A body field needs a body format: json unless one was chosen. */
+static void need_body(struct app *a)
+{
+	if (a->profile->body_format != PROFILE_BODY_NONE)
+		return;
+	a->profile->body_format = PROFILE_BODY_JSON;
+	app_flash(a, ROLE_MUTED, "the body is now JSON (B changes the format)");
+}
+
 static void on_key_name(struct app *a, int ctx, bool ok, const char *text,
 			int index)
 {
 	(void)index;
-	struct profile_list *l = &a->profile->mappings;
-	if (!ok || !text[0] || ctx < 0 || (size_t)ctx >= l->n) {
+	if (ctx < 0 || ctx >= nall(a))
+		return;
+	size_t k;
+	struct profile_list *l = entry_list(a, ctx, &k);
+	bool body = l == &a->profile->body_fields;
+	const char *prefix = body ? "field" : "map";
+	if (ok && text[0] && body && !body_spec_ok(a, text))
+		ok = false;
+	if (!ok || !text[0]) {
 		/* cancelling a new mapping removes it */
-		if (!ok && ctx >= 0 && (size_t)ctx == l->n - 1 &&
-		    l->items[ctx].key[0] == '\0') {
-			profile_list_remove(l, (size_t)ctx, "map");
-			a->maps_lv.n = (int)l->n;
+		if (l->items[k].key[0] == '\0') {
+			profile_list_remove(l, k, prefix);
+			a->maps_lv.n = nall(a);
 		}
 		return;
 	}
-	free(l->items[ctx].key);
-	l->items[ctx].key = xstrdup(text);
+	free(l->items[k].key);
+	l->items[k].key = xstrdup(text);
+	app_changed(a);
+}
+
+static void name_prompt(struct app *a, int i)
+{
+	size_t k;
+	struct profile_list *l = entry_list(a, i, &k);
+	char prompt[256];
+	if (l == &a->profile->mappings) {
+		snprintf(prompt, sizeof prompt, "Query key (custom attribute "
+			 "name) for segment column %s:", l->items[k].value);
+		app_input(a, "Segment column -> query key", prompt,
+			  l->items[k].key, i, on_key_name);
+	} else {
+		snprintf(prompt, sizeof prompt, "Body path for segment column "
+			 "%s (user.id nests; :number, :boolean or :json types "
+			 "it):", l->items[k].value);
+		app_input(a, "Segment column -> body field", prompt,
+			  l->items[k].key, i, on_key_name);
+	}
+}
+
+static void on_target(struct app *a, int ctx, bool ok, const char *text,
+		      int index)
+{
+	(void)ctx;
+	(void)text;
+	char *col = a->map_column;
+	a->map_column = NULL;
+	if (!ok || col == NULL) {
+		free(col);
+		return;
+	}
+	/* "contacts.email" suggests "email" */
+	const char *dot = strrchr(col, '.');
+	const char *suggest = dot && dot[1] ? dot + 1 : col;
+	bool body = index == 1;
+	struct profile_list *l = body ? &a->profile->body_fields
+				      : &a->profile->mappings;
+	if (body)
+		need_body(a);
+	profile_list_add(l, body ? "field" : "map", 0, "", col);
+	profile_list_renumber(l, body ? "field" : "map");
+	a->maps_lv.n = nall(a);
+	a->maps_lv.sel = body ? nall(a) - 1 : (int)l->n - 1;
+	name_prompt(a, a->maps_lv.sel);
+	/* the name starts as the suggestion, ready to accept */
+	le_set(&a->dlg.edit, suggest);
+	free(col);
 	app_changed(a);
 }
 
@@ -59,19 +174,42 @@ static void on_column(struct app *a, int ctx, bool ok, const char *text,
 	(void)index;
 	if (!ok)
 		return;
-	/* "contacts.email" suggests "email" */
-	const char *dot = strrchr(text, '.');
-	const char *suggest = dot && dot[1] ? dot + 1 : text;
-	struct profile_list *l = &a->profile->mappings;
-	profile_list_add(l, "map", 0, "", text);
-	profile_list_renumber(l, "map");
-	a->maps_lv.n = (int)l->n;
-	a->maps_lv.sel = (int)l->n - 1;
-	char prompt[256];
-	snprintf(prompt, sizeof prompt, "Query key (custom attribute name) "
-		 "for segment column %s:", text);
-	app_input(a, "Segment column -> query key", prompt, suggest,
-		  (int)l->n - 1, on_key_name);
+	free(a->map_column);
+	a->map_column = xstrdup(text);
+	/* Without a body, a column goes in the query, as the destination
+	 * sends it (t moves it, B picks a body format); with one, ask. */
+	if (a->profile->body_format == PROFILE_BODY_NONE) {
+		on_target(a, -1, true, text, 0);
+		return;
+	}
+	char **items = xcalloc(2, sizeof *items);
+	items[0] = xstrdup("a query parameter (in the URL)");
+	items[1] = xasprintf("a body field (%s)",
+			     profile_body_name(a->profile->body_format));
+	app_pick(a, "Send it as", items, 2, 0, on_target);
+	a->dlg.lv.sel = 1;
+}
+
+/* Move entry i between the query and the body. */
+static void toggle_target(struct app *a, int i)
+{
+	size_t k;
+	struct profile_list *from = entry_list(a, i, &k);
+	bool to_body = from == &a->profile->mappings;
+	struct profile_list *to = to_body ? &a->profile->body_fields
+					  : &a->profile->mappings;
+	char *key = xstrdup(from->items[k].key);
+	if (!to_body) /* a query key has no type */
+		key[strcspn(key, ":")] = '\0';
+	else
+		need_body(a);
+	profile_list_add(to, to_body ? "field" : "map", 0, key,
+			 from->items[k].value);
+	free(key);
+	profile_list_remove(from, k, to_body ? "map" : "field");
+	profile_list_renumber(to, to_body ? "field" : "map");
+	a->maps_lv.n = nall(a);
+	a->maps_lv.sel = to_body ? nall(a) - 1 : (int)to->n - 1;
 	app_changed(a);
 }
 
@@ -117,11 +255,15 @@ static void pick_column(struct app *a)
 
 static int action(struct app *a, int act)
 {
-	struct profile_list *m = &a->profile->mappings;
 	struct profile_list *s = &a->profile->statics;
 	bool on_maps = a->map_focus == F_MAPS;
 	struct listview *lv = on_maps ? &a->maps_lv : &a->statics_lv;
-	struct profile_list *l = on_maps ? m : s;
+	size_t k = 0;
+	struct profile_list *l = on_maps ? (nall(a) ? entry_list(a, lv->sel, &k)
+						    : &a->profile->mappings)
+					 : s;
+	if (!on_maps)
+		k = (size_t)lv->sel;
 	switch (act) {
 	case A_NEXT:
 	case A_PREV:
@@ -138,17 +280,27 @@ static int action(struct app *a, int act)
 			  on_static);
 		a->dlg.edit.mask = mask_static;
 		return H_REDRAW;
+	case A_TARGET:
+		if (!on_maps || nall(a) == 0)
+			return H_NONE;
+		toggle_target(a, lv->sel);
+		return H_REDRAW;
+	case A_FORMAT: {
+		struct profile *p = a->profile;
+		p->body_format = (enum profile_body)((p->body_format + 1) % 4);
+		app_changed(a);
+		app_flash(a, ROLE_MUTED, "body format: %s%s",
+			  profile_body_name(p->body_format),
+			  p->body_format == PROFILE_BODY_NONE
+				  ? " (the data goes in the query string)" : "");
+		return H_REDRAW;
+	}
 	case A_RENAME:
 	case A_EDIT:
 		if (l->n == 0)
 			return H_NONE;
 		if (on_maps) {
-			char prompt[256];
-			snprintf(prompt, sizeof prompt, "Query key (custom "
-				 "attribute name) for segment column %s:",
-				 m->items[lv->sel].value);
-			app_input(a, "Segment column -> query key", prompt,
-				  m->items[lv->sel].key, lv->sel, on_key_name);
+			name_prompt(a, lv->sel);
 		} else {
 			char *cur = xasprintf("%s=%s", s->items[lv->sel].key,
 					      s->items[lv->sel].value);
@@ -162,29 +314,34 @@ static int action(struct app *a, int act)
 		if (l->n == 0)
 			return H_NONE;
 		char what[160];
-		const struct profile_entry *e = &l->items[lv->sel];
+		const struct profile_entry *e = &l->items[k];
+		bool body = l == &a->profile->body_fields;
 		if (on_maps)
-			snprintf(what, sizeof what, "mapping %s -> %s", e->value,
+			snprintf(what, sizeof what, "%s %s -> %s",
+				 body ? "body field" : "mapping", e->value,
 				 e->key);
 		else
 			snprintf(what, sizeof what, "static parameter %s", e->key);
-		app_delete_entry(a, l, (size_t)lv->sel, on_maps ? "map" : "param",
+		app_delete_entry(a, l, k, !on_maps ? "param" : body ? "field"
+								    : "map",
 				 what);
-		lv->n = (int)l->n;
+		lv->n = on_maps ? nall(a) : (int)l->n;
 		return H_REDRAW;
 	}
 	case A_UP:
 	case A_DOWN: {
-		if (!on_maps || m->n < 2)
+		/* within its own list: the query's order, or the body's */
+		if (!on_maps || l->n < 2)
 			return H_NONE;
-		int i = lv->sel, j = act == A_UP ? i - 1 : i + 1;
-		if (j < 0 || j >= (int)m->n)
+		int j = act == A_UP ? (int)k - 1 : (int)k + 1;
+		if (j < 0 || j >= (int)l->n)
 			return H_REDRAW;
-		struct profile_entry t = m->items[i];
-		m->items[i] = m->items[j];
-		m->items[j] = t;
-		profile_list_renumber(m, "map");
-		lv->sel = j;
+		struct profile_entry t = l->items[k];
+		l->items[k] = l->items[j];
+		l->items[j] = t;
+		profile_list_renumber(l, l == &a->profile->mappings ? "map"
+								    : "field");
+		lv->sel += j - (int)k;
 		app_changed(a);
 		return H_REDRAW;
 	}
@@ -207,24 +364,27 @@ static int action(struct app *a, int act)
 static int input(struct app *a, int key)
 {
 	struct listview *lv = a->map_focus == F_MAPS ? &a->maps_lv : &a->statics_lv;
-	a->maps_lv.n = (int)a->profile->mappings.n;
+	a->maps_lv.n = nall(a);
 	a->statics_lv.n = (int)a->profile->statics.n;
 	return lv_key(lv, key, 5) ? H_REDRAW : H_NONE;
 }
 
 static bool avail(const struct app *a, int act)
 {
-	const struct profile_list *l = a->map_focus == F_MAPS
-					       ? &a->profile->mappings
-					       : &a->profile->statics;
+	size_t n = a->map_focus == F_MAPS ? (size_t)nall(a)
+					  : a->profile->statics.n;
 	switch (act) {
 	case A_RENAME:
 	case A_EDIT:
 	case A_DEL:
-		return l->n > 0;
+		return n > 0;
+	case A_TARGET:
+		return a->map_focus == F_MAPS && n > 0;
 	case A_UP:
 	case A_DOWN:
-		return a->map_focus == F_MAPS && a->profile->mappings.n > 1;
+		return a->map_focus == F_MAPS &&
+		       (a->profile->mappings.n > 1 ||
+			a->profile->body_fields.n > 1);
 	default:
 		return true;
 	}
@@ -264,31 +424,76 @@ static int draw_url(WINDOW *w, int y, int maxy, int wd, const char *method,
 	return y + 1;
 }
 
+/* The body pane: its format and size, then its exact bytes, wrapped
+ * (control bytes escaped), cut with ... when it does not fit. */
+static int draw_body(struct app *a, WINDOW *w, int y, int maxy, int wd,
+		     const struct hc_buf *body)
+{
+	ui_role(w, ROLE_TITLE);
+	ui_textf(w, y++, 2, wd - 4, "Body (%s, %zu bytes%s):",
+		 body_content_type(a->profile->body_format), body->len,
+		 a->profile->batch_size > 1 ? "; sent in batches" : "");
+	ui_role(w, ROLE_SUCCESS);
+	/* the bytes as they are, but a control byte as \n or \xNN, so that
+	 * data cannot move the cursor */
+	struct hc_buf q;
+	hc_buf_init(&q);
+	for (size_t i = 0; i < body->len; i++) {
+		unsigned char c = (unsigned char)body->data[i];
+		if (c == '\n')
+			hc_buf_adds(&q, "\\n");
+		else if (c < 0x20 || c == 0x7f)
+			hc_buf_printf(&q, "\\x%02X", c);
+		else
+			hc_buf_addc(&q, (char)c);
+	}
+	const char *t = q.data ? q.data : "";
+	size_t n = q.len;
+	int cols = wd - 4 > 8 ? wd - 4 : 8;
+	for (size_t at = 0; at < n && y < maxy; at += (size_t)cols) {
+		size_t k = n - at < (size_t)cols ? n - at : (size_t)cols;
+		if (y == maxy - 1 && at + k < n) {
+			ui_textf(w, y++, 2, cols, "%.*s...", (int)(k - 3),
+				 t + at);
+			break;
+		}
+		ui_text(w, y++, 2, cols, t + at, k);
+	}
+	hc_buf_free(&q);
+	ui_role(w, ROLE_NORMAL);
+	return y;
+}
+
 static void draw(struct app *a, WINDOW *w, int h, int wd)
 {
 	app_plan(a);
 	const struct profile_list *m = &a->profile->mappings;
 	const struct profile_list *s = &a->profile->statics;
-	a->maps_lv.n = (int)m->n;
+	a->maps_lv.n = nall(a);
 	a->statics_lv.n = (int)s->n;
 	int bh = h / 3 + 1;
 	int lw = wd * 3 / 5;
-	ui_box(w, 0, 0, bh, lw, "Segment column -> query key (custom "
-	       "attribute name)", a->map_focus == F_MAPS);
+	char title[96];
+	snprintf(title, sizeof title, "Segment column -> query key or body "
+		 "field (body: %s)", profile_body_name(a->profile->body_format));
+	ui_box(w, 0, 0, bh, lw, title, a->map_focus == F_MAPS);
 	lv_clamp(&a->maps_lv, bh - 2);
-	if (m->n == 0) {
+	if (nall(a) == 0) {
 		ui_role(w, ROLE_MUTED);
 		ui_str(w, 1, 2, lw - 4, "(none: a adds one)");
 	}
-	for (int i = 0; i < bh - 2 && a->maps_lv.top + i < (int)m->n; i++) {
+	for (int i = 0; i < bh - 2 && a->maps_lv.top + i < nall(a); i++) {
 		int k = a->maps_lv.top + i;
+		size_t j;
+		struct profile_list *l = entry_list(a, k, &j);
+		bool body = l != m;
 		bool sel = k == a->maps_lv.sel && a->map_focus == F_MAPS;
 		bool missing = a->sv.header &&
-			       segment_column_index(a->sv.header, m->items[k].value) < 0;
+			       segment_column_index(a->sv.header, l->items[j].value) < 0;
 		ui_role(w, sel ? ROLE_SELECTION : missing ? ROLE_ERROR : ROLE_NORMAL);
-		ui_textf(w, 1 + i, 2, lw - 4, "%2d. %-24s -> %s%s", k + 1,
-			 m->items[k].value, m->items[k].key,
-			 missing ? "  (no such column)" : "");
+		ui_textf(w, 1 + i, 2, lw - 4, "%2d. %-24s -> %s %s%s", k + 1,
+			 l->items[j].value, body ? "body " : "query",
+			 l->items[j].key, missing ? "  (no such column)" : "");
 	}
 	ui_box(w, 0, lw, bh, wd - lw, "Static parameters", a->map_focus == F_STATICS);
 	lv_clamp(&a->statics_lv, bh - 2);
@@ -320,17 +525,22 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_str(w, y++, 2, wd - 4, "Preview: load a segment to see the "
 			"URL of a real row");
 	ui_role(w, ROLE_NORMAL);
-	struct hc_buf url, shown, why;
+	struct hc_buf url, shown, why, body;
 	hc_buf_init(&url);
 	hc_buf_init(&shown);
 	hc_buf_init(&why);
+	hc_buf_init(&body);
 	int warn_y = y + 1;
 	if (have_row && a->plan) {
-		if (request_build(a->plan, &row, &url, &shown, &why) == 0)
+		if (request_build_body(a->plan, &row, &url, &shown, &body,
+				       &why) == 0) {
 			warn_y = draw_url(w, y, h - 4, wd, a->profile->method,
 					  shown.data,
 					  request_shown_prefix_len(a->plan)) + 1;
-		else {
+			if (a->profile->body_format != PROFILE_BODY_NONE)
+				warn_y = draw_body(a, w, warn_y - 1, h - 3, wd,
+						   &body) + 1;
+		} else {
 			ui_role(w, ROLE_ERROR);
 			ui_textf(w, y, 2, wd - 4, "x this row cannot be sent: %s",
 				 why.data);
@@ -377,6 +587,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	hc_buf_free(&url);
 	hc_buf_free(&shown);
 	hc_buf_free(&why);
+	hc_buf_free(&body);
 }
 
 static void enter(struct app *a)

@@ -319,6 +319,8 @@ struct app {
 	/* mappings */
 	int map_focus;
 	struct listview maps_lv, statics_lv;
+	char *map_column; /* the column being added, while its target is
+			   * picked */
 	size_t preview_row;
 
 	/* activate */

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 
 from hc import Sink, Work, check, run_tests, wait_requests
+from tuitest import Tmux
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(HERE, "..", "node")
@@ -689,6 +690,83 @@ def test_mutual_tls_private_ca():
         sink.stop()
 
 
+def test_wizard_body_fields_and_test_request():
+    w = Work()
+    sink = Sink(w, "--verify-standard-webhooks", SECRET)
+    examples = os.path.join(HERE, "..", "..", "examples")
+    with open(os.path.join(examples, "contacts.csv")) as f:
+        w.write("contacts.csv", f.read())
+    with open(os.path.join(examples, "contacts.ini")) as f:
+        ini = f.read().replace("https://example.com/webhook", sink.url +
+                               "/webhook")
+    w.write("p.ini", ini + '\n[signing]\nscheme = standard-webhooks\n'
+            'secret = "${WH}"\n')
+    t = Tmux(w, "tui -p p.ini", w=110, h=34, env={"WH": SECRET})
+    try:
+        t.wait("HTTP method")
+        t.keys("3")
+        s = t.wait("(body: none)")
+        check("the Mappings step says there is no body, and lists the "
+              "query mappings as such", s is not None and
+              "-> query email" in s and "B body format" in s, t.screen())
+        t.keys("t")  # contacts.email moves to the body
+        s = t.wait("Body (application/json")
+        check("t moves a mapping into the body, which becomes JSON; the "
+              "body pane shows row 1's exact body",
+              s is not None and "-> body  email" in s and
+              '{"email":"jo+x@ex.org"}' in s and
+              "email=jo%2Bx" not in s, t.screen())
+        t.keys("a")
+        t.wait("Segment column")
+        t.keys("j", "j", "Enter")  # contacts.first_name
+        s = t.wait("Send it as")
+        check("with a body, a new mapping asks: query or body (body "
+              "first)", s is not None and "> a body field (json)" in s,
+              t.screen())
+        t.keys("Enter")
+        t.wait("Body path for segment column contacts.first_name")
+        t.keys("C-u")
+        t.type("user.name:number")
+        t.keys("Enter")
+        s = t.wait("x this row cannot be sent")
+        check("a type the row's value does not fit: the preview says why",
+              s is not None and 'body field "user.name"' in s and
+              "the value \"Jo\" is not a" in s, t.screen())
+        t.keys("r")
+        t.wait("Body path for segment column")
+        t.keys("C-u")
+        t.type("user.name")
+        t.keys("Enter")
+        s = t.wait('{"email":"jo+x@ex.org","user":{"name":"Jo"}}')
+        check("renamed to a string: the body nests it", s is not None,
+              t.screen())
+        t.keys("C-s")
+        t.wait("saved")
+        rc, out, err = w.run(["preview", "-p", "p.ini"])
+        check("the saved profile previews the body the pane showed",
+              '{"email":"jo+x@ex.org","user":{"name":"Jo"}}' in out,
+              out + err)
+        t.keys("4", "t")
+        s = t.wait("HTTP 200 (success)")
+        check("the test request is signed and verified by the sink, and "
+              "shows the body it sent", s is not None and
+              "Sent body" in s and "signed: standard-webhooks" in s and
+              '{"email":"jo+x@ex.org","user":{"name":"Jo"}}' in s,
+              t.screen())
+        reqs = sink.requests()
+        check("... the sink got that body, and the signature verified",
+              len(reqs) == 1 and reqs[0]["signature"] == "ok" and
+              reqs[0]["body"] ==
+              '{"email":"jo+x@ex.org","user":{"name":"Jo"}}', reqs)
+        t.keys("3", "B")
+        s = t.wait("body format: form")
+        check("B cycles the body format: form", s is not None and
+              "email=jo%2Bx%40ex.org&user.name=Jo" in s, t.screen())
+    finally:
+        t.kill()
+        sink.stop()
+
+
 if __name__ == "__main__":
     run_tests([
         test_json_types_byte_exact_and_bad_values,
@@ -701,4 +779,5 @@ if __name__ == "__main__":
         test_hmac_reference_and_sink_verify,
         test_sink_verifies_each_retry_signed_again,
         test_mutual_tls_private_ca,
+        test_wizard_body_fields_and_test_request,
     ])
