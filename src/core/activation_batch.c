@@ -44,8 +44,11 @@ static void batch_free(struct activation *a, struct batch *b)
 
 void act_batches_free(struct activation *a)
 {
-	while (a->batches)
-		batch_free(a, a->batches);
+	for (struct batch *b = a->batches, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->batches = NULL;
 	for (int i = 0; i < BATCH_ACCS; i++) {
 		hc_buf_free(&a->acc[i].body);
 		hc_buf_free(&a->acc[i].url);

@@ -749,9 +749,10 @@ static int row_usable(const struct request_plan *plan,
 	return 0;
 }
 
-int request_build(const struct request_plan *plan,
-		  const struct segment_row *row, struct hc_buf *url,
-		  struct hc_buf *shown, struct hc_buf *why)
+/* The URL alone: request_build() less the body's verdict. */
+static int build_url(const struct request_plan *plan,
+		     const struct segment_row *row, struct hc_buf *url,
+		     struct hc_buf *shown, struct hc_buf *why)
 {
 	hc_buf_reset(url);
 	if (shown)
@@ -791,6 +792,15 @@ int request_build(const struct request_plan *plan,
 			   plan->prefix_shown.len);
 		hc_buf_add(shown, url->data + suffix_at, url->len - suffix_at);
 	}
+	return 0;
+}
+
+int request_build(const struct request_plan *plan,
+		  const struct segment_row *row, struct hc_buf *url,
+		  struct hc_buf *shown, struct hc_buf *why)
+{
+	if (build_url(plan, row, url, shown, why) < 0)
+		return -1;
 	return body_check(plan->body, row, why);
 }
 
@@ -800,9 +810,9 @@ int request_build_body(const struct request_plan *plan,
 		       struct hc_buf *why)
 {
 	hc_buf_reset(body);
-	if (request_build(plan, row, url, shown, why) < 0)
-		return -1;
-	if (body_build(plan->body, row, body, why) < 0)
+	/* body_build() gives the body's verdict as it builds */
+	if (build_url(plan, row, url, shown, why) < 0 ||
+	    body_build(plan->body, row, body, why) < 0)
 		return -1;
 	if (body->len > plan->body_max) {
 		hc_buf_printf(why, "the body is %zu bytes, over [body] "

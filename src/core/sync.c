@@ -48,11 +48,12 @@ void sync_fingerprint(const char *shown_url, size_t n, const char *body,
 		hc_sha256_raw(shown_url, n, md);
 	} else {
 		/* URL, "\0body\0", body: one digest, one copy. */
+		static const char sep[6] = { 0, 'b', 'o', 'd', 'y', 0 };
 		char stack[4096];
 		size_t total = n + 6 + bn;
 		char *b = total <= sizeof stack ? stack : xmalloc(total);
 		memcpy(b, shown_url, n);
-		memcpy(b + n, "\0body\0", 6);
+		memcpy(b + n, sep, sizeof sep);
 		memcpy(b + n + 6, body, bn);
 		hc_sha256_raw(b, total, md);
 		if (b != stack)

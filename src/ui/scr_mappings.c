@@ -24,7 +24,7 @@ static const struct keybind keys[] = {
 	{ 't', 0, "t", "query/body", "move the selected mapping between the "
 	  "query string and the body", A_TARGET, 5 },
 	{ 'B', 0, "B", "body format", "change the body format: none (the "
-	  "data in the query string), json, form, ndjson", A_FORMAT, 4 },
+	  "data in the query string), json, form, ndjson", A_FORMAT, 5 },
 	{ 'r', 0, "r", "rename", "rename the selected query key or body path "
 	  "(PATH[:TYPE], TYPE string, number, boolean or json), or edit the "
 	  "static parameter", A_RENAME, 4 },
@@ -474,8 +474,13 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	int bh = h / 3 + 1;
 	int lw = wd * 3 / 5;
 	char title[96];
-	snprintf(title, sizeof title, "Segment column -> query key or body "
-		 "field (body: %s)", profile_body_name(a->profile->body_format));
+	if (a->profile->body_format == PROFILE_BODY_NONE)
+		snprintf(title, sizeof title, "Segment column -> query key "
+			 "(custom attribute name)");
+	else
+		snprintf(title, sizeof title, "Segment column -> query key or "
+			 "body field (%s)",
+			 profile_body_name(a->profile->body_format));
 	ui_box(w, 0, 0, bh, lw, title, a->map_focus == F_MAPS);
 	lv_clamp(&a->maps_lv, bh - 2);
 	if (nall(a) == 0) {
