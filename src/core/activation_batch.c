@@ -175,12 +175,18 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 		l->line = row->line;
 		l->batch = b->id;
 		l->event = row->pd ? sync_event_name(row->pd->event) : "all";
-		/* the row's own part of the body */
-		size_t n = row->len < sizeof body ? row->len : sizeof body;
+		/* The batch's body is kept once, with its first row; a row
+		 * that was not delivered keeps its own part too, for a look
+		 * at what failed. */
+		size_t off = i == 0 ? 0 : row->off;
+		size_t len = i == 0 ? r->req_body_len : row->len;
+		if (i > 0 && r->outcome == OUTCOME_DELIVERED)
+			len = 0;
+		size_t n = len < sizeof body ? len : sizeof body;
 		l->request_body = NULL;
 		l->request_body_len = 0;
-		if (r->req_body && row->off + n <= r->req_body_len) {
-			memcpy(body, r->req_body + row->off, n);
+		if (n > 0 && r->req_body && off + n <= r->req_body_len) {
+			memcpy(body, r->req_body + off, n);
 			request_redact(a->plan, body, n);
 			l->request_body = body;
 			l->request_body_len = n;

@@ -136,8 +136,9 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 	return n;
 }
 
-/* Append s as a JSON string (s is valid UTF-8): jansson encodes it. */
-static void add_json_string(struct hc_buf *out, const char *s, size_t n)
+/* Does jansson escape any byte of s ('"', '\\' or a control byte)? */
+static void add_json_string_jansson(struct hc_buf *out, const char *s,
+				    size_t n)
 {
 	json_t *j = json_stringn_nocheck(s, n);
 	if (j == NULL) { /* only out of memory */
@@ -151,6 +152,35 @@ static void add_json_string(struct hc_buf *out, const char *s, size_t n)
 	json_decref(j);
 	out->len += w;
 	out->data[out->len] = '\0';
+}
+
+static bool json_plain(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Append s as a JSON string (s is valid UTF-8): jansson encodes it. A
+ * string it would leave as it is (no byte to escape) is copied between
+ * quotes directly, which gives the same bytes without an allocation; a
+ * unit test holds the two to each other. */
+static void add_json_string(struct hc_buf *out, const char *s, size_t n)
+{
+	if (json_plain(s, n)) {
+		hc_buf_reserve(out, n + 2);
+		char *o = out->data + out->len;
+		*o++ = '"';
+		memcpy(o, s, n);
+		o[n] = '"';
+		out->len += n + 2;
+		out->data[out->len] = '\0';
+		return;
+	}
+	add_json_string_jansson(out, s, n);
 }
 
 static bool parse_bool(const char *s, size_t n, bool *v)

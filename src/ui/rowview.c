@@ -85,6 +85,22 @@ static int on_line(void *ud, const struct history_line *l)
 	return 0;
 }
 
+/* The first line of a batch that kept its body. */
+struct batch_find {
+	uint64_t batch, row;
+	char *body;
+};
+
+static int on_batch_line(void *ud, const struct history_line *l)
+{
+	struct batch_find *f = ud;
+	if (f->body || l->batch != f->batch || l->request_body_len == 0)
+		return 0;
+	f->row = l->row;
+	f->body = xstrndup(l->request_body, l->request_body_len);
+	return -1;
+}
+
 /* The request headers as the run sent them, secrets hidden. */
 static void request_headers(struct rowview *rv, const char *run_dir,
 			    const char *key, char *method, size_t mlen)
@@ -169,12 +185,34 @@ void rowview_open(struct app *a, const char *run_dir, uint64_t row)
 	} else {
 		add_line(rv, "  (never sent: no attempt was journaled)");
 	}
+	struct batch_find bf = { .batch = b.batch };
+	if (b.batch && (b.sent == NULL || b.sent[0] == '\0' ||
+			strcmp(b.outcome ? b.outcome : "", "delivered") != 0)) {
+		/* a batch keeps its body once, with its first row */
+		char *e2 = NULL;
+		history_journal_read(run_dir, UINT64_MAX, on_batch_line, &bf,
+				     &e2);
+		free(e2);
+	}
+	if (bf.body && bf.row != row) {
+		add_line(rv, "%s", "");
+		add_line(rv, "%cBody: batch %llu's, kept with its first row, "
+			 "%llu (at most 4 KiB)", HEADING,
+			 (unsigned long long)b.batch,
+			 (unsigned long long)bf.row);
+		struct hc_buf q;
+		hc_buf_init(&q);
+		hc_buf_add_quoted(&q, bf.body, strlen(bf.body));
+		add_line(rv, "  %s", q.data);
+		hc_buf_free(&q);
+	}
 	if (b.sent && b.sent[0]) {
 		add_line(rv, "%s", "");
-		if (b.batch)
-			add_line(rv, "%cBody: its part of batch %llu (at most 4 "
-				 "KiB kept)", HEADING,
-				 (unsigned long long)b.batch);
+		if (b.batch && bf.row != row)
+			add_line(rv, "%cThis row's part of the batch", HEADING);
+		else if (b.batch)
+			add_line(rv, "%cBody: batch %llu's (at most 4 KiB kept)",
+				 HEADING, (unsigned long long)b.batch);
 		else
 			add_line(rv, "%cBody (at most 4 KiB kept)", HEADING);
 		struct hc_buf q;
@@ -183,6 +221,7 @@ void rowview_open(struct app *a, const char *run_dir, uint64_t row)
 		add_line(rv, "  %s", q.data);
 		hc_buf_free(&q);
 	}
+	free(bf.body);
 	add_line(rv, "%s", "");
 	add_line(rv, "%cAttempts", HEADING);
 	if (b.nattempts == 0)

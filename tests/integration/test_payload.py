@@ -255,12 +255,24 @@ def test_batches_retry_resume_retry_failed():
           (rc, s, err))
     rows = w.journal(s["run_id"])
     finals = [r for r in rows if r["outcome"] == "delivered"]
-    check("the journal has one line per row with its batch number",
-          len(finals) == n and
-          {r["batch"] for r in finals} == {"1", "2", "3"} and
+    bodies = {r["key"]: r["body"] for r in reqs if r["status"] == 200}
+    firsts = {}
+    for r in finals:
+        firsts.setdefault(r["batch"], r)
+    check("the journal has one line per row with its batch number; the "
+          "batch's body is kept once, with its first row",
+          len(finals) == n and set(firsts) == {"1", "2", "3"} and
+          all(r["request_body"] == bodies[r["key"]]
+              for r in firsts.values()) and
+          sum(1 for r in finals if r["request_body"]) == 3, finals[:2])
+    failed_once = [r for r in rows if r["outcome"] == "retry"]
+    check("... and a row whose attempt failed keeps its own part of the "
+          "body", len(failed_once) == n and
           all(r["request_body"] == json.dumps(
               {"id": int(r["row"]), "email": f"u{r['row']}@x.org"},
-              separators=(",", ":")) for r in finals), finals[:2])
+              separators=(",", ":")) or r["row"] in
+              [f["row"] for f in firsts.values()] for r in failed_once),
+          failed_once[:2])
     sink.stop()
 
     # A batch that fails for good fails each of its rows; --retry-failed

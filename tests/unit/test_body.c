@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "hookcast/body.h"
 #include "hookcast/sign.h"
 #include "testutil.h"
@@ -285,6 +287,70 @@ static void test_profile_errors(void **state)
 	expect_profile_error(p, "is for format = json only");
 }
 
+/* Every string field is encoded exactly as jansson encodes it (plain
+ * strings take a copy path): random strings of every ASCII byte and some
+ * multibyte characters. */
+static void test_strings_as_jansson_encodes(void **state)
+{
+	(void)state;
+	struct profile *p = body_profile(PROFILE_BODY_JSON);
+	field(p, "s", "c0");
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct body_plan *b = body_plan_new(p, &m);
+	char *path = tu_writes("one.csv", "c0\nx\n");
+	char *err = NULL;
+	struct segment *seg = segment_open(path, NULL, &err);
+	assert_int_equal(body_plan_bind(b, seg, &m), 0);
+	static const char *const multi[] = { "\xc3\xa9", "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80",
+					     "\xe2\x80\xa8" };
+	unsigned seed = 12345;
+	struct hc_buf v, out, why;
+	hc_buf_init(&v);
+	hc_buf_init(&out);
+	hc_buf_init(&why);
+	for (int t = 0; t < 5000; t++) {
+		hc_buf_reset(&v);
+		int len = (int)(rand_r(&seed) % 24) + 1;
+		for (int i = 0; i < len; i++) {
+			int r = rand_r(&seed) % 140;
+			if (r < 128 && r > 0)
+				hc_buf_addc(&v, (char)r);
+			else
+				hc_buf_adds(&v, multi[r % 4]);
+		}
+		/* plain strings most of the time, as real data is */
+		if (t % 2 == 0)
+			for (size_t i = 0; i < v.len; i++)
+				if ((unsigned char)v.data[i] < 0x20 ||
+				    v.data[i] == '"' || v.data[i] == '\\')
+					v.data[i] = 'x';
+		const char *fields[1] = { v.data };
+		size_t lens[1] = { v.len };
+		struct segment_row row = { .row = 1, .line = 2, .nfields = 1,
+					   .fields = fields, .lens = lens };
+		hc_buf_reset(&out);
+		assert_int_equal(body_build(b, &row, &out, &why), 0);
+		json_t *j = json_stringn(v.data, v.len);
+		assert_non_null(j);
+		char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+		json_decref(j);
+		char *full = xasprintf("{\"s\":%s}", want);
+		assert_string_equal(out.data, full);
+		free(full);
+		free(want);
+	}
+	hc_buf_free(&v);
+	hc_buf_free(&out);
+	hc_buf_free(&why);
+	segment_free(seg);
+	free(path);
+	body_plan_free(b);
+	hc_msgs_free(&m);
+	profile_free(p);
+}
+
 static void test_json_number_grammar(void **state)
 {
 	(void)state;
@@ -423,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_ndjson_and_form),
 		cmocka_unit_test(test_batch_ends),
 		cmocka_unit_test(test_profile_errors),
+		cmocka_unit_test(test_strings_as_jansson_encodes),
 		cmocka_unit_test(test_json_number_grammar),
 		cmocka_unit_test(test_standard_webhooks_known_answer),
 		cmocka_unit_test(test_hmac_known_answer),
