@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
-from hc import Sink, Work, check, finals, run_tests  # noqa: E402
+from hc import Sink, Work, check, finals, free_port, run_tests  # noqa: E402
 
 
 class Outcome:
@@ -50,14 +50,6 @@ class Outcome:
 
     def outcomes(self):
         return sorted({r["outcome"] for r in self.fin.values()})
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_retried_statuses():

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -285,3 +286,12 @@ def wait_requests(sink, n, limit=30):
 
 def run_id_of(stdout_json):
     return json.loads(stdout_json)["run_id"]
+
+
+def free_port():
+    """A loopback port nothing listens on (for a server of the test's)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 
-from hc import Sink, Work, check, run_tests, wait_requests
+from hc import Sink, Work, check, free_port, run_tests, wait_requests
 from tuitest import Tmux
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -584,14 +584,6 @@ def gen_certs(w):
              "-CAkey", f"{ca}.key", "-CAcreateserial", "-out",
              f"{name}.pem", "-days", "2", "-extfile", "san.ext")
     return d
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_nginx(w, tls, port, upstream):
