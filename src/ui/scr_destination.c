@@ -366,6 +366,43 @@ static void draw_sync(struct app *a, WINDOW *w, int y, int wd)
 }
 
 /* The base URL's own query, decoded, as a table. */
+/* What the profile says of bodies, signing and TLS, set in its file
+ * ([body] also on step 3): one line, so that a user sees them. */
+static void draw_payload(struct app *a, WINDOW *w, int y, int wd)
+{
+	const struct profile *p = a->profile;
+	struct hc_buf b;
+	hc_buf_init(&b);
+	if (p->body_format == PROFILE_BODY_NONE)
+		hc_buf_adds(&b, "query string only (B on step 3 adds a body)");
+	else if (p->batch_size > 1)
+		hc_buf_printf(&b, "%s body, batches of %ld",
+			      profile_body_name(p->body_format), p->batch_size);
+	else
+		hc_buf_printf(&b, "%s body", profile_body_name(p->body_format));
+	if (p->sign_scheme != PROFILE_SIGN_NONE)
+		hc_buf_printf(&b, "; signed: %s",
+			      profile_sign_name(p->sign_scheme));
+	if (p->ca_file || p->client_cert)
+		hc_buf_printf(&b, "; TLS:%s%s", p->ca_file ? " private CA" : "",
+			      p->client_cert ? " client certificate" : "");
+	if (p->http_version)
+		hc_buf_printf(&b, "; HTTP/%s", p->http_version == 2 ? "2"
+								  : "1.1");
+	ui_role(w, ROLE_MUTED);
+	int x = 2 + ui_str(w, y, 2, wd - 4, "Payload   ");
+	ui_role(w, ROLE_NORMAL);
+	x += ui_text(w, y, x, wd - x - 2, b.data, b.len);
+	if (p->sign_scheme == PROFILE_SIGN_NONE && !p->ca_file &&
+	    !p->client_cert) {
+		ui_role(w, ROLE_MUTED);
+		ui_str(w, y, x, wd - x - 2, "; signing, TLS: in the profile "
+		       "file");
+	}
+	ui_role(w, ROLE_NORMAL);
+	hc_buf_free(&b);
+}
+
 static int draw_query(WINDOW *w, int y, int wd, const char *url)
 {
 	const char *q = url ? strchr(url, '?') : NULL;
@@ -494,6 +531,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		ui_role(w, ROLE_NORMAL);
 	}
 	draw_sync(a, w, y + 1, wd);
+	draw_payload(a, w, y + 2, wd);
 }
 
 const struct screen_ops screen_destination = {
