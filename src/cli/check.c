@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookcast/sign.h"
+
 int cli_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -34,6 +36,19 @@ int cli_check(int argc, char **argv)
 	int status = cli_job_open(&job, profile, segment);
 	if (status != HC_OK)
 		return status;
+	/* What a run needs before it sends: the signing secret (from the
+	 * environment too) and the TLS files. */
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	bool sign_ok;
+	signer_free(signer_new(job.profile, &m, &sign_ok));
+	if (!sign_ok || profile_check_files(job.profile, &m) < 0) {
+		cli_print_msgs(&m);
+		hc_msgs_free(&m);
+		cli_job_close(&job);
+		return HC_CONFIG;
+	}
+	hc_msgs_free(&m);
 
 	struct hc_buf url, why;
 	hc_buf_init(&url);

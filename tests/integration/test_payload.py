@@ -225,6 +225,20 @@ def test_bad_profiles_named():
         check(f"profile refused (exit 2): {needle[:50]}",
               rc == 2 and needle in err and "whsec_not" not in err,
               (rc, err))
+    profile(w, "http://127.0.0.1:9/h", 'format = json\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  'secret = "${WH}"\n')
+    for env, needle in (({}, "[signing] secret: ${WH} is not set in the "
+                         "environment"),
+                        ({"WH": "whsec_s3cr3t!"}, "[signing] secret: the "
+                         "value from the environment: the part after "
+                         "whsec_ is not valid base64")):
+        for cmd in ("check", "run"):
+            rc, out, err = w.run([cmd, "-p", "p.ini"], env=env)
+            check(f"{cmd}: a bad signing secret from the environment is "
+                  f"refused, named, not shown ({needle[:30]})",
+                  rc == 2 and needle in err and "s3cr3t" not in err,
+                  (rc, err))
 
 
 def test_batches_retry_resume_retry_failed():
