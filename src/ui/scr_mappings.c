@@ -496,8 +496,12 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		bool missing = a->sv.header &&
 			       segment_column_index(a->sv.header, l->items[j].value) < 0;
 		ui_role(w, sel ? ROLE_SELECTION : missing ? ROLE_ERROR : ROLE_NORMAL);
-		ui_textf(w, 1 + i, 2, lw - 4, "%2d. %-24s -> %s %s%s", k + 1,
-			 l->items[j].value, body ? "body " : "query",
+		/* the target shows once there is a body to tell apart */
+		bool targets = a->profile->body_format != PROFILE_BODY_NONE ||
+			       a->profile->body_fields.n > 0;
+		ui_textf(w, 1 + i, 2, lw - 4, "%2d. %-24s -> %s%s%s", k + 1,
+			 l->items[j].value,
+			 !targets ? "" : body ? "body  " : "query ",
 			 l->items[j].key, missing ? "  (no such column)" : "");
 	}
 	ui_box(w, 0, lw, bh, wd - lw, "Static parameters", a->map_focus == F_STATICS);

@@ -723,15 +723,16 @@ def test_wizard_body_fields_and_test_request():
     try:
         t.wait("HTTP method")
         t.keys("3")
-        s = t.wait("-> query email")
-        check("the Mappings step lists the query mappings as such, and "
-              "says how to move one into the body", s is not None and
+        s = t.wait("-> email")
+        check("the Mappings step lists the query mappings, and says how "
+              "to move one into the body", s is not None and
               "t query/body" in s, t.screen())
         t.keys("t")  # contacts.email moves to the body
         s = t.wait("Body (application/json")
         check("t moves a mapping into the body, which becomes JSON; the "
               "body pane shows row 1's exact body",
               s is not None and "-> body  email" in s and
+              "-> query user_id" in s and
               "query key or body field (json)" in s and
               '{"email":"jo+x@ex.org"}' in s and
               "email=jo%2Bx" not in s, t.screen())
