@@ -549,11 +549,25 @@ static void put_text(struct history_journal *j, const char *s, size_t n)
 	char *o = j->cell.data;
 	if (n > 0 && strchr("=+-@\t\r", s[0]) != NULL)
 		*o++ = '\'';
+	bool quote = false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		*o++ = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+		quote |= c == '"';
 	}
 	j->cell.len = (size_t)(o - j->cell.data);
+	if (!quote) {
+		/* what csv_write writes for a cell without a quote: the cell
+		 * between quotes */
+		hc_buf_reserve(&j->buf, j->cell.len + 2);
+		char *w = j->buf.data + j->buf.len;
+		*w++ = '"';
+		memcpy(w, j->cell.data, j->cell.len);
+		w[j->cell.len] = '"';
+		j->buf.len += j->cell.len + 2;
+		j->buf.data[j->buf.len] = '\0';
+		return;
+	}
 	size_t need = 2 * j->cell.len + 2;
 	hc_buf_reserve(&j->buf, need);
 	size_t w = csv_write(j->buf.data + j->buf.len, need, j->cell.data,
