@@ -583,9 +583,8 @@ int body_plan_bind(struct body_plan *b, const struct segment *seg,
 
 /* ---- Building ---------------------------------------------------------- */
 
-static int field_value(const struct body_plan *b, const struct bfield *f,
-		       const struct segment_row *row, const char **v,
-		       size_t *n, struct hc_buf *why)
+static int field_value(const struct bfield *f, const struct segment_row *row,
+		       const char **v, size_t *n, struct hc_buf *why)
 {
 	size_t col = (size_t)f->index;
 	if (col >= row->nfields) {
@@ -594,7 +593,6 @@ static int field_value(const struct body_plan *b, const struct bfield *f,
 	}
 	*v = row->fields[col];
 	*n = row->lens[col];
-	(void)b;
 	return 0;
 }
 
@@ -621,16 +619,14 @@ int body_check(const struct body_plan *b, const struct segment_row *row,
 		size_t n;
 		if (f->constant)
 			continue;
-		if (field_value(b, f, row, &v, &n, why) < 0)
+		if (field_value(f, row, &v, &n, why) < 0)
 			return -1;
 		if (n == 0)
 			continue;
-		enum body_type t = b->format == PROFILE_BODY_FORM ? BODY_STRING
-								   : f->type;
 		/* A form sends any bytes, percent-encoded. */
 		if (b->format == PROFILE_BODY_FORM)
 			continue;
-		char *e = value_error(t, v, n);
+		char *e = value_error(f->type, v, n);
 		if (e) {
 			hc_buf_printf(why, "body field \"%s\" (column \"%s\"): "
 				      "the value %s", f->path, f->column, e);

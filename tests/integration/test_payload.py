@@ -565,15 +565,38 @@ def test_sink_verifies_each_retry_signed_again():
     check("... run.ini says it was left out",
           "(a literal secret: not kept in history)" in w.run_ini(rid))
     sink.stop()
+    # A row that fails for good (422), then --retry-failed: the literal
+    # secret left out of run.ini is read back from the profile, and the
+    # retry verifies.
+    sink = Sink(w, "--verify-standard-webhooks", "env:SWS",
+                "--reject-every", "2")
+    profile(w, sink.url + "/r", 'format = json\nfield1 = "id=id"\n',
+            extra='[signing]\nscheme = standard-webhooks\n'
+                  f'secret = "{SECRET}"\n', delivery={"concurrency": 1})
+    os.chmod(w.path("p.ini"), 0o600)
+    rc, s1, err = run(w)
+    check("a row rejected for good: exit 1, one failed",
+          rc == 1 and s1.get("failed") == 1, (rc, s1, err))
+    sink.stop()
     sink = Sink(w, "--verify-standard-webhooks", "env:SWS")
     profile(w, sink.url + "/r", 'format = json\nfield1 = "id=id"\n',
             extra='[signing]\nscheme = standard-webhooks\n'
                   f'secret = "{SECRET}"\n', delivery={"concurrency": 1})
     os.chmod(w.path("p.ini"), 0o600)
-    rc, s2, err = run(w, "--retry-failed", rid)
-    check("--retry-failed of a run with nothing failed reads the secret "
-          "back from the profile", rc in (0, 2) and "literal secret" not in
-          err, (rc, err))
+    rc, s2, err = run(w, "--retry-failed", s1.get("run_id", "?"))
+    reqs = sink.requests()
+    check("--retry-failed reads the secret back from the profile: the "
+          "failed row is sent again, signed, and verifies",
+          rc == 0 and s2.get("delivered") == 1 and len(reqs) == 1 and
+          reqs[0]["signature"] == "ok", (rc, s2, err, reqs))
+    with open(w.path("p.ini")) as f:
+        text = f.read()
+    w.write("p.ini", text.replace(f'secret = "{SECRET}"',
+                                  'secret = "${GONE}"'))
+    rc, s3, err = run(w, "--retry-failed", s1.get("run_id", "?"))
+    check("... and refuses, naming the key, when the profile no longer "
+          "has it", rc == 2 and "[signing] secret" in err and
+          SECRET not in err, (rc, err))
     sink.stop()
 
 
