@@ -1052,6 +1052,7 @@ struct engine *engine_new(const struct engine_config *cfg,
 			.client_key = e->client_key,
 			.http_version = cfg->tls->http_version,
 		};
+		e->cfg.tls = &e->tls; /* the caller's may not outlive this */
 	}
 	e->cfg.headers = NULL;
 	e->src = *src;
