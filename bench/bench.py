@@ -57,7 +57,27 @@ def timed(cmd, **kw):
     return wall, user + sys_, rss, p.stdout
 
 
-def start_nginx(port):
+def make_cert():
+    """A private CA and a server certificate for 127.0.0.1, made now."""
+    tls = os.path.join(work, "tls")
+    os.makedirs(tls, exist_ok=True)
+
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=tls, check=True,
+                       capture_output=True)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+         "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=bench CA")
+    with open(os.path.join(tls, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+         "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+         "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2",
+         "-extfile", "san.ext")
+    return tls
+
+
+def start_nginx(port, tls_port=None, h2_port=None, tls=None):
     conf = os.path.join(work, "nginx.conf")
     for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         os.makedirs(os.path.join(work, d), exist_ok=True)
@@ -80,6 +100,7 @@ http {{
         listen 127.0.0.1:{port};
         location /hook {{ return 204; }}
     }}
+    {tls_servers(tls_port, h2_port, tls)}
 }}
 """)
     subprocess.run(["nginx", "-c", conf, "-p", work], check=True)
@@ -90,6 +111,22 @@ http {{
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("nginx did not start")
+
+
+def tls_servers(tls_port, h2_port, tls):
+    """The same nginx over TLS: HTTP/1.1 on one port, HTTP/2 on another."""
+    if tls is None:
+        return ""
+    out = ""
+    for port, h2 in ((tls_port, ""), (h2_port, " http2")):
+        out += f"""
+    server {{
+        listen 127.0.0.1:{port} ssl{h2};
+        ssl_certificate {tls}/server.pem;
+        ssl_certificate_key {tls}/server.key;
+        location /hook {{ return 204; }}
+    }}"""
+    return out
 
 
 def stop_nginx():
@@ -109,11 +146,12 @@ def write_segment(path, rows, changed_every=0):
             f.write(f'{i},user{i}@example.com,Name {i}{v2},FR,"a&b={i} é+x"\n')
 
 
-def write_profile(path, url, segment, sync=False):
+def write_profile(path, url, segment, sync=False, dest="", conc=None):
     with open(path, "w") as f:
         f.write(f"""[destination]
 url = "{url}?src=bench"
 method = POST
+{dest}
 [segment]
 file = "{segment}"
 [mappings]
@@ -123,7 +161,7 @@ map3 = "name=name"
 map4 = "country=country"
 map5 = "note=note"
 [delivery]
-concurrency = {C}
+concurrency = {conc or C}
 breaker_initial = 0
 """)
         if sync:
@@ -254,7 +292,17 @@ def main():
     batchprof = os.path.join(work, "batch.ini")
     write_body_profile(bodyprof, url, seg, 1)
     write_body_profile(batchprof, url, seg, 100)
-    start_nginx(port)
+    tls = make_cert()
+    tls_port, h2_port = free_port(), free_port()
+    tls_url = f"https://127.0.0.1:{tls_port}/hook"
+    h2_url = f"https://127.0.0.1:{h2_port}/hook"
+    h1prof = os.path.join(work, "https11.ini")
+    h2prof = os.path.join(work, "https2.ini")
+    write_profile(h1prof, tls_url, seg,
+                  dest=f'ca_file = "{tls}/ca.pem"\nhttp_version = 1.1')
+    write_profile(h2prof, h2_url, seg,
+                  dest=f'ca_file = "{tls}/ca.pem"\nhttp_version = 2')
+    start_nginx(port, tls_port, h2_port, tls)
     rows = []
     try:
         out = subprocess.run([HC, "preview", "-p", prof, "--all"],
@@ -263,6 +311,15 @@ def main():
         with open(cfg, "w") as f:
             for line in out.splitlines():
                 f.write(f'url = "{line.split(" ", 1)[1]}"\noutput = /dev/null\n')
+
+        tls_cfgs = {}
+        for name, base in (("h1", tls_url), ("h2", h2_url)):
+            c = os.path.join(work, f"urls-{name}.cfg")
+            with open(c, "w") as f:
+                for line in out.splitlines():
+                    u = line.split(" ", 1)[1].replace(url, base, 1)
+                    f.write(f'url = "{u}"\noutput = /dev/null\n')
+            tls_cfgs[name] = c
 
         # 1. the ceiling: wrk on one fixed URL
         def wrk():
@@ -300,9 +357,45 @@ def main():
                                capture_output=True, text=True, check=True)
             return float(p.stdout), 0.0, 0
 
+        # HTTPS: the same rows over TLS to a private CA, over HTTP/1.1
+        # and HTTP/2; wrk (HTTP/1.1) and h2load (HTTP/2) are the ceilings
+        def wrk_tls():
+            p = subprocess.run(["wrk", "-t1", f"-c{C}", f"-d{WRK_S}s",
+                                f"{tls_url}?src=bench&id=1"],
+                               capture_output=True, text=True)
+            m = re.search(r"Requests/sec:\s+([\d.]+)", p.stdout)
+            if not m:
+                raise RuntimeError("wrk: " + p.stdout + p.stderr)
+            return float(m[1]), 0.0, 0
+
+        def h2load():
+            n = max(ROWS, 20000)
+            p = subprocess.run(["h2load", "-n", str(n), "-c", str(C),
+                                f"{h2_url}?src=bench&id=1"],
+                               capture_output=True, text=True)
+            m = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", p.stdout)
+            if not m or " 0 failed" not in p.stdout:
+                raise RuntimeError("h2load: " + p.stdout + p.stderr)
+            return float(m[1]), 0.0, 0
+
+        def curl_tls(name, extra):
+            wall, cpu, rss, _ = timed(["curl", "--parallel", "--parallel-max",
+                                       str(C), "-s", "--cacert",
+                                       f"{tls}/ca.pem"] + extra +
+                                      ["-K", tls_cfgs[name]])
+            return ROWS / wall, cpu, rss
+
+        def hc_tls(prof_):
+            wall, cpu, rss, out = timed([HC, "run", "-p", prof_, "-q",
+                                         "--json"])
+            s = hookcast_rate(out)
+            return ROWS / wall, cpu, rss, s["rate"]
+
         # The cases take turns, so that a noisy neighbour on a shared
         # machine weighs on all of them alike.
         wrks, curls, hcs, tuis, bares = [], [], [], [], []
+        tls_runs = {k: [] for k in ("wrk", "h2load", "curl1", "curl2",
+                                    "hc1", "hc2")}
         for i in range(RUNS):
             wrks.append(wrk())
             bares.append(bare_loop())
@@ -312,6 +405,14 @@ def main():
             log(f"round {i + 1}: wrk {wrks[-1][0]:.0f}/s, curl {curls[-1][0]:.0f}/s, "
                 f"hookcast {hcs[-1][0]:.0f}/s (engine {hcs[-1][3]:.0f}/s), "
                 f"TUI {tuis[-1][0]:.0f}/s, bare libcurl {bares[-1][0]:.0f}/s")
+            tls_runs["wrk"].append(wrk_tls())
+            tls_runs["curl1"].append(curl_tls("h1", ["--http1.1"]))
+            tls_runs["hc1"].append(hc_tls(h1prof))
+            tls_runs["h2load"].append(h2load())
+            tls_runs["curl2"].append(curl_tls("h2", ["--http2"]))
+            tls_runs["hc2"].append(hc_tls(h2prof))
+            log(f"https round {i + 1}: " + ", ".join(
+                f"{k} {v[-1][0]:.0f}/s" for k, v in tls_runs.items()))
 
         def med(results):
             return sorted(results, key=lambda r: r[0])[len(results) // 2]
@@ -322,6 +423,31 @@ def main():
         bare_rate = med(bares)[0]
         idle = tui_idle_cpu(prof)
         log(f"idle TUI: {idle:.2f}% of a core")
+        tls_med = {k: med(v) for k, v in tls_runs.items()}
+
+        # 4b. latency-bound: a receiver that takes 20 ms, at c=64: the
+        # rate must come from concurrency (64 / 0.020 s = 3,200/s)
+        lat_c, lat_ms = 64, 20
+        lat_rows = 1000 if SMOKE else 6400
+        lat_seg = os.path.join(work, "lat.csv")
+        write_segment(lat_seg, lat_rows)
+        sink = subprocess.Popen([HC, "sink", "--listen", "127.0.0.1:0", "-q",
+                                 "--delay-ms", str(lat_ms)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env)
+        line = sink.stdout.readline().decode()
+        sink_url = line.split("listening on ")[1].strip().rstrip("/")
+        latprof = os.path.join(work, "lat.ini")
+        write_profile(latprof, sink_url + "/hook", lat_seg, conc=lat_c)
+        lats = []
+        for i in range(RUNS):
+            _, _, _, out = timed([HC, "run", "-p", latprof, "-q", "--json"])
+            lats.append(hookcast_rate(out)["rate"])
+        sink.terminate()
+        sink.wait()
+        lat_rate = statistics.median(lats)
+        lat_ideal = lat_c / (lat_ms / 1000.0)
+        log(f"latency-bound: {lat_rate:.0f}/s of {lat_ideal:.0f}/s")
 
         # 5. memory: peak RSS, 100k and 1M rows
         _, _, rss_small, _ = timed([HC, "run", "-p", prof, "-q", "--json"])
@@ -413,6 +539,18 @@ def main():
         f"engine {hc_engine_rate:.0f}/s")
     row("hookcast in the TUI (tmux)", tui_rate, None, None)
     row("reference: bare libcurl multi loop, no journal", bare_rate, None, None)
+    row("wrk over TLS -t1 -c32 (HTTP/1.1, one fixed URL)",
+        tls_med["wrk"][0], None, None)
+    row("curl --parallel over TLS (HTTP/1.1)", tls_med["curl1"][0],
+        tls_med["curl1"][1], tls_med["curl1"][2])
+    row("hookcast run over TLS (HTTP/1.1)", tls_med["hc1"][0],
+        tls_med["hc1"][1], tls_med["hc1"][2], f"engine {tls_med['hc1'][3]:.0f}/s")
+    row("h2load -c32 (HTTP/2, one fixed URL)", tls_med["h2load"][0], None,
+        None)
+    row("curl --parallel over TLS (HTTP/2)", tls_med["curl2"][0],
+        tls_med["curl2"][1], tls_med["curl2"][2])
+    row("hookcast run over TLS (HTTP/2)", tls_med["hc2"][0], tls_med["hc2"][1],
+        tls_med["hc2"][2], f"engine {tls_med['hc2'][3]:.0f}/s")
     row("hookcast run, JSON body (rows/s)", one_rate, one_cpu, one_rss)
     row("hookcast run, JSON batches of 100 (rows/s)", batch_rate, batch_cpu,
         batch_rss, f"{batch_reqs} requests")
@@ -428,11 +566,24 @@ def main():
     print()
     print("| target | measured | met |")
     print("| --- | --- | --- |")
+    h1r, h2r = tls_med["hc1"][0], tls_med["hc2"][0]
+    tls_rss = max(tls_med["hc1"][2], tls_med["hc2"][2])
     targets = [
-        ("hookcast run vs curl --parallel >= 2.0x", f"{hc_rate / curl_rate:.2f}x",
-         hc_rate / curl_rate >= 2.0),
-        ("hookcast run vs wrk >= 0.40x", f"{hc_rate / wrk_rate:.2f}x",
-         hc_rate / wrk_rate >= 0.40),
+        ("hookcast run vs curl --parallel >= 2.5x", f"{hc_rate / curl_rate:.2f}x",
+         hc_rate / curl_rate >= 2.5),
+        ("hookcast run vs wrk >= 0.45x", f"{hc_rate / wrk_rate:.2f}x",
+         hc_rate / wrk_rate >= 0.45),
+        ("HTTPS/1.1: hookcast vs curl --parallel >= 2.0x",
+         f"{h1r / tls_med['curl1'][0]:.2f}x", h1r / tls_med["curl1"][0] >= 2.0),
+        ("HTTPS/1.1: hookcast vs wrk over TLS >= 0.35x",
+         f"{h1r / tls_med['wrk'][0]:.2f}x", h1r / tls_med["wrk"][0] >= 0.35),
+        ("HTTPS/2: hookcast vs curl --parallel >= 2.0x",
+         f"{h2r / tls_med['curl2'][0]:.2f}x", h2r / tls_med["curl2"][0] >= 2.0),
+        (f"peak RSS, HTTPS, c={C} <= 24 MiB", f"{tls_rss / 1024:.1f} MiB",
+         tls_rss <= 24 * 1024),
+        (f"latency-bound ({lat_ms} ms, c={lat_c}) >= 0.9x of c/latency",
+         f"{lat_rate / lat_ideal:.2f}x ({lat_rate:,.0f}/s of "
+         f"{lat_ideal:,.0f}/s)", lat_rate / lat_ideal >= 0.9),
         (f"peak RSS, {BIG} rows <= 16 MiB, within 10% of {ROWS} rows",
          f"{rss_big / 1024:.1f} MiB vs {rss_small / 1024:.1f} MiB",
          rss_big <= 16 * 1024 and rss_big <= rss_small * 1.10),
@@ -472,6 +623,9 @@ def main():
           f"parsing of the {BIG}-row file takes {csv_s:.3f}s, "
           f"{csv_s / wc_s:.1f}x wc -l, and hookcast check "
           f"{check_s / csv_s:.2f}x that.")
+    print(f"Over TLS, hookcast's HTTP/2 run is {h2r / tls_med['h2load'][0]:.2f}x "
+          f"h2load's rate on one fixed URL ({tls_med['h2load'][0]:,.0f}/s), "
+          f"and its HTTP/1.1 run {h1r / tls_med['wrk'][0]:.2f}x wrk's.")
     if SMOKE:
         print("\n(smoke run: numbers from 1,000 rows mean nothing)")
 

@@ -19,6 +19,10 @@ out = p.stdout
 check("bench --smoke runs to the end", p.returncode == 0, p.stderr[-2000:])
 for case in ("wrk -t1 -c32", "curl --parallel --parallel-max 32",
              "hookcast run -c 32 (journal on)", "hookcast in the TUI (tmux)",
+             "hookcast run over TLS (HTTP/1.1)",
+             "hookcast run over TLS (HTTP/2)",
+             "curl --parallel over TLS (HTTP/1.1)",
+             "curl --parallel over TLS (HTTP/2)",
              "hookcast run, JSON body (rows/s)",
              "hookcast run, JSON batches of 100 (rows/s)"):
     line = next((l for l in out.splitlines() if l.startswith("| " + case)), "")
@@ -26,7 +30,10 @@ for case in ("wrk -t1 -c32", "curl --parallel --parallel-max 32",
           line != "" and line.split("|")[2].strip().replace(",", "").isdigit(),
           out)
 for target in ("vs curl --parallel", "vs wrk", "peak RSS", "TUI run vs headless",
-               "idle TUI", "hookcast check", "batch_size = 100"):
+               "idle TUI", "hookcast check", "batch_size = 100",
+               "HTTPS/1.1: hookcast vs curl", "HTTPS/1.1: hookcast vs wrk",
+               "HTTPS/2: hookcast vs curl", "peak RSS, HTTPS",
+               "latency-bound"):
     check(f"bench --smoke measures the target: {target}",
           any(target in l and ("| yes |" in l or "| NO |" in l)
               for l in out.splitlines()), out)
