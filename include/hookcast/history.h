@@ -133,6 +133,13 @@ struct history_journal;
 struct history_journal *history_journal_open(const char *dir, char **err);
 void history_journal_add(struct history_journal *j,
 			 const struct history_line *l);
+/* n lines that differ only in their row and line numbers (a batch's
+ * rows): the same bytes as n history_journal_add() calls, written once
+ * and copied. */
+void history_journal_add_rows(struct history_journal *j,
+			      const struct history_line *l,
+			      const uint64_t *rows, const uint64_t *lines,
+			      size_t n);
 int history_journal_flush(struct history_journal *j, char **err);
 /* Flush, fsync and close; frees j whatever happens. */
 int history_journal_close(struct history_journal *j, char **err);

@@ -169,6 +169,7 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 	struct batch *b = r->ctx;
 	bool final = r->outcome != OUTCOME_RETRY || r->retry_in < 0;
 	char body[HISTORY_BODY_KEEP];
+	bool delivered = r->outcome == OUTCOME_DELIVERED;
 	for (size_t i = 0; i < b->n; i++) {
 		struct batch_row *row = &b->rows[i];
 		l->row = row->row;
@@ -180,7 +181,7 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 		 * at what failed. */
 		size_t off = i == 0 ? 0 : row->off;
 		size_t len = i == 0 ? r->req_body_len : row->len;
-		if (i > 0 && r->outcome == OUTCOME_DELIVERED)
+		if (i > 0 && delivered)
 			len = 0;
 		size_t n = len < sizeof body ? len : sizeof body;
 		l->request_body = NULL;
@@ -190,6 +191,24 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 			request_redact(a->plan, body, n);
 			l->request_body = body;
 			l->request_body_len = n;
+		}
+		if (i == 1 && delivered) {
+			/* the other rows' lines differ only in their numbers
+			 * (one event a batch, no body of their own) */
+			size_t k = b->n - 1;
+			uint64_t *rows = xcalloc(k, sizeof *rows);
+			uint64_t *lines = xcalloc(k, sizeof *lines);
+			for (size_t x = 0; x < k; x++) {
+				rows[x] = b->rows[x + 1].row;
+				lines[x] = b->rows[x + 1].line;
+			}
+			history_journal_add_rows(a->journal, l, rows, lines, k);
+			free(rows);
+			free(lines);
+			for (size_t x = 1; x < b->n; x++)
+				if (b->rows[x].pd)
+					act_sync_record(a, b->rows[x].pd, r);
+			break;
 		}
 		history_journal_add(a->journal, l);
 		if (row->pd)

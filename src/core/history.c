@@ -662,6 +662,39 @@ void history_journal_add(struct history_journal *j, const struct history_line *l
 	hc_buf_addc(b, '\n');
 }
 
+void history_journal_add_rows(struct history_journal *j,
+			      const struct history_line *l,
+			      const uint64_t *rows, const uint64_t *lines,
+			      size_t n)
+{
+	if (n == 0)
+		return;
+	struct history_line first = *l;
+	first.row = rows[0];
+	first.line = lines[0];
+	size_t at = j->buf.len;
+	history_journal_add(j, &first);
+	/* The rest of the line follows "row,line,", which holds no quote:
+	 * each other row writes its own two numbers and the same rest. */
+	const char *c1 = memchr(j->buf.data + at, ',', j->buf.len - at);
+	const char *c2 = c1 ? memchr(c1 + 1, ',',
+				     (size_t)(j->buf.data + j->buf.len - c1 - 1))
+			    : NULL;
+	size_t tail_at = c2 ? (size_t)(c2 - j->buf.data) : j->buf.len;
+	size_t tail_len = j->buf.len - tail_at;
+	for (size_t i = 1; i < n; i++) {
+		put_u64(&j->buf, rows[i]);
+		hc_buf_addc(&j->buf, ',');
+		put_u64(&j->buf, lines[i]);
+		/* the tail may move as the buffer grows: copy by offset */
+		hc_buf_reserve(&j->buf, tail_len);
+		memcpy(j->buf.data + j->buf.len, j->buf.data + tail_at,
+		       tail_len);
+		j->buf.len += tail_len;
+		j->buf.data[j->buf.len] = '\0';
+	}
+}
+
 int history_journal_flush(struct history_journal *j, char **err)
 {
 	if (j->buf.len > 0) {

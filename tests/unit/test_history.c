@@ -477,6 +477,58 @@ static void test_journal_key_and_headers_columns(void **state)
 	free(sd);
 }
 
+/* A batch's rows written at once are the same bytes as one line each,
+ * also when the buffer grows under the copying (many rows, long cells). */
+static void test_journal_rows_at_once(void **state)
+{
+	(void)state;
+	char *sd = state_dir();
+	char *err = NULL;
+	struct history_meta a, b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	assert_int_equal(history_run_create(sd, &a, &err), 0);
+	assert_int_equal(history_run_create(sd, &b, &err), 0);
+	char url[3000];
+	memset(url, 'u', sizeof url - 1);
+	url[sizeof url - 1] = '\0';
+	struct history_line l = {
+		.attempt = 2, .time = 1764658000.25, .method = "POST",
+		.status = 200, .outcome = "delivered", .latency_ms = 3.5,
+		.error = "", .url = url, .response = "{\"ok\":true}",
+		.response_len = 11, .key = "0123456789abcdef0123456789abcdef",
+		.event = "changed", .batch = 7,
+	};
+	enum { N = 500 };
+	uint64_t rows[N], lines[N];
+	for (int i = 0; i < N; i++) {
+		rows[i] = 1000 + (uint64_t)i * 7;
+		lines[i] = 2000 + (uint64_t)i * 9;
+	}
+	struct history_journal *j = history_journal_open(a.dir, &err);
+	history_journal_add_rows(j, &l, rows, lines, N);
+	assert_int_equal(history_journal_close(j, &err), 0);
+	j = history_journal_open(b.dir, &err);
+	for (int i = 0; i < N; i++) {
+		l.row = rows[i];
+		l.line = lines[i];
+		history_journal_add(j, &l);
+	}
+	assert_int_equal(history_journal_close(j, &err), 0);
+	char *pa = xasprintf("%s/results.csv", a.dir);
+	char *pb = xasprintf("%s/results.csv", b.dir);
+	char *ta = tu_slurp(pa), *tb = tu_slurp(pb);
+	assert_true(strlen(ta) > N * sizeof url);
+	assert_string_equal(ta, tb);
+	free(ta);
+	free(tb);
+	free(pa);
+	free(pb);
+	history_meta_free(&a);
+	history_meta_free(&b);
+	free(sd);
+}
+
 static void test_state_dir_env(void **state)
 {
 	(void)state;
@@ -513,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_rows_of_a_run_include_pending),
 		cmocka_unit_test(test_sending_and_wall_time),
 		cmocka_unit_test(test_journal_key_and_headers_columns),
+		cmocka_unit_test(test_journal_rows_at_once),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
