@@ -65,6 +65,11 @@ int body_build(const struct body_plan *b, const struct segment_row *row,
 int body_check(const struct body_plan *b, const struct segment_row *row,
 	       struct hc_buf *why);
 
+/* At least as many bytes as body_build() writes for the row (cheap: from
+ * the values' lengths). */
+size_t body_size_bound(const struct body_plan *b,
+		       const struct segment_row *row);
+
 /* A batch: body_batch_open(), body_build() per row with
  * body_batch_sep() before each row after the first, body_batch_close().
  * For ndjson the separator and both ends are empty. */

@@ -37,6 +37,8 @@ struct body_plan {
 	size_t nf;
 	struct bnode root;
 	char *open, *close; /* a batch's ends */
+	size_t fixed;       /* the most a body has besides its fields' values:
+			     * keys, constants, braces, separators */
 	bool bound;
 };
 
@@ -502,6 +504,44 @@ static int compile_fields(struct body_plan *b, const struct profile *p,
 	return rc;
 }
 
+/* The bytes of a body that do not come from the row's values, at most:
+ * every key, constant and separator, and each object's braces. */
+static size_t fixed_bytes(const struct body_plan *b, const struct bnode *node)
+{
+	if (b->format == PROFILE_BODY_FORM) {
+		size_t n = 0;
+		for (size_t i = 0; i < b->nf; i++)
+			n += b->f[i].key_eq_len + 1 + b->f[i].text_len;
+		return n;
+	}
+	size_t n = 2; /* {} */
+	for (size_t i = 0; i < node->nkids; i++) {
+		const struct bnode *c = node->kids[i];
+		n += c->key_json_len + 1;
+		if (c->leaf < 0)
+			n += fixed_bytes(b, c);
+		else if (b->f[c->leaf].constant)
+			n += b->f[c->leaf].text_len;
+	}
+	return n;
+}
+
+size_t body_size_bound(const struct body_plan *b, const struct segment_row *row)
+{
+	if (b == NULL || b->format == PROFILE_BODY_NONE)
+		return 0;
+	size_t n = b->fixed;
+	for (size_t i = 0; i < b->nf; i++) {
+		const struct bfield *f = &b->f[i];
+		if (f->constant || (size_t)f->index >= row->nfields)
+			continue;
+		/* \u00XX for each byte of a string, its quotes; "null" or
+		 * "false" for a short one */
+		n += 6 * row->lens[f->index] + 5;
+	}
+	return n;
+}
+
 struct body_plan *body_plan_new(const struct profile *p, struct hc_msgs *msgs)
 {
 	struct body_plan *b = xcalloc(1, sizeof *b);
@@ -514,6 +554,7 @@ struct body_plan *body_plan_new(const struct profile *p, struct hc_msgs *msgs)
 		body_plan_free(b);
 		return NULL;
 	}
+	b->fixed = fixed_bytes(b, &b->root) + 2;
 	if (b->format == PROFILE_BODY_JSON && p->batch_wrap) {
 		struct hc_buf o;
 		hc_buf_init(&o);

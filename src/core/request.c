@@ -749,6 +749,35 @@ static int row_usable(const struct request_plan *plan,
 	return 0;
 }
 
+/* A body over [body] batch_bytes makes its row invalid. */
+static int body_too_big(const struct request_plan *plan, size_t len,
+			struct hc_buf *why)
+{
+	if (len <= plan->body_max)
+		return 0;
+	hc_buf_printf(why, "the body is %zu bytes, over [body] batch_bytes = "
+		      "%zu", len, plan->body_max);
+	return -1;
+}
+
+/* The body's verdict, its size against [body] batch_bytes included: when
+ * the bound from the values' lengths fits, the body need not be built. */
+static int check_body(const struct request_plan *plan,
+		      const struct segment_row *row, struct hc_buf *why)
+{
+	if (body_check(plan->body, row, why) < 0)
+		return -1;
+	if (body_size_bound(plan->body, row) <= plan->body_max)
+		return 0;
+	struct hc_buf body;
+	hc_buf_init(&body);
+	int rc = body_build(plan->body, row, &body, why);
+	if (rc == 0)
+		rc = body_too_big(plan, body.len, why);
+	hc_buf_free(&body);
+	return rc;
+}
+
 /* The URL alone: request_build() less the body's verdict. */
 static int build_url(const struct request_plan *plan,
 		     const struct segment_row *row, struct hc_buf *url,
@@ -814,12 +843,7 @@ int request_build_body(const struct request_plan *plan,
 	if (build_url(plan, row, url, shown, why) < 0 ||
 	    body_build(plan->body, row, body, why) < 0)
 		return -1;
-	if (body->len > plan->body_max) {
-		hc_buf_printf(why, "the body is %zu bytes, over [body] "
-			      "batch_bytes = %zu", body->len, plan->body_max);
-		return -1;
-	}
-	return 0;
+	return body_too_big(plan, body->len, why);
 }
 
 const struct body_plan *request_body(const struct request_plan *plan)
@@ -845,7 +869,7 @@ int request_check(const struct request_plan *plan,
 		bound += 1 + plan->maps[i].key_eq_len + 3 * row->lens[col];
 	}
 	if (bound + plan->reserve <= REQUEST_URL_MAX)
-		return body_check(plan->body, row, why);
+		return check_body(plan, row, why);
 	size_t len = plan->prefix.len;
 	bool sep = plan->sep != 0;
 	for (size_t i = 0; i < plan->nmaps; i++) {
@@ -866,7 +890,7 @@ int request_check(const struct request_plan *plan,
 			      plan->reserve ? " with the event parameter" : "");
 		return -1;
 	}
-	return body_check(plan->body, row, why);
+	return check_body(plan, row, why);
 }
 
 size_t request_shown_prefix_len(const struct request_plan *plan)

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "hookcast/body.h"
+#include "hookcast/request.h"
 #include "hookcast/sign.h"
 #include "testutil.h"
 
@@ -351,6 +352,70 @@ static void test_strings_as_jansson_encodes(void **state)
 	profile_free(p);
 }
 
+/* request_check() gives request_build_body()'s verdict on a body's size
+ * too, for values around batch_bytes, escaped or not. */
+static void test_check_agrees_on_body_size(void **state)
+{
+	(void)state;
+	struct profile *p = body_profile(PROFILE_BODY_JSON);
+	field(p, "a.b", "c");
+	field(p, "n:number", "d");
+	constant(p, "k", "v");
+	p->batch_bytes = 1024;
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	struct request_plan *plan = request_plan_new(p, &m);
+	assert_non_null(plan);
+	char *path = tu_writes("size.csv", "c,d\nx,1\n");
+	char *err = NULL;
+	struct segment *seg = segment_open(path, NULL, &err);
+	assert_int_equal(request_plan_bind(plan, seg, &m), 0);
+	struct hc_buf u, s, body, w1, w2, v;
+	hc_buf_init(&u);
+	hc_buf_init(&s);
+	hc_buf_init(&body);
+	hc_buf_init(&w1);
+	hc_buf_init(&w2);
+	hc_buf_init(&v);
+	int ok = 0, bad = 0;
+	for (size_t n = 800; n < 1100; n++) {
+		hc_buf_reset(&v);
+		for (size_t i = 0; i < n; i++)
+			hc_buf_addc(&v, n % 3 == 0 && i % 5 == 0 ? '\n' : 'x');
+		const char *fields[2] = { v.data, "12" };
+		size_t lens[2] = { v.len, 2 };
+		struct segment_row row = { .row = 1, .line = 2, .nfields = 2,
+					   .fields = fields, .lens = lens };
+		hc_buf_reset(&w1);
+		hc_buf_reset(&w2);
+		int b = request_build_body(plan, &row, &u, &s, &body, &w1);
+		int c = request_check(plan, &row, &w2);
+		assert_int_equal(b, c);
+		assert_string_equal(w1.data ? w1.data : "",
+				    w2.data ? w2.data : "");
+		if (b == 0) {
+			assert_true(body.len <= 1024);
+			ok++;
+		} else {
+			assert_non_null(strstr(w1.data, "over [body] "
+					       "batch_bytes = 1024"));
+			bad++;
+		}
+	}
+	assert_true(ok > 50 && bad > 50);
+	hc_buf_free(&u);
+	hc_buf_free(&s);
+	hc_buf_free(&body);
+	hc_buf_free(&w1);
+	hc_buf_free(&w2);
+	hc_buf_free(&v);
+	segment_free(seg);
+	free(path);
+	request_plan_free(plan);
+	hc_msgs_free(&m);
+	profile_free(p);
+}
+
 static void test_json_number_grammar(void **state)
 {
 	(void)state;
@@ -490,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_batch_ends),
 		cmocka_unit_test(test_profile_errors),
 		cmocka_unit_test(test_strings_as_jansson_encodes),
+		cmocka_unit_test(test_check_agrees_on_body_size),
 		cmocka_unit_test(test_json_number_grammar),
 		cmocka_unit_test(test_standard_webhooks_known_answer),
 		cmocka_unit_test(test_hmac_known_answer),
