@@ -467,8 +467,11 @@ static int compile_fields(struct body_plan *b, const struct profile *p,
 						    body_type_name(f->type))
 					: value_error(f->type, e->value, n);
 				if (why) {
-					hc_msgs_add(msgs, HC_ERROR, "%s: %s",
-						    f->where, why);
+					hc_msgs_add(msgs, HC_ERROR, "%s: %s%s",
+						    f->where,
+						    strncmp(why, "is ", 3) == 0
+							    ? "the value " : "",
+						    why);
 					free(why);
 					rc = -1;
 					continue;
