@@ -18,7 +18,24 @@ static void usage(FILE *out)
 	for (const struct cli_command *c = cli_commands(); c->name; c++)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\n`hookcast COMMAND --help` shows a command's options."
-		"\n\nexit status:\n");
+		"\n\nprofile sections (an INI file; `man hookcast` and README.md "
+		"describe every key):\n"
+		"  [destination] url, method, headerN, ca_file, client_cert, "
+		"client_key, http_version\n"
+		"  [segment]     file, delimiter, field_max\n"
+		"  [static]      paramN = \"key=value\"\n"
+		"  [mappings]    mapN = \"query key=column\"\n"
+		"  [body]        format (none, json, form, ndjson), fieldN = "
+		"\"path[:type]=column\",\n"
+		"                constN = \"path[:type]=value\", batch_size, "
+		"batch_bytes, batch_wrap\n"
+		"  [signing]     scheme (standard-webhooks, hmac-sha256), secret, "
+		"header, prefix, encoding\n"
+		"  [delivery]    concurrency, rate, max_attempts, timeout, "
+		"idempotency_header, empty_values, ...\n"
+		"  [sync]        mode (all, changes, mirror), key, added_method, "
+		"changed_method, removed_method, event_param\n"
+		"\nexit status:\n");
 	static const int statuses[] = { HC_OK, HC_UNDELIVERED, HC_CONFIG,
 					HC_DATA, HC_STATE, HC_STOPPED,
 					HC_INTERRUPTED };

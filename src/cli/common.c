@@ -20,8 +20,8 @@ static const struct cli_command commands[] = {
 	  "[--timeout S] [--limit N] [--shard K/N] [--resume RUN | "
 	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] [-q] "
 	  "[--yes]",
-	  "send one request per valid row (with [sync], per change), "
-	  "journaled and resumable",
+	  "send one request per valid row (with [sync], per change; with "
+	  "[body] batch_size, per batch), journaled and resumable",
 	  cli_run },
 	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N] [--full] [--json]",
 	  "count what a sync would send: added, changed, removed, unchanged, "
