@@ -29,6 +29,8 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wno-format-nonliteral -Wvla
 ifeq ($(MODE),asan)
 OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(MODE),tsan)
+OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 else
 OPT = -O2 -g
 endif
@@ -51,7 +53,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o) $(HELPER_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind lint install uninstall clean
+.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind tsan lint install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -86,6 +88,7 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(CORE_OBJ)
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan check-build
 	@$(MAKE) --no-print-directory MODE=release check-build
+	@$(MAKE) --no-print-directory MODE=tsan check-build
 	@$(MAKE) --no-print-directory fuzz-build
 	@HOOKCAST_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) tests/run.sh build/asan
 
@@ -99,6 +102,13 @@ demo: all
 valgrind: deps
 	@$(MAKE) --no-print-directory MODE=release check-build
 	@tests/valgrind.sh build/release
+
+# ThreadSanitizer: the unit tests and the sync, delivery and payload suites
+# on a -fsanitize=thread build (the state writer runs on a thread of its
+# own). make test runs it too.
+tsan: deps
+	@$(MAKE) --no-print-directory MODE=tsan check-build
+	@tests/tsan.sh build/tsan
 
 # Static checks: cppcheck, and clang-tidy with the checks in .clang-tidy.
 lint: deps

@@ -75,6 +75,12 @@ if [ -x build/release/hookcast ] && command -v valgrind >/dev/null; then
     tally "valgrind.sh" $? "$log"
 fi
 
+# The threads under ThreadSanitizer (make tsan).
+if [ -x build/tsan/hookcast ]; then
+    guard 1200 tests/tsan.sh build/tsan
+    tally "tsan.sh" $? "$log"
+fi
+
 # Static checks (make lint): cppcheck and clang-tidy must stay clean.
 if timeout -k 10 600 make -s --no-print-directory lint >"$log" 2>&1; then
     echo "ok 1 - make lint" >"$log"
