@@ -65,6 +65,10 @@ void hc_buf_printf(struct hc_buf *b, const char *fmt, ...) HC_PRINTF(2, 3);
  * or end the quoted text. Valid UTF-8 passes through.
  */
 void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n);
+/* The length of the valid UTF-8 sequence of two to four bytes at s (at
+ * most n bytes), or 0: not one (an ASCII byte, a stray or overlong byte,
+ * a surrogate, past U+10FFFF, cut short). */
+size_t hc_utf8_len(const unsigned char *s, size_t n);
 /* Move the contents out as a C string (caller frees); b is left empty. */
 char *hc_buf_steal(struct hc_buf *b);
 

@@ -456,7 +456,9 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-int cli_sink(int argc, char **argv)
+/* The sink's life, from its options to SIGTERM; cli_sink() frees the
+ * secrets on every way out of it. */
+static int sink_run(int argc, char **argv, struct sink *sp)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'L' },
@@ -483,10 +485,9 @@ int cli_sink(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sink s;
-	memset(&s, 0, sizeof s);
-	s.status = 200;
-	s.fail_status = 503;
+	struct sink *s = sp;
+	s->status = 200;
+	s->fail_status = 503;
 	const char *listen = "127.0.0.1:8080", *log = NULL;
 	long v;
 	int c;
@@ -501,9 +502,9 @@ int cli_sink(int argc, char **argv)
 				return cli_usage_error("sink", "a status is "
 						       "100..599");
 			if (c == 's')
-				s.status = (unsigned)v;
+				s->status = (unsigned)v;
 			else
-				s.fail_status = (unsigned)v;
+				s->fail_status = (unsigned)v;
 			break;
 		case 'f':
 		case 'x':
@@ -514,15 +515,15 @@ int cli_sink(int argc, char **argv)
 				return cli_usage_error("sink", "expected a whole "
 						       "number");
 			if (c == 'f')
-				s.fail_first = (unsigned)v;
+				s->fail_first = (unsigned)v;
 			else if (c == 'x')
-				s.drop_every = (unsigned)v;
+				s->drop_every = (unsigned)v;
 			else if (c == 'v')
-				s.fail_every = (unsigned)v;
+				s->fail_every = (unsigned)v;
 			else if (c == 'j')
-				s.reject_every = (unsigned)v;
+				s->reject_every = (unsigned)v;
 			else
-				s.delay_ms = (unsigned)v;
+				s->delay_ms = (unsigned)v;
 			break;
 		case 'r':
 			/* Seconds, an HTTP date, or anything at all: the
@@ -531,45 +532,49 @@ int cli_sink(int argc, char **argv)
 				return cli_usage_error("sink", "--retry-after "
 						       "takes a header value "
 						       "on one line");
-			s.retry_after = optarg;
+			s->retry_after = optarg;
 			break;
-		case 'o': s.location = optarg; break;
-		case 'e': s.echo = true; break;
+		case 'o': s->location = optarg; break;
+		case 'e': s->echo = true; break;
 		case 'R': {
 			const char *colon = strchr(optarg, ':');
 			size_t n = colon ? (size_t)(colon - optarg) : 0;
-			if (n == 0 || n >= sizeof s.require_name)
+			if (n == 0 || n >= sizeof s->require_name)
 				return cli_usage_error("sink", "--require takes "
 						       "\"Name: value\"");
-			memcpy(s.require_name, optarg, n);
-			s.require_name[n] = '\0';
-			s.require_value = colon + 1 + strspn(colon + 1, " \t");
+			memcpy(s->require_name, optarg, n);
+			s->require_name[n] = '\0';
+			s->require_value = colon + 1 + strspn(colon + 1, " \t");
 			break;
 		}
-		case 'E': s.endless = true; break;
+		case 'E': s->endless = true; break;
 		case 'D':
 			if (hc_parse_long(optarg, 1, 100000, &v) < 0)
 				return cli_usage_error("sink", "--drip-ms takes "
 						       "milliseconds");
-			s.drip_ms = (unsigned)v;
+			s->drip_ms = (unsigned)v;
 			break;
 		case 'W':
 		case 'H': {
 			char *err = NULL;
 			const char *secret = sink_secret(optarg, &err);
 			if (secret == NULL) {
-				int rc = cli_usage_error("sink", "%s", err);
+				int rc = cli_usage_error(
+					"sink", "%s: %s",
+					c == 'H' ? "--verify-hmac"
+						 : "--verify-standard-webhooks",
+					err);
 				free(err);
 				return rc;
 			}
 			if (c == 'H') {
-				free(s.hmac_secret);
-				s.hmac_secret = xstrdup(secret);
+				free(s->hmac_secret);
+				s->hmac_secret = xstrdup(secret);
 				break;
 			}
-			free(s.sw_key);
-			s.sw_key = sign_whsec_decode(secret, &s.sw_klen, &err);
-			if (s.sw_key == NULL) {
+			free(s->sw_key);
+			s->sw_key = sign_whsec_decode(secret, &s->sw_klen, &err);
+			if (s->sw_key == NULL) {
 				int rc = cli_usage_error(
 					"sink", "--verify-standard-webhooks: %s",
 					err);
@@ -578,16 +583,16 @@ int cli_sink(int argc, char **argv)
 			}
 			break;
 		}
-		case 'N': s.hmac_header = optarg; break;
-		case 'P': s.hmac_prefix = optarg; break;
+		case 'N': s->hmac_header = optarg; break;
+		case 'P': s->hmac_prefix = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "hex") != 0 &&
 			    strcmp(optarg, "base64") != 0)
 				return cli_usage_error("sink", "--hmac-encoding "
 						       "is hex or base64");
-			s.hmac_base64 = strcmp(optarg, "base64") == 0;
+			s->hmac_base64 = strcmp(optarg, "base64") == 0;
 			break;
-		case 'q': s.quiet = true; break;
+		case 'q': s->quiet = true; break;
 		case 'h': cli_print_help("sink"); return HC_OK;
 		default: return cli_usage_error("sink", "unknown option");
 		}
@@ -595,31 +600,29 @@ int cli_sink(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("sink", "unexpected argument \"%s\"",
 				       argv[optind]);
-	if (s.sw_key && s.hmac_secret) {
-		free(s.sw_key);
-		free(s.hmac_secret);
+	if (s->sw_key && s->hmac_secret) {
 		return cli_usage_error("sink", "verify one scheme: "
 				       "--verify-standard-webhooks or "
 				       "--verify-hmac");
 	}
-	if (!s.hmac_header)
-		s.hmac_header = "X-Hub-Signature-256";
-	if (!s.hmac_prefix)
-		s.hmac_prefix = "sha256=";
-	if (s.retry_after && s.fail_first == 0 && s.status < 400)
-		s.status = 429; /* --retry-after alone answers 429 */
+	if (!s->hmac_header)
+		s->hmac_header = "X-Hub-Signature-256";
+	if (!s->hmac_prefix)
+		s->hmac_prefix = "sha256=";
+	if (s->retry_after && s->fail_first == 0 && s->status < 400)
+		s->status = 429; /* --retry-after alone answers 429 */
 	struct sockaddr_in sa;
 	if (parse_listen(listen, &sa) < 0)
 		return cli_usage_error("sink", "--listen takes IPV4:PORT, such "
 				       "as 127.0.0.1:8080");
 	if (log) {
-		s.log = fopen(log, "a");
-		if (s.log == NULL) {
+		s->log = fopen(log, "a");
+		if (s->log == NULL) {
 			perror(log);
 			return HC_STATE;
 		}
 	}
-	pthread_mutex_init(&s.mu, NULL);
+	pthread_mutex_init(&s->mu, NULL);
 	/* Signals go to this thread's sigwait, not to the server's threads. */
 	sigset_t set;
 	sigemptyset(&set);
@@ -631,16 +634,16 @@ int cli_sink(int argc, char **argv)
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			MHD_USE_ERROR_LOG,
-		ntohs(sa.sin_port), NULL, NULL, on_request, &s,
+		ntohs(sa.sin_port), NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "hookcast sink: cannot listen on %s\n", listen);
-		if (s.log)
-			fclose(s.log);
+		if (s->log)
+			fclose(s->log);
 		return HC_CONFIG;
 	}
 	const union MHD_DaemonInfo *info =
@@ -654,21 +657,29 @@ int cli_sink(int argc, char **argv)
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
 	fprintf(stderr, "hookcast sink: %llu requests, at most %llu at once\n",
-		(unsigned long long)s.n, (unsigned long long)s.max_inflight);
-	if (s.log && fclose(s.log) != 0)
+		(unsigned long long)s->n, (unsigned long long)s->max_inflight);
+	if (s->log && fclose(s->log) != 0)
 		perror(log);
 	for (size_t i = 0; i < KEY_BUCKETS; i++)
-		for (struct key_count *k = s.keys[i], *next; k; k = next) {
+		for (struct key_count *k = s->keys[i], *next; k; k = next) {
 			next = k->next;
 			free(k->key);
 			free(k);
 		}
-	pthread_mutex_destroy(&s.mu);
+	pthread_mutex_destroy(&s->mu);
+	return HC_OK;
+}
+
+int cli_sink(int argc, char **argv)
+{
+	struct sink s;
+	memset(&s, 0, sizeof s);
+	int rc = sink_run(argc, argv, &s);
 	if (s.sw_key)
 		OPENSSL_cleanse(s.sw_key, s.sw_klen);
 	free(s.sw_key);
 	if (s.hmac_secret)
 		OPENSSL_cleanse(s.hmac_secret, strlen(s.hmac_secret));
 	free(s.hmac_secret);
-	return HC_OK;
+	return rc;
 }

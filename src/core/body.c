@@ -108,37 +108,18 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		size_t k;
-		uint32_t cp, min;
-		if ((c & 0xE0) == 0xC0) {
-			k = 2, cp = c & 0x1F, min = 0x80;
-		} else if ((c & 0xF0) == 0xE0) {
-			k = 3, cp = c & 0x0F, min = 0x800;
-		} else if ((c & 0xF8) == 0xF0) {
-			k = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return i;
-		}
-		if (n - i < k)
-			return i;
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xC0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		size_t k = hc_utf8_len(s + i, n - i);
+		if (k == 0)
 			return i;
 		i += k;
 	}
 	return n;
 }
 
-/* Does jansson escape any byte of s ('"', '\\' or a control byte)? */
 static void add_json_string_jansson(struct hc_buf *out, const char *s,
 				    size_t n)
 {

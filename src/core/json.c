@@ -21,23 +21,14 @@ json_t *hc_json_text(const char *s, size_t n)
 		return j;
 	struct hc_buf b;
 	hc_buf_init(&b);
+	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
-		/* the longest valid sequence that starts here, up to 4 bytes */
-		size_t k = 0;
-		for (size_t w = 4; w >= 1 && k == 0; w--) {
-			if (i + w > n)
-				continue;
-			json_t *one = json_stringn(s + i, w);
-			if (one) {
-				k = w;
-				json_decref(one);
-			}
-		}
+		size_t k = u[i] < 0x80 ? 1 : hc_utf8_len(u + i, n - i);
 		if (k) {
 			hc_buf_add(&b, s + i, k);
 			i += k;
 		} else {
-			hc_buf_adds(&b, "\xEF\xBF\xBD");
+			hc_buf_adds(&b, "\xEF\xBF\xBD"); /* U+FFFD */
 			i++;
 		}
 	}

@@ -169,7 +169,7 @@ void hc_buf_printf(struct hc_buf *b, const char *fmt, ...)
 }
 
 /* The length of the valid UTF-8 sequence at s (max n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t hc_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	unsigned min;
@@ -204,7 +204,7 @@ void hc_buf_add_quoted(struct hc_buf *b, const char *s, size_t n)
 	hc_buf_addc(b, '"');
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
-		size_t k = c >= 0x80 ? utf8_len(u + i, n - i) : 1;
+		size_t k = c >= 0x80 ? hc_utf8_len(u + i, n - i) : 1;
 		/* C1 controls (U+0080..U+009F) act as escape sequences on some
 		 * terminals: escape them like bytes of invalid UTF-8. */
 		bool c1 = k == 2 && c == 0xC2 && u[i + 1] < 0xA0;
