@@ -31,8 +31,9 @@ static void usage(FILE *out)
 		"batch_bytes, batch_wrap\n"
 		"  [signing]     scheme (standard-webhooks, hmac-sha256), secret, "
 		"header, prefix, encoding\n"
-		"  [delivery]    concurrency, rate, max_attempts, timeout, "
-		"idempotency_header, empty_values, ...\n"
+		"  [delivery]    concurrency, threads (auto, 1..64), rate, "
+		"max_attempts, timeout,\n"
+		"                idempotency_header, empty_values, ...\n"
 		"  [sync]        mode (all, changes, mirror), key, added_method, "
 		"changed_method, removed_method, event_param\n"
 		"\nexit status:\n");

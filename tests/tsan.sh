@@ -1,7 +1,8 @@
 #!/bin/bash
 # make tsan: the threads under ThreadSanitizer. Every unit test, then the
 # integration suites that run the state writer's thread (sync), deliver
-# (delivery) and batch (payload), against a -fsanitize=thread build. A
+# on several threads (delivery; abort and signals in faults/test_process)
+# and batch (payload), against a -fsanitize=thread build. A
 # data race stops the process (halt_on_error) with exit 66, which fails
 # the suite. Prints TAP lines.
 set -u
@@ -25,6 +26,7 @@ for t in "$build"/tests/test_*; do
     fi
 done
 for s in tests/integration/test_sync.py tests/integration/test_delivery.py \
+         tests/faults/test_process.py \
          tests/integration/test_payload.py; do
     n=$((n + 1))
     if timeout -k 10 900 python3 "$s" >"$log" 2>&1; then

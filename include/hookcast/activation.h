@@ -39,6 +39,8 @@ struct activation_opts {
 					* it; copied */
 	const char *segment_override; /* -s; "-" reads stdin */
 	long concurrency;             /* 0: the profile's */
+	bool threads_set;             /* false: the profile's threads */
+	long threads;                 /* PROFILE_THREADS_AUTO or 0.. */
 	double rate;                  /* < 0: the profile's */
 	long max_attempts;            /* 0: the profile's */
 	double timeout;               /* 0: the profile's */

@@ -40,6 +40,9 @@
 #define ENGINE_BACKOFF_CAP 30.0      /* seconds */
 #define ENGINE_TAIL 256              /* results kept for a live tail */
 #define ENGINE_LATENCY_BINS 13
+#define ENGINE_CONCURRENCY_MAX 1024
+#define ENGINE_THREADS_MAX 64
+#define ENGINE_THREADS_AUTO_MAX 8
 
 enum engine_outcome {
 	OUTCOME_DELIVERED, /* CURLE_OK with a 2xx status */
@@ -126,6 +129,10 @@ struct engine_config {
 	const char *content_type;   /* NULL: requests carry no body */
 	const struct hc_signer *signer; /* NULL: unsigned */
 	const struct engine_tls *tls;   /* NULL: libcurl's defaults */
+	long threads;               /* threads that deliver: 1 (or 0) the
+				     * loop's own only; more: the loop's and
+				     * threads - 1 delivery threads; -1 auto
+				     * (engine_auto_threads) */
 };
 
 /* TLS and HTTP options for private endpoints. Verification stays on. */
@@ -164,6 +171,7 @@ struct engine_stats {
 	uint64_t latency_bins[ENGINE_LATENCY_BINS];
 	double holdoff;       /* seconds the dispatcher still waits (429) */
 	long concurrency;
+	long threads;         /* threads that deliver, the loop's included */
 	double rate_limit;
 	char stop_reason[160];
 };
@@ -174,6 +182,12 @@ struct engine;
 struct engine *engine_new(const struct engine_config *cfg,
 			  const struct engine_source *src, char **err);
 void engine_free(struct engine *e);
+
+/* What threads "auto" means here: one per CPU this process may run on,
+ * at most ENGINE_THREADS_AUTO_MAX. */
+long engine_auto_threads(void);
+/* The threads that deliver, the loop's own included (1: that one only). */
+long engine_threads(const struct engine *e);
 
 /* One turn of the loop; see above. 1 while the engine runs, 0 once it has
  * reached a final state. */

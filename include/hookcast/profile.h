@@ -23,6 +23,8 @@
 #include "hookcast/util.h"
 
 #define PROFILE_CONCURRENCY_MAX 1024
+#define PROFILE_THREADS_MAX 64
+#define PROFILE_THREADS_AUTO (-1)
 #define PROFILE_BATCH_MAX 10000
 /* What a run's snapshot (run.ini) holds in place of a literal secret. */
 #define PROFILE_SECRET_KEPT_OUT "(a literal secret: not kept in history)"
@@ -74,6 +76,8 @@ struct profile {
 	struct profile_list mappings;
 
 	long concurrency;
+	long threads; /* threads that deliver (1: the main loop's only),
+		       * or PROFILE_THREADS_AUTO */
 	double rate; /* requests per second, 0: unlimited */
 	long max_attempts;
 	double timeout; /* seconds per attempt */
@@ -185,6 +189,8 @@ const char *profile_event_method(const struct profile *p, int event);
 /* "none", "json", "form", "ndjson"; and back (-1: unknown). */
 const char *profile_body_name(enum profile_body f);
 int profile_body_parse(const char *name);
+/* "auto" (PROFILE_THREADS_AUTO) or 1..PROFILE_THREADS_MAX: 0 or -1. */
+int profile_threads_parse(const char *v, long *out);
 /* "none", "standard-webhooks", "hmac-sha256"; and back (-1: unknown). */
 const char *profile_sign_name(enum profile_sign s);
 int profile_sign_parse(const char *name);

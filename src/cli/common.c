@@ -16,7 +16,8 @@ static const struct cli_command commands[] = {
 	  "validate the profile and the whole segment against the mappings",
 	  cli_check },
 	{ "run",
-	  "run -p PROFILE [-s SEGMENT] [-c N] [--rate R] [--max-attempts N] "
+	  "run -p PROFILE [-s SEGMENT] [-c N] [--threads N|auto] [--rate R] "
+	  "[--max-attempts N] "
 	  "[--timeout S] [--limit N] [--shard K/N] [--resume RUN | "
 	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] [-q] "
 	  "[--yes]",

@@ -98,9 +98,11 @@ static void print_summary(struct activation *a, int status)
 			(unsigned long long)(s.prior_delivered + s.prior_failed),
 			s.prior_delivered + s.prior_failed == 1 ? "row was"
 								: "rows were");
-	fprintf(stderr, "  rate %.1f/s, %llu attempts, %llu retries\n",
-		s.e.rate_avg, (unsigned long long)s.e.attempts,
-		(unsigned long long)s.e.retries);
+	fprintf(stderr, "  rate %.1f/s, %llu attempts, %llu retries; "
+		"concurrency %ld on %ld %s\n", s.e.rate_avg,
+		(unsigned long long)s.e.attempts,
+		(unsigned long long)s.e.retries, s.e.concurrency,
+		s.e.threads, s.e.threads > 1 ? "threads" : "thread");
 	if (s.e.attempts > 0)
 		fprintf(stderr, "  latency p50 %s p90 %s p99 %s max %s\n",
 			lat[0], lat[1], lat[2], lat[3]);
@@ -168,6 +170,8 @@ static void print_json(struct activation *a, int status)
 		"{s:f,s:f,s:f,s:f,s:f}", "p50", s.e.latency_ms[1],
 		"p90", s.e.latency_ms[2], "p95", s.e.latency_ms[3],
 		"p99", s.e.latency_ms[4], "max", s.e.latency_ms[5]));
+	json_object_set_new(o, "concurrency", json_integer(s.e.concurrency));
+	json_object_set_new(o, "threads", json_integer(s.e.threads));
 	json_object_set_new(o, "results_path", hc_json_str(s.results_path));
 	json_object_set_new(o, "stop_reason", hc_json_str(s.e.stop_reason));
 	json_object_set_new(o, "exit_reason", hc_json_str(why));
@@ -209,6 +213,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "segment", required_argument, NULL, 's' },
 		{ "concurrency", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "max-attempts", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -239,6 +244,13 @@ static int parse(int argc, char **argv, struct run_args *ra)
 			if (hc_parse_long(optarg, 1, 1024, &v) < 0)
 				return cli_usage_error("run", "-c takes 1..1024");
 			ra->o.concurrency = v;
+			break;
+		case 'T':
+			if (profile_threads_parse(optarg, &ra->o.threads) < 0)
+				return cli_usage_error("run", "--threads takes "
+						       "auto or 1..%d",
+						       PROFILE_THREADS_MAX);
+			ra->o.threads_set = true;
 			break;
 		case 'r':
 			if (hc_parse_double(optarg, 0, 1e6, &d) < 0)

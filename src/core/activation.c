@@ -1047,6 +1047,7 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		.content_type = body_content_type(p->body_format),
 		.signer = a->signer,
 		.tls = &tls,
+		.threads = a->opts.threads_set ? a->opts.threads : p->threads,
 	};
 	struct engine_source src = {
 		.next = src_next, .record = src_record, .flush = src_flush,

@@ -2,6 +2,9 @@
 #include "hookcast/sign.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +16,26 @@
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
+struct worker;
+
 /* One row in progress: in flight, or waiting for its next attempt. Slots
- * and their curl handles are reused, so that connections are too. */
+ * and their curl handles are reused, so that connections are too.
+ *
+ * Ownership: the loop's thread owns a slot except while it is ACTIVE on a
+ * delivery thread, from the moment it is queued to that thread's inbox
+ * until the thread hands it back through the outbox (both under a mutex).
+ * A slot is pinned to one delivery thread, whose multi handle keeps the
+ * connection its handle used. */
 struct slot {
 	struct engine *e;
+	struct worker *w;
+	struct slot *next; /* in an inbox, the outbox or a free list */
 	CURL *h;
 	enum slot_state state;
+	CURLcode code;     /* how the transfer ended (set by its thread) */
+	bool aborted;      /* handed back unfinished (abort, failure) */
+	double done_at;    /* when the transfer ended, monotonic */
+	size_t widx;       /* its index in its thread's active list */
 	struct hc_buf url, shown, body, hdrs;
 	struct hc_buf req; /* the request body */
 	size_t body_seen;
@@ -43,14 +60,43 @@ struct counts {
 	uint64_t delivered, failed, retries, attempts, by_class[5];
 };
 
+/* A multi handle and who runs it: workers[0] is the loop's own (inline),
+ * the others each have a delivery thread. */
+struct worker {
+	struct engine *e;
+	CURLM *multi;
+	pthread_t tid;
+	bool threaded;
+	/* under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slot *in_head, *in_tail;
+	bool quit, reclaim;
+	atomic_bool signalled; /* a wakeup is pending */
+	/* the delivery thread's own */
+	struct slot **act;
+	size_t nact, act_cap;
+	/* the loop thread's own */
+	size_t inflight;
+	struct slot *pend_head, *pend_tail; /* to queue after dispatch */
+	struct slot *free;                  /* its free slots */
+};
+
 struct engine {
 	struct engine_config cfg;
 	char *method, *key_header, *user_agent, *content_type;
 	struct engine_tls tls;
 	char *ca_file, *client_cert, *client_key;
 	struct engine_source src;
-	CURLM *multi;
+	CURLM *multi; /* the loop's: transfers when inline, else waits */
 	struct curl_slist *common;
+
+	struct worker *workers;
+	size_t nworkers; /* >= 1 */
+	bool threaded;
+	pthread_mutex_t out_mu; /* the outbox: slots handed back */
+	struct slot *out_head, *out_tail;
+	atomic_bool signalled;
 
 	struct slot **slots;
 	size_t nslots;
@@ -353,19 +399,258 @@ static int setup_handle(struct engine *e, struct slot *s)
 	return 0;
 }
 
+/* ---- delivery threads ---- */
+
+static void list_add(struct slot **head, struct slot **tail, struct slot *s)
+{
+	s->next = NULL;
+	if (*tail)
+		(*tail)->next = s;
+	else
+		*head = s;
+	*tail = s;
+}
+
+static void wake_loop(struct engine *e)
+{
+	if (!atomic_exchange(&e->signalled, true))
+		curl_multi_wakeup(e->multi);
+}
+
+static void wake_worker(struct worker *w)
+{
+	if (!atomic_exchange(&w->signalled, true))
+		curl_multi_wakeup(w->multi);
+}
+
+static void act_add(struct worker *w, struct slot *s)
+{
+	if (w->nact == w->act_cap) {
+		w->act_cap = w->act_cap ? w->act_cap * 2 : 16;
+		w->act = xreallocarray(w->act, w->act_cap, sizeof *w->act);
+	}
+	s->widx = w->nact;
+	w->act[w->nact++] = s;
+}
+
+static void act_del(struct worker *w, struct slot *s)
+{
+	struct slot *last = w->act[--w->nact];
+	w->act[s->widx] = last;
+	last->widx = s->widx;
+}
+
+/* Hand back what finished on w's multi handle, onto the list. */
+static void collect(struct worker *w, struct slot **head, struct slot **tail)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		char *priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		struct slot *s = (struct slot *)(void *)priv;
+		CURLcode code = msg->data.result;
+		curl_multi_remove_handle(w->multi, s->h);
+		act_del(w, s);
+		s->code = code;
+		s->aborted = false;
+		s->done_at = mono();
+		list_add(head, tail, s);
+	}
+}
+
+/* Take every transfer off w's multi handle, unfinished. */
+static void cancel_all(struct worker *w, struct slot **head, struct slot **tail)
+{
+	while (w->nact > 0) {
+		struct slot *s = w->act[w->nact - 1];
+		curl_multi_remove_handle(w->multi, s->h);
+		act_del(w, s);
+		s->aborted = true;
+		s->done_at = mono();
+		list_add(head, tail, s);
+	}
+}
+
+/* A delivery thread: start what the loop queued, run the transfers, hand
+ * back what finished; and on request hand back everything (reclaim). */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct engine *e = w->e;
+	for (;;) {
+		atomic_store(&w->signalled, false);
+		pthread_mutex_lock(&w->mu);
+		struct slot *in = w->in_head;
+		w->in_head = w->in_tail = NULL;
+		bool quit = w->quit, reclaim = w->reclaim;
+		pthread_mutex_unlock(&w->mu);
+
+		struct slot *head = NULL, *tail = NULL;
+		while (in) {
+			struct slot *next = in->next;
+			if (reclaim || quit ||
+			    curl_multi_add_handle(w->multi, in->h) != CURLM_OK) {
+				in->aborted = true;
+				in->done_at = mono();
+				list_add(&head, &tail, in);
+			} else {
+				act_add(w, in);
+			}
+			in = next;
+		}
+		if (quit) {
+			/* the loop drops them all */
+			cancel_all(w, &head, &tail);
+			return NULL;
+		}
+		int running = 0;
+		if (!reclaim) {
+			curl_multi_perform(w->multi, &running);
+			collect(w, &head, &tail);
+		} else {
+			collect(w, &head, &tail); /* finished: real results */
+			cancel_all(w, &head, &tail);
+		}
+		if (head) {
+			pthread_mutex_lock(&e->out_mu);
+			if (e->out_tail)
+				e->out_tail->next = head;
+			else
+				e->out_head = head;
+			e->out_tail = tail;
+			pthread_mutex_unlock(&e->out_mu);
+			wake_loop(e);
+		}
+		if (reclaim) {
+			pthread_mutex_lock(&w->mu);
+			w->reclaim = false;
+			pthread_cond_broadcast(&w->cv);
+			pthread_mutex_unlock(&w->mu);
+			continue;
+		}
+		curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+	}
+}
+
+/* Queue what dispatch started to each delivery thread, one lock and at
+ * most one wakeup per thread. */
+static void submit_pending(struct engine *e)
+{
+	for (size_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		if (w->pend_head == NULL)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		if (w->in_tail)
+			w->in_tail->next = w->pend_head;
+		else
+			w->in_head = w->pend_head;
+		w->in_tail = w->pend_tail;
+		pthread_mutex_unlock(&w->mu);
+		w->pend_head = w->pend_tail = NULL;
+		wake_worker(w);
+	}
+}
+
+/* Take back every slot from the delivery threads: the finished ones and
+ * the cancelled ones, in the outbox. Waits for each thread to answer. */
+static void reclaim_all(struct engine *e)
+{
+	submit_pending(e);
+	for (size_t i = 1; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		pthread_mutex_lock(&w->mu);
+		w->reclaim = true;
+		pthread_mutex_unlock(&w->mu);
+		wake_worker(w);
+	}
+	for (size_t i = 1; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		pthread_mutex_lock(&w->mu);
+		while (w->reclaim)
+			pthread_cond_wait(&w->cv, &w->mu);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+/* What finished on the loop's own multi handle, then what the delivery
+ * threads handed back. */
+static struct slot *take_done(struct engine *e)
+{
+	struct slot *head = NULL, *tail = NULL;
+	collect(&e->workers[0], &head, &tail);
+	if (e->threaded) {
+		atomic_store(&e->signalled, false);
+		pthread_mutex_lock(&e->out_mu);
+		struct slot *more = e->out_head;
+		if (more) {
+			if (tail)
+				tail->next = more;
+			else
+				head = more;
+		}
+		e->out_head = e->out_tail = NULL;
+		pthread_mutex_unlock(&e->out_mu);
+	}
+	return head;
+}
+
+/* Every slot not in flight goes back to its thread's free list. */
+static void free_lists_rebuild(struct engine *e)
+{
+	for (size_t i = 0; i < e->nworkers; i++) {
+		e->workers[i].free = NULL;
+		e->workers[i].inflight = 0;
+	}
+	for (size_t i = 0; i < e->nslots; i++) {
+		struct slot *s = e->slots[i];
+		s->state = SLOT_FREE;
+		s->next = s->w->free;
+		s->w->free = s;
+	}
+	e->active = 0;
+	e->nheap = 0;
+}
+
+static void slot_release(struct slot *s)
+{
+	s->state = SLOT_FREE;
+	s->next = s->w->free;
+	s->w->free = s;
+}
+
 static struct slot *slot_get(struct engine *e)
 {
-	for (size_t i = 0; i < e->nslots; i++)
-		if (e->slots[i]->state == SLOT_FREE)
-			return e->slots[i];
+	/* The least busy thread's free slot, or a new slot for it. */
+	struct worker *w = &e->workers[0];
+	for (size_t i = 1; i < e->nworkers; i++)
+		if (e->workers[i].inflight < w->inflight)
+			w = &e->workers[i];
+	struct slot *s = w->free;
+	if (s) {
+		w->free = s->next;
+		return s;
+	}
 	/* Rows waiting for a retry hold a slot too; allow as many of them as
 	 * there are transfers, so that a struggling server cannot make the
 	 * engine read the whole segment into memory. */
 	size_t max = (size_t)e->concurrency * 2 + 16;
-	if (e->nslots >= max)
+	if (e->nslots >= max) {
+		for (size_t i = 0; i < e->nworkers; i++) {
+			s = e->workers[i].free;
+			if (s) {
+				e->workers[i].free = s->next;
+				return s;
+			}
+		}
 		return NULL;
-	struct slot *s = xcalloc(1, sizeof *s);
+	}
+	s = xcalloc(1, sizeof *s);
 	s->e = e;
+	s->w = w;
 	hc_buf_init(&s->url);
 	hc_buf_init(&s->shown);
 	hc_buf_init(&s->body);
@@ -385,8 +670,6 @@ static void slot_free_all(struct engine *e)
 {
 	for (size_t i = 0; i < e->nslots; i++) {
 		struct slot *s = e->slots[i];
-		if (s->state == SLOT_ACTIVE)
-			curl_multi_remove_handle(e->multi, s->h);
 		curl_easy_cleanup(s->h);
 		hc_buf_free(&s->url);
 		hc_buf_free(&s->shown);
@@ -454,10 +737,16 @@ static int start(struct engine *e, struct slot *s, double now)
 	}
 	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, head);
 	s->started = now;
-	if (curl_multi_add_handle(e->multi, s->h) != CURLM_OK)
+	struct worker *w = s->w;
+	if (w->threaded)
+		list_add(&w->pend_head, &w->pend_tail, s);
+	else if (curl_multi_add_handle(w->multi, s->h) != CURLM_OK)
 		return -1;
+	else
+		act_add(w, s);
 	s->state = SLOT_ACTIVE;
 	e->active++;
+	w->inflight++;
 	return 0;
 }
 
@@ -466,15 +755,15 @@ static void fail_engine(struct engine *e, const char *why)
 	if (e->state == ENGINE_FAILED)
 		return;
 	snprintf(e->stop_reason, sizeof e->stop_reason, "%s", why);
-	for (size_t i = 0; i < e->nslots; i++) {
-		struct slot *s = e->slots[i];
-		if (s->state == SLOT_ACTIVE)
-			curl_multi_remove_handle(e->multi, s->h);
-		s->state = SLOT_FREE;
-	}
-	e->active = 0;
-	e->nheap = 0;
+	/* Nothing more is recorded: take every slot back and drop it. */
 	e->state = ENGINE_FAILED;
+	struct slot *head = NULL, *tail = NULL;
+	cancel_all(&e->workers[0], &head, &tail);
+	if (e->threaded) {
+		reclaim_all(e);
+		(void)take_done(e);
+	}
+	free_lists_rebuild(e);
 	e->t_end = mono();
 }
 
@@ -569,8 +858,8 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 {
 	long status = 0;
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(e->multi, s->h);
 	e->active--;
+	s->w->inflight--;
 	if (s->body_cut && code == CURLE_WRITE_ERROR)
 		code = CURLE_OK; /* we stopped reading; the status stands */
 
@@ -664,7 +953,7 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		.time = wall(),
 		.status = status,
 		.outcome = out,
-		.latency_ms = (now - s->started) * 1000.0,
+		.latency_ms = (s->done_at - s->started) * 1000.0,
 		.error = err,
 		.url_shown = s->shown.data,
 		.body = s->body.data ? s->body.data : "",
@@ -699,7 +988,7 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		e->pending.delivered += s->weight;
 	else
 		e->pending.failed += s->weight;
-	s->state = SLOT_FREE;
+	slot_release(s);
 	breaker(e, out);
 }
 
@@ -824,9 +1113,7 @@ static void settle(struct engine *e, double now)
 		return;
 	/* Rows still waiting for a retry keep their "retry" journal line,
 	 * so a resume sends them again. */
-	for (size_t i = 0; i < e->nslots; i++)
-		e->slots[i]->state = SLOT_FREE;
-	e->nheap = 0;
+	free_lists_rebuild(e);
 	if (e->broken)
 		e->state = ENGINE_BROKEN;
 	else if (e->stopping)
@@ -835,6 +1122,55 @@ static void settle(struct engine *e, double now)
 	else
 		e->state = ENGINE_DONE;
 	e->t_end = now;
+}
+
+/* Journal a transfer handed back unfinished, as a row to send again. */
+static void record_cancelled(struct engine *e, struct slot *s)
+{
+	e->active--;
+	s->w->inflight--;
+	struct engine_result r = {
+		.row = s->row, .line = s->line, .attempt = s->attempt,
+		.time = wall(), .status = 0, .outcome = OUTCOME_RETRY,
+		.latency_ms = (s->done_at - s->started) * 1000.0,
+		.error = "aborted: cancelled in flight",
+		.url_shown = s->shown.data, .body = "", .body_len = 0,
+		.headers = "", .headers_len = 0, .key = s->key,
+		.method = s->method ? s->method : e->method,
+		.req_body = s->req.data ? s->req.data : "",
+		.req_body_len = s->req.len,
+		.ctx = s->ctx, .retry_in = -1,
+	};
+	if (e->src.record(e->src.ud, &r) < 0)
+		fail_engine(e, "cannot write the journal");
+	else
+		e->dirty = true;
+}
+
+/* Report what came back, in order, until the engine fails. */
+static void drain(struct engine *e, struct slot *s, double now)
+{
+	while (s && e->state != ENGINE_FAILED) {
+		struct slot *next = s->next;
+		if (s->aborted)
+			record_cancelled(e, s);
+		else
+			finish(e, s, s->code, now);
+		s = next;
+	}
+}
+
+static int flush_results(struct engine *e, double now)
+{
+	if (!e->dirty)
+		return 0;
+	e->dirty = false;
+	if (e->src.flush(e->src.ud) < 0) {
+		fail_engine(e, "cannot write the journal");
+		return -1;
+	}
+	commit(e, now);
+	return 0;
 }
 
 int engine_step(struct engine *e, struct curl_waitfd *extra, unsigned nextra,
@@ -854,43 +1190,32 @@ int engine_step(struct engine *e, struct curl_waitfd *extra, unsigned nextra,
 		return 0;
 	}
 	dispatch(e, now);
-	int running = 0;
+	submit_pending(e);
+	if (e->state == ENGINE_FAILED)
+		return 0;
 	curl_multi_poll(e->multi, extra, nextra, wait_ms(e, now, max_wait_ms),
 			NULL);
-	/* Perform, collect, refill; and when the refill started transfers,
-	 * perform once more so that they go out now rather than after
-	 * another trip through poll. */
+	/* Inline, perform, collect, refill; and when the refill started
+	 * transfers, perform once more so that they go out now rather than
+	 * after another trip through poll. With delivery threads, collect
+	 * what they handed back and refill. */
 	for (int round = 0; round < 2; round++) {
+		int running = 0;
 		curl_multi_perform(e->multi, &running);
 		now = mono();
-		CURLMsg *msg;
-		int left;
-		while (e->state != ENGINE_FAILED &&
-		       (msg = curl_multi_info_read(e->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			char *priv = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-			finish(e, (struct slot *)(void *)priv, msg->data.result,
-			       now);
-		}
+		drain(e, take_done(e), now);
 		if (e->state == ENGINE_FAILED)
 			return 0;
 		size_t before = e->active;
 		dispatch(e, now);
+		submit_pending(e);
 		if (e->state == ENGINE_FAILED)
 			return 0;
-		if (e->active <= before)
+		if (e->workers[0].inflight == 0 || e->active <= before)
 			break;
 	}
-	if (e->dirty) {
-		e->dirty = false;
-		if (e->src.flush(e->src.ud) < 0) {
-			fail_engine(e, "cannot write the journal");
-			return 0;
-		}
-		commit(e, now);
-	}
+	if (flush_results(e, now) < 0)
+		return 0;
 	if (e->state == ENGINE_RUNNING && e->stopping)
 		e->state = ENGINE_STOPPING;
 	settle(e, now);
@@ -930,47 +1255,30 @@ void engine_abort(struct engine *e)
 	    e->state != ENGINE_STOPPING)
 		return;
 	double now = mono();
-	for (size_t i = 0; i < e->nslots && e->state != ENGINE_FAILED; i++) {
-		struct slot *s = e->slots[i];
-		if (s->state != SLOT_ACTIVE)
-			continue;
-		curl_multi_remove_handle(e->multi, s->h);
-		e->active--;
-		s->state = SLOT_FREE;
-		struct engine_result r = {
-			.row = s->row, .line = s->line, .attempt = s->attempt,
-			.time = wall(), .status = 0, .outcome = OUTCOME_RETRY,
-			.latency_ms = (now - s->started) * 1000.0,
-			.error = "aborted: cancelled in flight",
-			.url_shown = s->shown.data, .body = "", .body_len = 0,
-			.headers = "", .headers_len = 0, .key = s->key,
-			.method = s->method ? s->method : e->method,
-			.req_body = s->req.data ? s->req.data : "",
-			.req_body_len = s->req.len,
-			.ctx = s->ctx, .retry_in = -1,
-		};
-		if (e->src.record(e->src.ud, &r) < 0)
-			fail_engine(e, "cannot write the journal");
+	/* What already finished is reported as it ended; the rest is
+	 * cancelled and journaled to be sent again. */
+	struct slot *head = NULL, *tail = NULL;
+	if (e->threaded)
+		reclaim_all(e);
+	collect(&e->workers[0], &head, &tail);
+	cancel_all(&e->workers[0], &head, &tail);
+	if (e->threaded) {
+		struct slot *more = take_done(e);
+		if (tail)
+			tail->next = more;
 		else
-			e->dirty = true;
+			head = more;
 	}
+	drain(e, head, now);
 	if (e->state == ENGINE_FAILED)
 		return;
-	if (e->dirty) {
-		e->dirty = false;
-		if (e->src.flush(e->src.ud) < 0) {
-			fail_engine(e, "cannot write the journal");
-			return;
-		}
-		commit(e, now);
-	}
+	if (flush_results(e, now) < 0)
+		return;
 	snprintf(e->stop_reason, sizeof e->stop_reason, "aborted");
 	e->stopping = true;
 	e->broken = false;
 	e->state = ENGINE_ABORTED;
-	for (size_t i = 0; i < e->nslots; i++)
-		e->slots[i]->state = SLOT_FREE;
-	e->nheap = 0;
+	free_lists_rebuild(e);
 	e->t_end = now;
 }
 
@@ -978,8 +1286,8 @@ void engine_set_concurrency(struct engine *e, long n)
 {
 	if (n < 1)
 		n = 1;
-	if (n > 1024)
-		n = 1024;
+	if (n > ENGINE_CONCURRENCY_MAX)
+		n = ENGINE_CONCURRENCY_MAX;
 	e->concurrency = n;
 }
 
@@ -1017,6 +1325,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *o)
 	hist_bins(&e->hist, edges, ENGINE_LATENCY_BINS, o->latency_bins);
 	o->holdoff = e->holdoff_until > now ? e->holdoff_until - now : 0;
 	o->concurrency = e->concurrency;
+	o->threads = engine_threads(e);
 	o->rate_limit = e->rate;
 	snprintf(o->stop_reason, sizeof o->stop_reason, "%s", e->stop_reason);
 }
@@ -1071,14 +1380,99 @@ struct engine *engine_new(const struct engine_config *cfg,
 		engine_free(e);
 		return NULL;
 	}
+	long threads = cfg->threads < 0 ? engine_auto_threads() : cfg->threads;
+	if (threads < 1)
+		threads = 1;
+	if (threads > ENGINE_THREADS_MAX)
+		threads = ENGINE_THREADS_MAX;
+	e->threaded = threads > 1;
+	e->nworkers = (size_t)threads;
+	e->workers = xcalloc(e->nworkers, sizeof *e->workers);
+	pthread_mutex_init(&e->out_mu, NULL);
+	for (size_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		w->e = e;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+	}
+	for (size_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		w->multi = i > 0 ? curl_multi_init() : e->multi;
+		if (w->multi == NULL) {
+			*err = xstrdup("libcurl could not start");
+			engine_free(e);
+			return NULL;
+		}
+		/* Keep every connection made: libcurl's default cache (four
+		 * per handle added at the moment) closes idle connections
+		 * whenever few transfers happen to be on the handle. */
+		curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+				  (long)ENGINE_CONCURRENCY_MAX);
+	}
+	for (size_t i = 1; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		int rc = pthread_create(&w->tid, NULL, worker_main, w);
+		if (rc != 0) {
+			*err = xasprintf("cannot start a delivery thread: %s",
+					 strerror(rc));
+			engine_free(e);
+			return NULL;
+		}
+		w->threaded = true;
+	}
 	return e;
+}
+
+long engine_auto_threads(void)
+{
+	cpu_set_t set;
+	long n = 0;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > ENGINE_THREADS_AUTO_MAX ? ENGINE_THREADS_AUTO_MAX : n;
+}
+
+long engine_threads(const struct engine *e)
+{
+	return (long)e->nworkers;
 }
 
 void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	/* Stop the delivery threads first: each takes its transfers off its
+	 * multi handle before it ends. */
+	for (size_t i = 0; e->workers && i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		if (!w->threaded)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_mutex_unlock(&w->mu);
+		wake_worker(w);
+		pthread_join(w->tid, NULL);
+	}
+	if (e->workers) {
+		struct slot *head = NULL, *tail = NULL;
+		cancel_all(&e->workers[0], &head, &tail);
+	}
 	slot_free_all(e);
+	for (size_t i = 0; e->workers && i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		if (i > 0 && w->multi)
+			curl_multi_cleanup(w->multi);
+		free(w->act);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	free(e->workers);
+	if (e->workers)
+		pthread_mutex_destroy(&e->out_mu);
 	if (e->multi)
 		curl_multi_cleanup(e->multi);
 	curl_slist_free_all(e->common);

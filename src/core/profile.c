@@ -35,6 +35,7 @@ static const struct {
 	{ "static", "param", true },
 	{ "mappings", "map", true },
 	{ "delivery", "concurrency", false },
+	{ "delivery", "threads", false },
 	{ "delivery", "rate", false },
 	{ "delivery", "max_attempts", false },
 	{ "delivery", "timeout", false },
@@ -118,6 +119,7 @@ struct profile *profile_new(void)
 	p->method = xstrdup("POST");
 	p->field_max = SEGMENT_FIELD_MAX_DEFAULT;
 	p->concurrency = 8;
+	p->threads = PROFILE_THREADS_AUTO;
 	p->rate = 0;
 	p->max_attempts = 5;
 	p->timeout = 30;
@@ -787,6 +789,14 @@ static void read_values(struct loader *l)
 
 	read_long(l, "delivery", "concurrency", 1, PROFILE_CONCURRENCY_MAX,
 		  &p->concurrency);
+	if ((v = get(l, "delivery", "threads")) != NULL &&
+	    profile_threads_parse(v, &p->threads) < 0) {
+		char *q = quoted(v);
+		key_error(l->msgs, p, "delivery", "threads",
+			  "%s is not auto or a whole number (1..%d)", q,
+			  PROFILE_THREADS_MAX);
+		free(q);
+	}
 	read_double(l, "delivery", "rate", 0, 1e6, &p->rate);
 	read_long(l, "delivery", "max_attempts", 1, 100, &p->max_attempts);
 	read_double(l, "delivery", "timeout", 0.1, 3600, &p->timeout);
@@ -813,6 +823,15 @@ static void read_values(struct loader *l)
 	read_sync(l);
 	read_body(l);
 	read_signing(l);
+}
+
+int profile_threads_parse(const char *v, long *out)
+{
+	if (strcmp(v, "auto") == 0) {
+		*out = PROFILE_THREADS_AUTO;
+		return 0;
+	}
+	return hc_parse_long(v, 1, PROFILE_THREADS_MAX, out);
 }
 
 const char *profile_body_name(enum profile_body f)
@@ -1379,6 +1398,10 @@ void profile_write(const struct profile *p, struct ini_writer *w)
 	put_list(w, &p->mappings, "map", true);
 	ini_section(w, "delivery");
 	ini_put_long(w, "concurrency", p->concurrency);
+	if (p->threads == PROFILE_THREADS_AUTO)
+		ini_put(w, "threads", "auto");
+	else
+		ini_put_long(w, "threads", p->threads);
 	ini_put_double(w, "rate", p->rate);
 	ini_put_long(w, "max_attempts", p->max_attempts);
 	ini_put_double(w, "timeout", p->timeout);

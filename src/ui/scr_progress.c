@@ -301,8 +301,10 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	else
 		snprintf(lim, sizeof lim, "unlimited");
 	ui_role(w, ROLE_MUTED);
-	int cx = 2 + ui_textf(w, 6, 2, wd - 4, "concurrency %ld   rate limit %s%s",
-			      s.e.concurrency, lim,
+	int cx = 2 + ui_textf(w, 6, 2, wd - 4, "concurrency %ld on %ld %s   "
+			      "rate limit %s%s", s.e.concurrency,
+			      s.e.threads,
+			      s.e.threads > 1 ? "threads" : "thread", lim,
 			      s.e.holdoff > 0 ? "   held back by a 429" : "");
 	if (strcmp(s.sync_mode, "all") != 0 && !s.e.stop_reason[0]) {
 		ui_role(w, ROLE_NORMAL);

@@ -129,31 +129,37 @@ def test_sigterm_and_sighup():
 
 
 def test_second_sigint_aborts():
-    w = Work()
-    sink = Sink(w, "--delay-ms", "3000")
-    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 21)])
-    w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 4,
-                                                            "timeout": 30})
-    p = w.start(["run", "-p", "p.ini", "--json", "-q"])
-    # The sink logs a request only once it answers, 3 s later: wait instead
-    # for the 4 connections that carry the first 4 transfers.
-    wait_connections(sink, 4)
-    t0 = time.monotonic()
-    p.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    took = time.monotonic() - t0
-    sink.p.kill()
-    sink.stop()
-    s = json.loads(out.decode()) if out else {}
-    j = w.journal(s["run_id"]) if s else []
-    check("a second SIGINT aborts at once: exit 130, state aborted",
-          p.returncode == 130 and s.get("state") == "aborted" and took < 2.5,
-          f"{p.returncode} {took:.2f} {out}")
-    check("abort: in-flight rows are journaled as not delivered",
-          sum(1 for r in j if r["error"].startswith("aborted")) == 4,
-          [r["error"] for r in j])
+    # On the loop's thread alone, and with the transfers spread over four
+    # delivery threads that must hand every one of them back.
+    for threads in (1, 4):
+        w = Work()
+        sink = Sink(w, "--delay-ms", "3000")
+        w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 21)])
+        w.profile("p.ini", sink.url + "/h", ["id=id"],
+                  delivery={"concurrency": 4, "timeout": 30,
+                            "threads": threads})
+        p = w.start(["run", "-p", "p.ini", "--json", "-q"])
+        # The sink logs a request only once it answers, 3 s later: wait
+        # instead for the 4 connections that carry the first 4 transfers.
+        wait_connections(sink, 4)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        took = time.monotonic() - t0
+        sink.p.kill()
+        sink.stop()
+        s = json.loads(out.decode()) if out else {}
+        j = w.journal(s["run_id"]) if s else []
+        check(f"threads {threads}: a second SIGINT aborts at once: exit 130, "
+              "state aborted",
+              p.returncode == 130 and s.get("state") == "aborted" and
+              took < 2.5, f"{p.returncode} {took:.2f} {out}")
+        check(f"threads {threads}: abort: in-flight rows are journaled as not "
+              "delivered",
+              sum(1 for r in j if r["error"].startswith("aborted")) == 4 and
+              len(j) == 4, [r["error"] for r in j])
 
 
 def test_retry_failed():

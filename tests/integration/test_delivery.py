@@ -84,6 +84,74 @@ def test_rate_limit():
           took >= 3.8, f"took {took:.2f}s, {n} requests")
 
 
+def test_threads_exactly_once_under_faults():
+    """The same faulty run on one thread and on four: one journal, every
+    row final once, counts that agree, whatever thread sent it."""
+    for threads in (1, 4):
+        w = Work()
+        # every 7th row fails once (retried), every 13th is rejected (422),
+        # every 29th request's connection is dropped
+        sink = Sink(w, "--fail-every", "7", "--reject-every", "13",
+                    "--drop-every", "29")
+        rows = [[str(i)] for i in range(1, 1501)]
+        w.write_csv("segment.csv", ["id"], rows)
+        w.profile("p.ini", sink.url + "/h", ["id=id"],
+                  delivery={"concurrency": 24, "threads": threads,
+                            "breaker_initial": 0})
+        rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q"])
+        reqs = sink.requests()
+        sink.stop()
+        s = json.loads(out) if out else {}
+        rid = run_id_of(out)
+        j = w.journal(rid)
+        fin, att = finals(j)
+        ids = {}
+        for r in reqs:
+            ids.setdefault(dict(r["query"])["id"], 0)
+            ids[dict(r["query"])["id"]] += 1
+        delivered = {k for k, v in fin.items() if v["outcome"] == "delivered"}
+        failed = {k for k, v in fin.items() if v["outcome"] == "failed"}
+        check(f"threads {threads}: the run says so (--json threads)",
+              s.get("threads") == threads, out)
+        check(f"threads {threads}: every row reached the sink, and has one "
+              "final line in the journal",
+              len(ids) == 1500 and len(fin) == 1500 and
+              all(v["outcome"] != "retry" for v in fin.values()),
+              f"{len(ids)} rows seen, {len(fin)} finals")
+        check(f"threads {threads}: the 422s failed, the rest delivered; "
+              "the summary counts agree with the journal",
+              len(failed) > 0 and all(v["status"] == "422"
+                                      for k, v in fin.items() if k in failed)
+              and s.get("delivered") == len(delivered) and
+              s.get("failed") == len(failed) and
+              len(delivered) + len(failed) == 1500 and
+              s.get("attempts") == len(j) and rc == 1,
+              f"rc {rc} {out} {len(delivered)} {len(failed)} {len(j)}")
+        retries = sum(1 for r in j if r["outcome"] == "retry")
+        check(f"threads {threads}: failed attempts were retried, and no row "
+              "has two final lines",
+              retries > 0 and len(reqs) > 1500 and
+              sum(1 for r in j if r["outcome"] != "retry") == 1500,
+              f"{len(j)} journal lines, {retries} retries, "
+              f"{len(reqs)} requests")
+        w.cleanup()
+
+
+def test_threads_keep_the_concurrency_cap():
+    w = Work()
+    sink = Sink(w, "--delay-ms", "30")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 61)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"threads": 4})
+    rc, out, err = w.run(["run", "-p", "p.ini", "-c", "3", "-q"])
+    reqs = sink.requests()
+    sink.stop()
+    peak = max(r["inflight"] for r in reqs) if reqs else 0
+    check("-c 3 on 4 threads: the sink never sees more than 3 at once, "
+          "and does see more than one", rc == 0 and len(reqs) == 60 and
+          2 <= peak <= 3, f"rc {rc}, peak {peak}, {len(reqs)} requests")
+
+
 def test_concurrency_cap():
     w = Work()
     sink = Sink(w, "--delay-ms", "50")
@@ -234,6 +302,8 @@ def test_history_commands():
 
 
 run_tests([test_thousand_rows_exactly_once, test_rate_limit,
+          test_threads_exactly_once_under_faults,
+          test_threads_keep_the_concurrency_cap,
           test_concurrency_cap, test_breaker, test_secrets_never_written,
           test_dry_run_and_delete_guard,
           test_shard_and_limit, test_invalid_rows_journaled_not_sent,

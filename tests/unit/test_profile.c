@@ -35,6 +35,7 @@ static const char full_profile[] =
 	"map2 = \"userId=contacts.id\"\n"
 	"[delivery]\n"
 	"concurrency = 32\n"
+	"threads = 3\n"
 	"rate = 12.5\n"
 	"max_attempts = 3\n"
 	"timeout = 2.5\n"
@@ -77,6 +78,7 @@ static void assert_same_profile(const struct profile *a, const struct profile *b
 	assert_same_list(&a->statics, &b->statics);
 	assert_same_list(&a->mappings, &b->mappings);
 	assert_int_equal(a->concurrency, b->concurrency);
+	assert_int_equal(a->threads, b->threads);
 	assert_true(a->rate == b->rate);
 	assert_int_equal(a->max_attempts, b->max_attempts);
 	assert_true(a->timeout == b->timeout);
@@ -114,6 +116,7 @@ static void test_load_values(void **state)
 	/* case kept in values */
 	assert_string_equal(p->mappings.items[1].key, "userId");
 	assert_int_equal(p->concurrency, 32);
+	assert_int_equal(p->threads, 3);
 	assert_true(p->rate == 12.5);
 	assert_true(p->timeout == 2.5);
 	assert_string_equal(p->idempotency_header, "");
@@ -237,6 +240,11 @@ static void test_errors_name_file_line_key(void **state)
 		     "whole number (1..1024)");
 	expect_error("[destination]\nurl = \"http://h/\"\n[delivery]\n"
 		     "concurrency = 1025\n", "(1..1024)");
+	expect_error("[destination]\nurl = \"http://h/\"\n[delivery]\n"
+		     "threads = 0\n", "bad.ini:4: [delivery] threads: \"0\" is "
+		     "not auto or a whole number (1..64)");
+	expect_error("[destination]\nurl = \"http://h/\"\n[delivery]\n"
+		     "threads = Auto\n", "is not auto or a whole number");
 	expect_error("[destination]\nurl = \"http://h/\"\n[delivery]\n"
 		     "concurrency = 0x10\n", "is not a whole number");
 	expect_error("[destination]\nurl = \"http://h/\"\n[delivery]\n"
