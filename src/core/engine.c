@@ -625,10 +625,15 @@ static void slot_release(struct slot *s)
 static struct slot *slot_get(struct engine *e)
 {
 	/* The least busy thread's free slot, or a new slot for it. */
+	/* The loop's thread also runs the engine: it counts its transfers
+	 * twice, and so carries about half a delivery thread's share. */
 	struct worker *w = &e->workers[0];
+	size_t best = w->inflight * 2;
 	for (size_t i = 1; i < e->nworkers; i++)
-		if (e->workers[i].inflight < w->inflight)
+		if (e->workers[i].inflight < best) {
 			w = &e->workers[i];
+			best = w->inflight;
+		}
 	struct slot *s = w->free;
 	if (s) {
 		w->free = s->next;
