@@ -115,6 +115,10 @@ def test_resize_during_run():
     rows = 2000
     sink = Sink(w, "--delay-ms", "20")
     big_profile(w, sink, rows, 4)
+    # on three threads: pause, concurrency and rate are the run's, whatever
+    # thread carries a transfer
+    w.write("p.ini", open(w.path("p.ini")).read().replace(
+        "concurrency = 4", "concurrency = 4\nthreads = 3"))
     t = Tmux(w, "tui -p p.ini")
     try:
         activate(t, rows)
@@ -128,8 +132,9 @@ def test_resize_during_run():
               paused is not None and n2 - n1 <= 4 and
               t.wait("[RUN ACTIVE", 5) is not None, f"{n1} {n2}")
         t.keys("+")
-        check("+ raises the concurrency", t.wait("concurrency 5", 5) is not None,
-              t.screen())
+        check("+ raises the concurrency, shared by the 3 threads the "
+              "profile asks for", t.wait("concurrency 5 on 3 threads", 5)
+              is not None, t.screen())
         t.keys("r")
         t.wait("Rate limit")
         t.keys("C-u")
