@@ -26,6 +26,7 @@ openssl:openssl
 /usr/sbin/nginx:nginx-light
 node:nodejs
 npm:npm
+parallel:parallel
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 clang:clang

@@ -41,7 +41,11 @@ struct activation_opts {
 	long concurrency;             /* 0: the profile's */
 	bool threads_set;             /* false: the profile's threads */
 	long threads;                 /* PROFILE_THREADS_AUTO or 0.. */
-	double rate;                  /* < 0: the profile's */
+	double rate;                  /* < 0: the profile's; with shards,
+				       * the total over all N of them: each
+				       * takes rate / N */
+	bool rate_per_shard_set;      /* rate_per_shard replaces the share */
+	double rate_per_shard;        /* this shard's own limit, 0: none */
 	long max_attempts;            /* 0: the profile's */
 	double timeout;               /* 0: the profile's */
 	uint64_t limit;               /* 0: every row */
@@ -81,6 +85,11 @@ struct activation_stats {
 };
 
 struct activation;
+
+/* The rate limit this process applies: the total (opts->rate, else the
+ * profile's) split over the shards, or rate_per_shard. 0: unlimited. */
+double activation_shard_rate(const struct activation_opts *o,
+			     double profile_rate);
 
 /* Returns NULL with *status set (2, 3 or 4) and the reasons in msgs. */
 struct activation *activation_new(const struct activation_opts *opts,

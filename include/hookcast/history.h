@@ -231,14 +231,21 @@ bool history_row_matches(const struct history_row *r, enum history_filter f,
 /* ---- One run per profile ---- */
 
 /*
- * Take STATE/locks/<hash of profile path>.lock. Returns 0 with *fd held
- * (close it to release), 1 when another process holds it (*holder, caller
- * frees, names its run), -1 with *err.
+ * One run per profile and shard. A run of the whole profile (shard_n 0)
+ * takes STATE/locks/<hash of profile path>.lock for writing; a run of
+ * shard K of N takes byte N of that file for reading (so shards of one
+ * count run side by side, and a whole run or a run with another count is
+ * refused) and <hash>.shard-K-of-N.lock for writing. Returns 0 with fd[0]
+ * and fd[1] (or -1) held (close them to release), 1 when another process
+ * is in the way (*holder, caller frees, names its run), -1 with *err.
  */
 int history_lock(const char *state_dir, const char *profile_abs,
-		 const char *run_id, int *fd, char **holder, char **err);
-/* Is the profile's lock free? (For telling a crashed run from a live one.) */
-bool history_lock_free(const char *state_dir, const char *profile_abs);
+		 unsigned shard_k, unsigned shard_n, const char *run_id,
+		 int fd[2], char **holder, char **err);
+/* Is the lock of that profile and shard free? (For telling a crashed run
+ * from a live one.) */
+bool history_lock_free(const char *state_dir, const char *profile_abs,
+		       unsigned shard_k, unsigned shard_n);
 
 /* "2026-11-28T05:45:07.123Z" */
 void history_format_time(double t, char *buf, size_t n);

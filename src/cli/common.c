@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "hookcast/shard.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,18 +19,23 @@ static const struct cli_command commands[] = {
 	{ "run",
 	  "run -p PROFILE [-s SEGMENT] [-c N] [--threads N|auto] [--rate R] "
 	  "[--max-attempts N] "
-	  "[--timeout S] [--limit N] [--shard K/N] [--resume RUN | "
+	  "[--timeout S] [--limit N] [--shard K/N|auto [--rate-per-shard R]] "
+	  "[--resume RUN | "
 	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] [-q] "
 	  "[--yes]",
 	  "send one request per valid row (with [sync], per change; with "
-	  "[body] batch_size, per batch), journaled and resumable",
+	  "[body] batch_size, per batch), journaled and resumable. With "
+	  "--shard, --rate is the total over the N shards: each sends at R/N "
+	  "a second; auto takes K and N from Kubernetes, Slurm, Nomad or GNU "
+	  "parallel",
 	  cli_run },
-	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N] [--full] [--json]",
+	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N|auto] [--full] "
+	  "[--json]",
 	  "count what a sync would send: added, changed, removed, unchanged, "
 	  "invalid; sends and writes nothing",
 	  cli_plan },
-	{ "state", "state show -p PROFILE [--shard K/N] [--json] | state reset "
-	  "-p PROFILE [--shard K/N] [--yes]",
+	{ "state", "state show -p PROFILE [--shard K/N|auto] [--json] | "
+	  "state reset -p PROFILE [--shard K/N|auto] [--yes]",
 	  "show or reset what a profile's sync has recorded as delivered",
 	  cli_state },
 	{ "history", "history [list] [--json] | history show RUN [--failed | "
@@ -83,6 +89,34 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 	if (c)
 		fprintf(stderr, "usage: hookcast %s\n", c->synopsis);
 	return HC_CONFIG;
+}
+
+int cli_parse_shard(const char *cmd, const char *arg, unsigned *k,
+		    unsigned *n)
+{
+	if (strcmp(arg, "auto") == 0) {
+		char *err = NULL;
+		if (shard_from_env(k, n, &err) < 0) {
+			fprintf(stderr, "hookcast: %s\n", err);
+			free(err);
+			return HC_CONFIG;
+		}
+		return 0;
+	}
+	long kk, nn;
+	const char *slash = strchr(arg, '/');
+	if (slash == NULL)
+		return cli_usage_error(cmd, "--shard takes K/N or auto");
+	char *num = xstrndup(arg, (size_t)(slash - arg));
+	int bad = hc_parse_long(num, 1, 1000000, &kk) < 0 ||
+		  hc_parse_long(slash + 1, 1, 1000000, &nn) < 0 || kk > nn;
+	free(num);
+	if (bad)
+		return cli_usage_error(cmd, "--shard takes K/N with 1 <= K <= N, "
+				       "or auto");
+	*k = (unsigned)kk;
+	*n = (unsigned)nn;
+	return 0;
 }
 
 void cli_print_msgs(const struct hc_msgs *msgs)

@@ -36,7 +36,7 @@ static int list_runs(const char *state, bool json)
 		double dur = history_sending_time(m, now);
 		double wall = history_wall_time(m, now);
 		if (json) {
-			hc_json_puts(json_pack(
+			json_t *o = json_pack(
 				"{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:f,"
 				"s:f,s:i,s:o,s:o,s:I,s:I,s:I,s:I}",
 				"run_id", hc_json_str(m->id),
@@ -56,7 +56,13 @@ static int list_runs(const char *state, bool json)
 				"added", (json_int_t)m->added,
 				"changed", (json_int_t)m->changed,
 				"removed", (json_int_t)m->removed,
-				"unchanged", (json_int_t)m->unchanged), stdout);
+				"unchanged", (json_int_t)m->unchanged);
+			/* the shard: 0 and 0 for a run of every row */
+			json_object_set_new(o, "shard_k",
+					    json_integer(m->shard_k));
+			json_object_set_new(o, "shard_n",
+					    json_integer(m->shard_n));
+			hc_json_puts(o, stdout);
 			continue;
 		}
 		char total[48];
@@ -67,8 +73,16 @@ static int list_runs(const char *state, bool json)
 		started[10] = ' ';
 		char took[48];
 		history_format_duration(dur, wall, took, sizeof took);
+		char prof[64];
+		if (m->shard_n)
+			snprintf(prof, sizeof prof, "%.12s %u/%u",
+				 hc_basename(m->profile_path), m->shard_k,
+				 m->shard_n);
+		else
+			snprintf(prof, sizeof prof, "%s",
+				 hc_basename(m->profile_path));
 		printf("%-26s %-20.20s %-20s %-11s %15s %8llu  %s\n", m->id,
-		       hc_basename(m->profile_path), started, m->state, total,
+		       prof, started, m->state, total,
 		       (unsigned long long)m->failed, took);
 	}
 	if (!json && n == 0)

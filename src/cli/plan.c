@@ -13,23 +13,6 @@
 #include "hookcast/json.h"
 #include "hookcast/sync.h"
 
-static int parse_shard(const char *cmd, char *arg, unsigned *k, unsigned *n)
-{
-	long kk, nn;
-	char *slash = strchr(arg, '/');
-	if (slash == NULL)
-		return cli_usage_error(cmd, "--shard takes K/N");
-	*slash = '\0';
-	int bad = hc_parse_long(arg, 1, 1000000, &kk) < 0 ||
-		  hc_parse_long(slash + 1, 1, 1000000, &nn) < 0 || kk > nn;
-	*slash = '/';
-	if (bad)
-		return cli_usage_error(cmd, "--shard takes K/N with 1 <= K <= N");
-	*k = (unsigned)kk;
-	*n = (unsigned)nn;
-	return 0;
-}
-
 int cli_plan(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -50,7 +33,7 @@ int cli_plan(int argc, char **argv)
 		case 'p': o.profile_path = optarg; break;
 		case 's': o.segment_override = optarg; break;
 		case 'k':
-			if (parse_shard("plan", optarg, &o.shard_k, &o.shard_n))
+			if (cli_parse_shard("plan", optarg, &o.shard_k, &o.shard_n))
 				return HC_CONFIG;
 			break;
 		case 'U': o.full = true; break;
@@ -203,16 +186,17 @@ static int reset_locked(const char *path, bool yes)
 	return HC_OK;
 }
 
-/* The profile's run lock, so that no run is writing to the state while it
- * is removed: 0 with *fd held, else the exit status (said). */
-static int lock_profile(const char *profile, int *fd)
+/* The whole profile's run lock, so that no run (of any shard) is writing
+ * to the state while it is removed: 0 with fd held, else the exit status
+ * (said). */
+static int lock_profile(const char *profile, int fd[2])
 {
 	char *err = NULL, *holder = NULL;
 	char *state = history_state_dir(&err);
 	char abs[4096];
 	const char *pa = realpath(profile, abs) ? abs : profile;
-	int r = state ? history_lock(state, pa, "state reset", fd, &holder,
-				     &err)
+	int r = state ? history_lock(state, pa, 0, 0, "state reset", fd,
+				     &holder, &err)
 		      : -1;
 	free(state);
 	if (r == 1) {
@@ -236,12 +220,12 @@ static int state_reset(const char *path, const char *profile, bool yes)
 		printf("%s: no sync state to reset\n", path);
 		return HC_OK;
 	}
-	int fd = -1;
-	int rc = lock_profile(profile, &fd);
+	int fd[2] = { -1, -1 };
+	int rc = lock_profile(profile, fd);
 	if (rc != 0)
 		return rc;
 	rc = reset_locked(path, yes);
-	close(fd);
+	close(fd[0]);
 	return rc;
 }
 
@@ -264,7 +248,7 @@ int cli_state(int argc, char **argv)
 		switch (c) {
 		case 'p': profile = optarg; break;
 		case 'k':
-			if (parse_shard("state", optarg, &k, &n))
+			if (cli_parse_shard("state", optarg, &k, &n))
 				return HC_CONFIG;
 			break;
 		case 'j': json = true; break;

@@ -215,6 +215,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		{ "concurrency", required_argument, NULL, 'c' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "rate-per-shard", required_argument, NULL, 'P' },
 		{ "max-attempts", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -259,6 +260,15 @@ static int parse(int argc, char **argv, struct run_args *ra)
 						       "second (0: unlimited)");
 			ra->o.rate = d;
 			break;
+		case 'P':
+			if (hc_parse_double(optarg, 0, 1e6, &d) < 0)
+				return cli_usage_error("run", "--rate-per-shard "
+						       "takes a number of "
+						       "requests per second "
+						       "(0: unlimited)");
+			ra->o.rate_per_shard = d;
+			ra->o.rate_per_shard_set = true;
+			break;
 		case 'm':
 			if (hc_parse_long(optarg, 1, 100, &v) < 0)
 				return cli_usage_error("run", "--max-attempts "
@@ -278,20 +288,10 @@ static int parse(int argc, char **argv, struct run_args *ra)
 			ra->o.limit = (uint64_t)v;
 			break;
 		case 'k': {
-			long k, n;
-			char *slash = strchr(optarg, '/');
-			if (slash == NULL)
-				return cli_usage_error("run", "--shard takes K/N");
-			*slash = '\0';
-			int bad = hc_parse_long(optarg, 1, 1000000, &k) < 0 ||
-				  hc_parse_long(slash + 1, 1, 1000000, &n) < 0 ||
-				  k > n;
-			*slash = '/';
-			if (bad)
-				return cli_usage_error("run", "--shard takes K/N "
-						       "with 1 <= K <= N");
-			ra->o.shard_k = (unsigned)k;
-			ra->o.shard_n = (unsigned)n;
+			int r = cli_parse_shard("run", optarg, &ra->o.shard_k,
+						&ra->o.shard_n);
+			if (r)
+				return r;
 			break;
 		}
 		case 'R': ra->o.resume_id = optarg; break;
@@ -315,6 +315,9 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		return cli_usage_error("run", "--resume covers the rows of the "
 				       "run it resumes: --limit and --shard "
 				       "do not apply");
+	if (ra->o.rate_per_shard_set && !ra->o.shard_n && !ra->o.resume_id)
+		return cli_usage_error("run", "--rate-per-shard goes with "
+				       "--shard");
 	if ((ra->o.baseline || ra->o.full) &&
 	    (ra->o.resume_id || ra->o.retry_failed_id))
 		return cli_usage_error("run", "--baseline and --full make a new "

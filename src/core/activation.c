@@ -487,7 +487,7 @@ struct activation *activation_new(const struct activation_opts *opts,
 {
 	struct activation *a = xcalloc(1, sizeof *a);
 	a->opts = *opts;
-	a->lock_fd = -1;
+	a->lock_fd[0] = a->lock_fd[1] = -1;
 	a->meta.exit_status = -1;
 	hc_buf_init(&a->why);
 	a->resume = opts->resume_id != NULL;
@@ -915,13 +915,30 @@ static int save_meta(struct activation *a, struct hc_msgs *msgs)
 	return 0;
 }
 
-/* One run of a profile at a time (a baseline counts as one). */
+static void act_unlock(struct activation *a)
+{
+	for (int i = 0; i < 2; i++) {
+		if (a->lock_fd[i] >= 0)
+			close(a->lock_fd[i]);
+		a->lock_fd[i] = -1;
+	}
+}
+
+/* One run of a profile and shard at a time (a baseline counts as one). */
 int act_take_lock(struct activation *a, const char *id,
 		     struct hc_msgs *msgs)
 {
 	char *holder = NULL, *err = NULL;
-	int r = history_lock(a->state_dir, a->profile_abs, id, &a->lock_fd,
-			     &holder, &err);
+	int r = history_lock(a->state_dir, a->profile_abs, a->opts.shard_k,
+			     a->opts.shard_n, id, a->lock_fd, &holder, &err);
+	if (r == 1 && a->opts.shard_n) {
+		hc_msgs_add(msgs, HC_ERROR, "another run of %s, shard %u/%u, "
+			    "is in the way (%s); wait for it, or stop it first",
+			    a->profile_abs, a->opts.shard_k, a->opts.shard_n,
+			    holder);
+		free(holder);
+		return HC_CONFIG;
+	}
 	if (r == 1) {
 		hc_msgs_add(msgs, HC_ERROR, "another run of %s is in progress "
 			    "(%s); wait for it, or stop it first",
@@ -935,6 +952,17 @@ int act_take_lock(struct activation *a, const char *id,
 		return HC_STATE;
 	}
 	return HC_OK;
+}
+
+double activation_shard_rate(const struct activation_opts *o,
+			     double profile_rate)
+{
+	if (o->shard_n > 0 && o->rate_per_shard_set)
+		return o->rate_per_shard;
+	double total = o->rate >= 0 ? o->rate : profile_rate;
+	/* The limit is the receiver's, over every shard: each takes its
+	 * share. */
+	return o->shard_n > 1 ? total / o->shard_n : total;
 }
 
 int activation_start(struct activation *a, struct hc_msgs *msgs)
@@ -1037,7 +1065,7 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		.key_header = p->idempotency_header,
 		.concurrency = a->opts.concurrency > 0 ? a->opts.concurrency
 						       : p->concurrency,
-		.rate = a->opts.rate >= 0 ? a->opts.rate : p->rate,
+		.rate = activation_shard_rate(&a->opts, p->rate),
 		.max_attempts = a->opts.max_attempts > 0 ? a->opts.max_attempts
 							 : p->max_attempts,
 		.timeout = a->opts.timeout > 0 ? a->opts.timeout : p->timeout,
@@ -1291,10 +1319,7 @@ int activation_finish(struct activation *a, struct hc_msgs *msgs)
 	if (save_meta(a, msgs) < 0)
 		status = HC_STATE;
 	snprintf(a->final_state, sizeof a->final_state, "%s", state);
-	if (a->lock_fd >= 0) {
-		close(a->lock_fd);
-		a->lock_fd = -1;
-	}
+	act_unlock(a);
 	a->exit_status = status;
 	return status;
 }
@@ -1359,8 +1384,7 @@ void activation_free(struct activation *a)
 		history_journal_close(a->journal, &err);
 		free(err);
 	}
-	if (a->lock_fd >= 0)
-		close(a->lock_fd);
+	act_unlock(a);
 	engine_free(a->engine);
 	segment_free(a->seg);
 	if (a->spooled && a->segment_path)

@@ -85,7 +85,7 @@ struct activation {
 	/* The run. */
 	struct history_meta meta;
 	char *profile_ini; /* the snapshot written to run.ini */
-	int lock_fd;
+	int lock_fd[2]; /* the profile's lock, and the shard's (or -1) */
 	struct history_journal *journal;
 	struct segment *seg;
 	struct engine *engine;

@@ -287,16 +287,27 @@ int history_meta_save(const struct history_meta *m, const char *profile_ini,
 }
 
 static char *lock_path(const char *state_dir, const char *profile_abs,
-		       char **err);
+		       unsigned shard_k, unsigned shard_n, char **err);
 
-/* Does a live process hold the profile's lock? Asks without taking it
- * (F_OFD_GETLK), so that looking never gets in a starting run's way.
- * *holder gets the lock file's first line when held. */
+/* The first line of a lock file: "RUN pid PID". */
+static char *lock_holder(int f)
+{
+	char buf[128];
+	ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* Does a live process hold the lock of that profile and shard for
+ * writing? Asks without taking it (F_OFD_GETLK), so that looking never
+ * gets in a starting run's way. *holder gets the lock file's first line
+ * when held. */
 static bool lock_held(const char *state_dir, const char *profile_abs,
-		      char **holder)
+		      unsigned shard_k, unsigned shard_n, char **holder)
 {
 	char *err = NULL;
-	char *path = lock_path(state_dir, profile_abs, &err);
+	char *path = lock_path(state_dir, profile_abs, shard_k, shard_n, &err);
 	free(err);
 	if (path == NULL)
 		return false;
@@ -305,14 +316,10 @@ static bool lock_held(const char *state_dir, const char *profile_abs,
 	if (f < 0)
 		return false;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	bool held = fcntl(f, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-	if (held) {
-		char buf[128];
-		ssize_t n = pread(f, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		*holder = xstrdup(buf);
-	}
+	/* shard runs read-lock bytes of the profile's file: not a holder */
+	bool held = fcntl(f, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_WRLCK;
+	if (held)
+		*holder = lock_holder(f);
 	close(f);
 	return held;
 }
@@ -397,7 +404,8 @@ int history_meta_load(const char *state_dir, const char *id,
 		/* The process that wrote "running" is gone when nobody holds
 		 * the profile's lock under this run's id. */
 		char *holder = NULL;
-		if (!lock_held(state_dir, m->profile_path, &holder) ||
+		if (!lock_held(state_dir, m->profile_path, m->shard_k,
+			       m->shard_n, &holder) ||
 		    holder == NULL || strncmp(holder, id, strlen(id)) != 0 ||
 		    holder[strlen(id)] != ' ')
 			snprintf(m->state, sizeof m->state, "interrupted");
@@ -1163,7 +1171,7 @@ void history_rows_free(struct history_row *rows, size_t n)
 /* ---- lock ---- */
 
 static char *lock_path(const char *state_dir, const char *profile_abs,
-		       char **err)
+		       unsigned shard_k, unsigned shard_n, char **err)
 {
 	char *dir = xasprintf("%s/locks", state_dir);
 	if (mkdir_p(dir, err) < 0) {
@@ -1173,65 +1181,131 @@ static char *lock_path(const char *state_dir, const char *profile_abs,
 	char hex[65];
 	hc_sha256_hex(profile_abs, strlen(profile_abs), hex);
 	hex[16] = '\0';
-	char *p = xasprintf("%s/%s.lock", dir, hex);
+	char *p = shard_n ? xasprintf("%s/%s.shard-%u-of-%u.lock", dir, hex,
+				      shard_k, shard_n)
+			  : xasprintf("%s/%s.lock", dir, hex);
 	free(dir);
 	return p;
 }
 
-int history_lock(const char *state_dir, const char *profile_abs,
-		 const char *run_id, int *fd, char **holder, char **err)
+static int lock_open(const char *state_dir, const char *profile_abs,
+		     unsigned shard_k, unsigned shard_n, char **err)
 {
-	*fd = -1;
-	char *path = lock_path(state_dir, profile_abs, err);
+	char *path = lock_path(state_dir, profile_abs, shard_k, shard_n, err);
 	if (path == NULL)
 		return -1;
 	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (f < 0) {
+	if (f < 0)
 		*err = xasprintf("%s: cannot open: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	/* An open-file-description lock: tied to this descriptor, released
-	 * when it closes or the process dies, even by kill -9. */
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	if (fcntl(f, F_OFD_SETLK, &fl) < 0) {
-		int e = errno;
-		if (e == EAGAIN || e == EACCES) {
-			char buf[128];
-			ssize_t n = pread(f, buf, sizeof buf - 1, 0);
-			buf[n > 0 ? n : 0] = '\0';
-			buf[strcspn(buf, "\n")] = '\0';
-			*holder = xstrdup(buf);
-			close(f);
-			free(path);
-			return 1;
-		}
-		*err = xasprintf("%s: cannot lock: %s", path, strerror(e));
-		close(f);
-		free(path);
-		return -1;
-	}
-	if (run_id) {
-		char line[128];
-		int n = snprintf(line, sizeof line, "%s pid %ld\n", run_id,
-				 (long)getpid());
-		if (ftruncate(f, 0) < 0 || pwrite(f, line, (size_t)n, 0) != n) {
-			*err = xasprintf("%s: cannot write: %s", path,
-					 strerror(errno));
-			close(f);
-			free(path);
-			return -1;
-		}
-	}
 	free(path);
-	*fd = f;
+	return f;
+}
+
+/* Take a lock (an open-file-description lock: tied to this descriptor,
+ * released when it closes or the process dies, even by kill -9). 0, 1
+ * when another holds a conflicting one, -1 with *err. */
+static int lock_range(int f, short type, off_t start, off_t len, char **err)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = start, .l_len = len };
+	if (fcntl(f, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		return 1;
+	*err = xasprintf("cannot lock: %s", strerror(errno));
+	return -1;
+}
+
+/* Does another process read-lock a byte of [start, start + len) (len 0:
+ * to the end)? *count gets the first such byte: a shard count. */
+static bool shards_in(int f, off_t start, off_t len, long *count)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = start, .l_len = len };
+	if (fcntl(f, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return false;
+	*count = (long)fl.l_start;
+	return true;
+}
+
+static int write_holder(int f, const char *run_id, char **err)
+{
+	if (run_id == NULL)
+		return 0;
+	char line[128];
+	int n = snprintf(line, sizeof line, "%s pid %ld\n", run_id,
+			 (long)getpid());
+	if (ftruncate(f, 0) < 0 || pwrite(f, line, (size_t)n, 0) != n) {
+		*err = xasprintf("cannot write a lock file: %s",
+				 strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
-bool history_lock_free(const char *state_dir, const char *profile_abs)
+int history_lock(const char *state_dir, const char *profile_abs,
+		 unsigned shard_k, unsigned shard_n, const char *run_id,
+		 int fd[2], char **holder, char **err)
+{
+	fd[0] = fd[1] = -1;
+	int f = lock_open(state_dir, profile_abs, 0, 0, err);
+	if (f < 0)
+		return -1;
+	long other;
+	int r;
+	if (shard_n == 0) {
+		r = lock_range(f, F_WRLCK, 0, 0, err);
+		if (r == 1)
+			*holder = shards_in(f, 1, 0, &other)
+					  ? xasprintf("a --shard run over %ld "
+						      "shards", other)
+					  : lock_holder(f);
+		if (r == 0)
+			r = write_holder(f, run_id, err);
+		if (r != 0) {
+			close(f);
+			return r;
+		}
+		fd[0] = f;
+		return 0;
+	}
+	/* A shard: its count's byte, shared with the other shards. */
+	r = lock_range(f, F_RDLCK, (off_t)shard_n, 1, err);
+	if (r == 1)
+		*holder = lock_holder(f); /* a run of the whole profile */
+	if (r == 0 && (shards_in(f, 1, (off_t)shard_n - 1, &other) ||
+		       shards_in(f, (off_t)shard_n + 1, 0, &other))) {
+		*holder = xasprintf("a --shard run over %ld shards, not %u",
+				    other, shard_n);
+		r = 1;
+	}
+	if (r != 0) {
+		close(f);
+		return r;
+	}
+	int g = lock_open(state_dir, profile_abs, shard_k, shard_n, err);
+	r = g < 0 ? -1 : lock_range(g, F_WRLCK, 0, 0, err);
+	if (r == 1)
+		*holder = lock_holder(g);
+	if (r == 0)
+		r = write_holder(g, run_id, err);
+	if (r != 0) {
+		if (g >= 0)
+			close(g);
+		close(f);
+		return r;
+	}
+	fd[0] = f;
+	fd[1] = g;
+	return 0;
+}
+
+bool history_lock_free(const char *state_dir, const char *profile_abs,
+		       unsigned shard_k, unsigned shard_n)
 {
 	char *holder = NULL;
-	bool held = lock_held(state_dir, profile_abs, &holder);
+	bool held = lock_held(state_dir, profile_abs, shard_k, shard_n,
+			      &holder);
 	free(holder);
 	return !held;
 }

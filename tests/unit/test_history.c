@@ -203,21 +203,72 @@ static void test_meta_round_trip(void **state)
 	assert_string_equal(r.state, "interrupted");
 	history_meta_free(&r);
 	/* and as running while its lock is held */
-	int fd;
+	int fd[2];
 	char *holder = NULL;
-	assert_int_equal(history_lock(sd, m.profile_path, m.id, &fd, &holder,
-				      &err), 0);
+	assert_int_equal(history_lock(sd, m.profile_path, 2, 3, m.id, fd,
+				      &holder, &err), 0);
 	assert_int_equal(history_meta_load(sd, m.id, &r, &err), 0);
 	assert_string_equal(r.state, "running");
 	history_meta_free(&r);
-	int fd2;
-	assert_int_equal(history_lock(sd, m.profile_path, "other", &fd2, &holder,
-				      &err), 1);
+	int fd2[2];
+	assert_int_equal(history_lock(sd, m.profile_path, 2, 3, "other", fd2,
+				      &holder, &err), 1);
 	assert_non_null(strstr(holder, m.id));
 	free(holder);
-	assert_false(history_lock_free(sd, m.profile_path));
-	close(fd);
-	assert_true(history_lock_free(sd, m.profile_path));
+	/* a run of the whole profile cannot start beside a shard */
+	assert_int_equal(history_lock(sd, m.profile_path, 0, 0, "whole", fd2,
+				      &holder, &err), 1);
+	assert_string_equal(holder, "a --shard run over 3 shards");
+	free(holder);
+	assert_false(history_lock_free(sd, m.profile_path, 2, 3));
+	close(fd[0]);
+	close(fd[1]);
+	assert_true(history_lock_free(sd, m.profile_path, 2, 3));
+
+	/* nor a shard beside a run of the whole profile */
+	assert_int_equal(history_lock(sd, m.profile_path, 0, 0, "whole", fd,
+				      &holder, &err), 0);
+	assert_int_equal(fd[1], -1);
+	assert_int_equal(history_lock(sd, m.profile_path, 1, 2, "shard", fd2,
+				      &holder, &err), 1);
+	assert_non_null(strstr(holder, "whole pid "));
+	free(holder);
+	assert_false(history_lock_free(sd, m.profile_path, 0, 0));
+	close(fd[0]);
+
+	/* Shards of one count run side by side, each once. */
+	int s1[2], s2[2], x[2];
+	assert_int_equal(history_lock(sd, m.profile_path, 1, 4, "run-s1", s1,
+				      &holder, &err), 0);
+	assert_int_equal(history_lock(sd, m.profile_path, 2, 4, "run-s2", s2,
+				      &holder, &err), 0);
+	assert_true(s1[1] >= 0 && s2[1] >= 0);
+	assert_false(history_lock_free(sd, m.profile_path, 1, 4));
+	assert_true(history_lock_free(sd, m.profile_path, 3, 4));
+	assert_int_equal(history_lock(sd, m.profile_path, 1, 4, "again", x,
+				      &holder, &err), 1);
+	assert_non_null(strstr(holder, "run-s1 pid "));
+	free(holder);
+	/* another count would overlap their rows */
+	assert_int_equal(history_lock(sd, m.profile_path, 1, 3, "three", x,
+				      &holder, &err), 1);
+	assert_string_equal(holder, "a --shard run over 4 shards, not 3");
+	free(holder);
+	assert_int_equal(history_lock(sd, m.profile_path, 5, 5, "five", x,
+				      &holder, &err), 1);
+	free(holder);
+	/* and so would the whole profile (a state reset too) */
+	assert_int_equal(history_lock(sd, m.profile_path, 0, 0, "whole", x,
+				      &holder, &err), 1);
+	assert_string_equal(holder, "a --shard run over 4 shards");
+	free(holder);
+	for (int i = 0; i < 2; i++) {
+		close(s1[i]);
+		close(s2[i]);
+	}
+	assert_int_equal(history_lock(sd, m.profile_path, 0, 0, "whole", x,
+				      &holder, &err), 0);
+	close(x[0]);
 
 	assert_int_equal(history_meta_load(sd, "../etc", &r, &err), -1);
 	assert_non_null(strstr(err, "is not a run id"));
