@@ -84,15 +84,28 @@ def test_kill_one_shard_then_rerun_it():
     wait_requests(sink, 50)
     p.send_signal(signal.SIGKILL)
     p.wait()
-    rc, out, err = parallel(w, 4, ["run", "-p", "p.ini", "-q"])
-    # shards 1, 2, 4 ran whole; the killed shard 3 is rerun alone
-    rc3, out3, err3 = w.run(["run", "-p", "p.ini", "-q", "--shard", "auto"],
-                            env=env)
-    ids = {dict(r["query"])["id"] for r in sink.requests()}
+    # the other three shards, side by side with what the killed one left
+    pp = subprocess.run(["parallel", "--will-cite", "-j3", HOOKCAST, "run",
+                         "-p", "p.ini", "-q", "--shard", "{}/4", ":::", "1",
+                         "2", "4"], cwd=w.dir, env=w.env, capture_output=True,
+                        timeout=300, stdin=subprocess.DEVNULL)
+    rc1, out1, err1 = w.run(["history", "--json"])
+    runs = [json.loads(l) for l in out1.splitlines()] if rc1 == 0 else []
+    killed = [r["run_id"] for r in runs if r.get("shard_k") == 3]
+    # then shard 3 alone: --resume takes its lock (3/4), sends what is left
+    rc3, out3, err3 = w.run(["run", "--resume", killed[0] if killed else "?",
+                             "-q", "--json"])
+    ids = [dict(r["query"])["id"] for r in sink.requests()]
     sink.stop()
-    check("kill -9 of shard 3, the others run, then shard 3 alone: nothing "
-          "is missing", rc3 == 0 and len(ids) == rows,
-          f"{rc} {rc3} {len(ids)} {err3}")
+    s3 = json.loads(out3) if rc3 == 0 else {}
+    check("kill -9 of shard 3 of 4, the other three run, then shard 3 "
+          "resumes alone: nothing is missing, and only rows in flight at "
+          "the kill came twice",
+          pp.returncode == 0 and rc3 == 0 and len(killed) == 1 and
+          s3.get("state") == "done" and len(set(ids)) == rows and
+          len(ids) - rows <= 4 * 2,
+          f"{pp.returncode} {rc3} {killed} {len(ids)} {len(set(ids))} "
+          f"{err3} {pp.stderr.decode()[-500:]}")
     w.cleanup()
 
 
