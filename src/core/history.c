@@ -1222,7 +1222,8 @@ static bool shards_in(int f, off_t start, off_t len, long *count)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
 			    .l_start = start, .l_len = len };
-	if (fcntl(f, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+	/* a run of the whole profile write-locks it all: not a shard */
+	if (fcntl(f, F_OFD_GETLK, &fl) < 0 || fl.l_type != F_RDLCK)
 		return false;
 	*count = (long)fl.l_start;
 	return true;

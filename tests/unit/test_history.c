@@ -233,6 +233,11 @@ static void test_meta_round_trip(void **state)
 				      &holder, &err), 1);
 	assert_non_null(strstr(holder, "whole pid "));
 	free(holder);
+	/* a second whole run is told the first's id, not about shards */
+	assert_int_equal(history_lock(sd, m.profile_path, 0, 0, "second", fd2,
+				      &holder, &err), 1);
+	assert_true(strncmp(holder, "whole pid ", 10) == 0);
+	free(holder);
 	assert_false(history_lock_free(sd, m.profile_path, 0, 0));
 	close(fd[0]);
 
