@@ -27,6 +27,7 @@ openssl:openssl
 node:nodejs
 npm:npm
 parallel:parallel
+promtool:prometheus
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 clang:clang

@@ -98,6 +98,10 @@ void activation_free(struct activation *a);
 
 const struct profile *activation_profile(const struct activation *a);
 const char *activation_method(const struct activation *a);
+/* The profile's absolute path (a resume's: the one it was run from). */
+const char *activation_profile_path(const struct activation *a);
+/* The shard the run covers (n 0: every row). */
+void activation_shard(const struct activation *a, unsigned *k, unsigned *n);
 
 /* Print "METHOD URL" per selected valid row (invalid rows to err); no
  * network, no journal. Returns an exit status. */

@@ -169,6 +169,7 @@ struct engine_stats {
 	/* Attempts by latency: under 1, 2, 5, 10, 20, 50, 100, 200, 500 ms,
 	 * 1, 2, 5 s, and over (engine_latency_edges_ms). */
 	uint64_t latency_bins[ENGINE_LATENCY_BINS];
+	double latency_sum_s; /* the latencies of every attempt, summed */
 	double holdoff;       /* seconds the dispatcher still waits (429) */
 	long concurrency;
 	long threads;         /* threads that deliver, the loop's included */

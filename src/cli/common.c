@@ -21,13 +21,14 @@ static const struct cli_command commands[] = {
 	  "[--max-attempts N] "
 	  "[--timeout S] [--limit N] [--shard K/N|auto [--rate-per-shard R]] "
 	  "[--resume RUN | "
-	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] [-q] "
-	  "[--yes]",
+	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] "
+	  "[--metrics FILE] [-q] [--yes]",
 	  "send one request per valid row (with [sync], per change; with "
 	  "[body] batch_size, per batch), journaled and resumable. With "
 	  "--shard, --rate is the total over the N shards: each sends at R/N "
 	  "a second; auto takes K and N from Kubernetes, Slurm, Nomad or GNU "
-	  "parallel",
+	  "parallel; --metrics writes Prometheus metrics to FILE every 10 s "
+	  "and at the end",
 	  cli_run },
 	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N|auto] [--full] "
 	  "[--json]",

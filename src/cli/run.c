@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "hookcast/json.h"
+#include "hookcast/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,7 +206,72 @@ static int confirm_delete(uint64_t rows, const char *what, bool yes)
 struct run_args {
 	struct activation_opts o;
 	bool json, quiet, yes;
+	const char *metrics; /* --metrics FILE, or NULL */
 };
+
+#define METRICS_INTERVAL 10.0 /* seconds between two writes */
+
+/* --metrics: the labels, the times and the last success, kept over the
+ * run. */
+struct metrics_job {
+	const char *path;
+	char profile[128];
+	struct metrics_run run;
+	double last;
+};
+
+static void metrics_begin(struct metrics_job *m, const char *path,
+			  struct activation *a)
+{
+	memset(m, 0, sizeof *m);
+	m->path = path;
+	if (path == NULL)
+		return;
+	/* the label: the profile file's name without ".ini" */
+	snprintf(m->profile, sizeof m->profile, "%s",
+		 hc_basename(activation_profile_path(a)));
+	size_t n = strlen(m->profile);
+	if (n > 4 && strcmp(m->profile + n - 4, ".ini") == 0)
+		m->profile[n - 4] = '\0';
+	m->run.profile = m->profile;
+	activation_shard(a, &m->run.shard_k, &m->run.shard_n);
+	m->run.started = hc_wall_now();
+	m->run.exit_status = -1;
+	m->run.last_success = metrics_last_success(path, m->profile,
+						   m->run.shard_k,
+						   m->run.shard_n);
+}
+
+/* Write the file now (final: the run has ended with status). A failure is
+ * said once a run, and does not stop the run. */
+static void metrics_put(struct metrics_job *m, struct activation *a,
+			bool final, int status)
+{
+	if (m->path == NULL)
+		return;
+	struct activation_stats s;
+	activation_get_stats(a, &s);
+	if (final) {
+		m->run.state = activation_final_state(a);
+		m->run.ended = hc_wall_now();
+		m->run.exit_status = status;
+		if (strcmp(m->run.state, "done") == 0)
+			m->run.last_success = m->run.ended;
+	} else {
+		m->run.state = engine_state_name(s.e.state);
+	}
+	char *err = NULL;
+	if (metrics_write(m->path, &m->run, &s, &err) < 0) {
+		if (m->last >= 0)
+			fprintf(stderr, "hookcast: warning: --metrics: %s\n",
+				err);
+		m->last = -1; /* said: not again */
+		free(err);
+		return;
+	}
+	if (m->last >= 0)
+		m->last = mono();
+}
 
 static int parse(int argc, char **argv, struct run_args *ra)
 {
@@ -216,6 +282,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "rate-per-shard", required_argument, NULL, 'P' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "max-attempts", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -260,6 +327,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 						       "second (0: unlimited)");
 			ra->o.rate = d;
 			break;
+		case 'M': ra->metrics = optarg; break;
 		case 'P':
 			if (hc_parse_double(optarg, 0, 1e6, &d) < 0)
 				return cli_usage_error("run", "--rate-per-shard "
@@ -402,6 +470,9 @@ int cli_run(int argc, char **argv)
 		activation_free(a);
 		return status;
 	}
+	struct metrics_job mj;
+	metrics_begin(&mj, ra.metrics, a);
+	metrics_put(&mj, a, false, 0);
 	bool tty = isatty(STDERR_FILENO) && !ra.quiet;
 	/* A terminal without TERM, or a dumb one, gets the same one updated
 	 * line, erased with spaces instead of an escape sequence. */
@@ -416,6 +487,9 @@ int cli_run(int argc, char **argv)
 	while (activation_step(a, &wfd, 1, 250)) {
 		handle_signals(a, &signals);
 		double now = mono();
+		if (mj.path && mj.last >= 0 &&
+		    now - mj.last >= METRICS_INTERVAL)
+			metrics_put(&mj, a, false, 0);
 		if (ra.quiet || now - last < interval)
 			continue;
 		last = now;
@@ -439,6 +513,7 @@ int cli_run(int argc, char **argv)
 	status = activation_finish(a, &msgs);
 	cli_print_msgs(&msgs);
 	hc_msgs_free(&msgs);
+	metrics_put(&mj, a, true, status);
 	if (!ra.quiet)
 		print_summary(a, status);
 	if (ra.json)

@@ -666,6 +666,17 @@ const struct profile *activation_profile(const struct activation *a)
 	return a->profile;
 }
 
+const char *activation_profile_path(const struct activation *a)
+{
+	return a->profile_abs ? a->profile_abs : "";
+}
+
+void activation_shard(const struct activation *a, unsigned *k, unsigned *n)
+{
+	*k = a->opts.shard_k;
+	*n = a->opts.shard_n;
+}
+
 const char *activation_method(const struct activation *a)
 {
 	return a->profile->method;

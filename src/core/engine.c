@@ -58,6 +58,7 @@ struct slot {
 
 struct counts {
 	uint64_t delivered, failed, retries, attempts, by_class[5];
+	double latency_s; /* the attempts' latencies, summed */
 };
 
 /* A multi handle and who runs it: workers[0] is the loop's own (inline),
@@ -982,6 +983,7 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		e->pending.retries++;
 	e->pending.by_class[code == CURLE_OK ? class_of(status) : 4]++;
 	hist_add(&e->hist, (uint64_t)(r.latency_ms * 1000.0));
+	e->pending.latency_s += r.latency_ms / 1000.0;
 	tail_add(e, &r);
 	if (out == OUTCOME_RETRY) {
 		s->due = now + delay;
@@ -1005,6 +1007,7 @@ static void commit(struct engine *e, double now)
 	e->done.attempts += e->pending.attempts;
 	for (int i = 0; i < 5; i++)
 		e->done.by_class[i] += e->pending.by_class[i];
+	e->done.latency_s += e->pending.latency_s;
 	rate_add(&e->rate_win, now, e->pending.delivered + e->pending.failed);
 	memset(&e->pending, 0, sizeof e->pending);
 }
@@ -1328,6 +1331,7 @@ void engine_get_stats(const struct engine *e, struct engine_stats *o)
 	for (size_t i = 0; i < ENGINE_LATENCY_BINS - 1; i++)
 		edges[i] = (uint64_t)(engine_latency_edges_ms[i] * 1000.0);
 	hist_bins(&e->hist, edges, ENGINE_LATENCY_BINS, o->latency_bins);
+	o->latency_sum_s = e->done.latency_s;
 	o->holdoff = e->holdoff_until > now ? e->holdoff_until - now : 0;
 	o->concurrency = e->concurrency;
 	o->threads = engine_threads(e);
