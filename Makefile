@@ -6,6 +6,10 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/bin
 DATADIR = $(PREFIX)/share/hookcast
 MANDIR = $(PREFIX)/share/man/man1
+# where bash-completion, zsh and fish look for completions under PREFIX
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 MODE ?= release
@@ -153,9 +157,16 @@ install: all
 	install -m 0755 hookcast $(DESTDIR)$(BINDIR)/hookcast
 	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/
 	install -m 0644 hookcast.1 $(DESTDIR)$(MANDIR)/hookcast.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
+	./hookcast completion bash >$(DESTDIR)$(BASHCOMPDIR)/hookcast
+	./hookcast completion zsh >$(DESTDIR)$(ZSHCOMPDIR)/_hookcast
+	./hookcast completion fish >$(DESTDIR)$(FISHCOMPDIR)/hookcast.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hookcast $(DESTDIR)$(MANDIR)/hookcast.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/hookcast $(DESTDIR)$(ZSHCOMPDIR)/_hookcast \
+		$(DESTDIR)$(FISHCOMPDIR)/hookcast.fish
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

@@ -28,6 +28,8 @@ node:nodejs
 npm:npm
 parallel:parallel
 promtool:prometheus
+zsh:zsh
+fish:fish
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 clang:clang

@@ -19,6 +19,7 @@ int cli_history(int argc, char **argv);
 int cli_sink(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_state(int argc, char **argv);
+int cli_completion(int argc, char **argv);
 
 /* What most commands need: a profile, its compiled plan and its segment. */
 struct cli_job {

@@ -24,11 +24,8 @@ static const struct cli_command commands[] = {
 	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] "
 	  "[--metrics FILE] [-q] [--yes]",
 	  "send one request per valid row (with [sync], per change; with "
-	  "[body] batch_size, per batch), journaled and resumable. With "
-	  "--shard, --rate is the total over the N shards: each sends at R/N "
-	  "a second; auto takes K and N from Kubernetes, Slurm, Nomad or GNU "
-	  "parallel; --metrics writes Prometheus metrics to FILE every 10 s "
-	  "and at the end",
+	  "[body] batch_size, per batch), journaled and resumable; with "
+	  "--shard, --rate is the total over the shards",
 	  cli_run },
 	{ "plan", "plan -p PROFILE [-s SEGMENT] [--shard K/N|auto] [--full] "
 	  "[--json]",
@@ -54,6 +51,9 @@ static const struct cli_command commands[] = {
 	  "a local webhook receiver that prints and logs requests, bodies "
 	  "too, injects faults and verifies signatures",
 	  cli_sink },
+	{ "completion", "completion bash|zsh|fish",
+	  "print a shell completion script, made from these synopses",
+	  cli_completion },
 	{ NULL, NULL, NULL, NULL },
 };
 
