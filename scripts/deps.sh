@@ -30,6 +30,7 @@ parallel:parallel
 promtool:prometheus
 zsh:zsh
 fish:fish
+/usr/lib/python3/dist-packages/yaml/__init__.py:python3-yaml
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 clang:clang
