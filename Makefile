@@ -57,7 +57,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 ALL_OBJ := $(CORE_OBJ) $(APP_OBJ) $(UNIT_SRC:%.c=$(BUILD)/%.o) $(HELPER_SRC:%.c=$(BUILD)/%.o)
 
 .SECONDARY:
-.PHONY: all deps build test check-build unit demo bench fuzz fuzz-build valgrind tsan lint install uninstall clean
+.PHONY: all deps build test check-build unit demo bench bench-scale fuzz fuzz-build valgrind tsan lint install uninstall clean
 
 # The front doors install missing Debian packages first, then build in a
 # second make so that pkg-config sees the installed packages.
@@ -151,6 +151,11 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 # The benchmark runs the optimised build: see BENCHMARKS.md.
 bench: all
 	@bench/run.sh
+
+# Scaling out: 1, 2 and 4 shards under GNU parallel, state size per key.
+bench-scale: all
+	@HOOKCAST_EXTRA_NEEDS="/usr/sbin/nginx:nginx-light parallel:parallel" \
+		scripts/deps.sh && python3 bench/scale.py
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(MANDIR)

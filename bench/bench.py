@@ -634,8 +634,9 @@ def main():
         print("\n(smoke run: numbers from 1,000 rows mean nothing)")
 
 
-try:
-    main()
-finally:
-    stop_nginx()
-    shutil.rmtree(work, ignore_errors=True)
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        stop_nginx()
+        shutil.rmtree(work, ignore_errors=True)
