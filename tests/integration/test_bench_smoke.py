@@ -2,7 +2,9 @@
 """The benchmark's smoke run (1,000 rows, one run each, no thresholds), so
 that bench/ cannot rot. It checks that every case ran and reported."""
 import os
+import re
 import subprocess
+import sys
 
 from hc import HOOKCAST, check, done
 
@@ -37,4 +39,19 @@ for target in ("vs curl --parallel", "vs wrk", "peak RSS", "TUI run vs headless"
     check(f"bench --smoke measures the target: {target}",
           any(target in l and ("| yes |" in l or "| NO |" in l)
               for l in out.splitlines()), out)
+
+# bench-scale, small: 1, 2 and 4 shards and the state's size a key
+scale = [sys.executable, os.path.join(ROOT, "bench", "scale.py")]
+try:
+    p = subprocess.run(scale, capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, HOOKCAST=HOOKCAST,
+                                SCALE_ROWS="400", SCALE_KEYS="2000",
+                                SCALE_RUNS="1"))
+    out = p.stdout
+except subprocess.TimeoutExpired:
+    out = ""
+rows = [l for l in out.splitlines() if re.match(r"\| [124] \| [\d,]+ \|", l)]
+check("bench-scale, small: a rate for 1, 2 and 4 shards, and the state's "
+      "bytes a key", len(rows) == 3 and "bytes a key" in out,
+      out + (p.stderr[-1000:] if out else ""))
 done()
