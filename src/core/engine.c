@@ -492,9 +492,16 @@ static void *worker_main(void *arg)
 		struct slot *head = NULL, *tail = NULL;
 		while (in) {
 			struct slot *next = in->next;
-			if (reclaim || quit ||
-			    curl_multi_add_handle(w->multi, in->h) != CURLM_OK) {
+			if (reclaim || quit) {
 				in->aborted = true;
+				in->done_at = mono();
+				list_add(&head, &tail, in);
+			} else if (curl_multi_add_handle(w->multi, in->h) !=
+				   CURLM_OK) {
+				/* an attempt that could not start: the loop
+				 * journals it as failed, never lost */
+				in->code = CURLE_FAILED_INIT;
+				in->aborted = false;
 				in->done_at = mono();
 				list_add(&head, &tail, in);
 			} else {
@@ -863,7 +870,8 @@ static void note_retry(char *err, size_t size, double delay, bool honoured,
 static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 {
 	long status = 0;
-	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+	if (code != CURLE_FAILED_INIT) /* else the handle never ran */
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
 	e->active--;
 	s->w->inflight--;
 	if (s->body_cut && code == CURLE_WRITE_ERROR)
