@@ -189,6 +189,10 @@ void app_load_editors(struct app *a)
 	set_number(&a->conc_edit, (double)a->profile->concurrency);
 	set_number(&a->rate_edit, a->profile->rate);
 	set_number(&a->attempts_edit, (double)a->profile->max_attempts);
+	if (a->profile->threads == PROFILE_THREADS_AUTO)
+		le_set(&a->threads_edit, "auto");
+	else
+		set_number(&a->threads_edit, (double)a->profile->threads);
 	a->seg_delim = a->profile->delimiter;
 	char *seg = profile_segment_path(a->profile);
 	le_set(&a->seg_edit, seg ? seg : "");

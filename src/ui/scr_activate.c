@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { F_NONE = -1, F_CONC, F_RATE, F_ATTEMPTS, F_COUNT };
+enum { F_NONE = -1, F_CONC, F_RATE, F_ATTEMPTS, F_THREADS, F_COUNT };
 enum { A_NEXT = 1, A_PREV, A_TEST, A_ACTIVATE, A_EDIT, A_PLAN };
 
 static const struct keybind keys[] = {
@@ -18,8 +18,8 @@ static const struct keybind keys[] = {
 	  A_TEST, 1 },
 	{ 'A', 0, "A", "activate", "activate: send one request per valid "
 	  "row (asks first; Enter there cancels)", A_ACTIVATE, 0 },
-	{ '\t', 0, "Tab", "settings", "move to concurrency, rate and "
-	  "attempts (Shift-Tab: back)", A_NEXT, 3 },
+	{ '\t', 0, "Tab", "settings", "move to concurrency, rate, attempts "
+	  "and threads (Shift-Tab: back)", A_NEXT, 3 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
 	{ '\r', KEY_ENTER, "Enter", "edit", "type in the selected setting "
 	  "(Enter or Tab accepts, Esc cancels)", A_EDIT, 2 },
@@ -31,8 +31,10 @@ static const struct keybind keys[] = {
 
 static struct lineedit *field(struct app *a, int f)
 {
-	return f == F_CONC ? &a->conc_edit : f == F_RATE ? &a->rate_edit
-							 : &a->attempts_edit;
+	return f == F_CONC       ? &a->conc_edit
+	       : f == F_RATE     ? &a->rate_edit
+	       : f == F_ATTEMPTS ? &a->attempts_edit
+				 : &a->threads_edit;
 }
 
 static void test_request(struct app *a)
@@ -238,6 +240,8 @@ static const char *check_setting(int f, const char *t)
 		return "rate is a number of requests per second, 0..1000000";
 	if (f == F_ATTEMPTS && hc_parse_long(t, 1, 100, &v) < 0)
 		return "attempts is 1..100";
+	if (f == F_THREADS && profile_threads_parse(t, &v) < 0)
+		return "threads is auto (one per CPU) or 1..64";
 	return NULL;
 }
 
@@ -257,12 +261,17 @@ static void apply_setting(struct app *a, int f, const char *t)
 		   v != a->profile->max_attempts) {
 		a->profile->max_attempts = v;
 		app_changed(a);
+	} else if (f == F_THREADS && profile_threads_parse(t, &v) == 0 &&
+		   v != a->profile->threads) {
+		a->profile->threads = v;
+		app_changed(a);
 	}
 }
 
 static void apply_conc(struct app *a, const char *t) { apply_setting(a, F_CONC, t); }
 static void apply_rate(struct app *a, const char *t) { apply_setting(a, F_RATE, t); }
 static void apply_att(struct app *a, const char *t) { apply_setting(a, F_ATTEMPTS, t); }
+static void apply_thr(struct app *a, const char *t) { apply_setting(a, F_THREADS, t); }
 static const char *check_conc(struct app *a, const char *t)
 {
 	(void)a;
@@ -278,11 +287,17 @@ static const char *check_att(struct app *a, const char *t)
 	(void)a;
 	return check_setting(F_ATTEMPTS, t);
 }
+static const char *check_thr(struct app *a, const char *t)
+{
+	(void)a;
+	return check_setting(F_THREADS, t);
+}
 
 static const struct field_ops setting_fields[F_COUNT] = {
 	{ .what = "the concurrency", .apply = apply_conc, .check = check_conc },
 	{ .what = "the rate", .apply = apply_rate, .check = check_rate },
 	{ .what = "the attempts", .apply = apply_att, .check = check_att },
+	{ .what = "the threads", .apply = apply_thr, .check = check_thr },
 };
 
 static int action(struct app *a, int act)
@@ -316,9 +331,7 @@ static int action(struct app *a, int act)
 
 static enum le_look look(const struct app *a, int f)
 {
-	const struct lineedit *le = f == F_CONC ? &a->conc_edit
-				    : f == F_RATE ? &a->rate_edit
-						  : &a->attempts_edit;
+	const struct lineedit *le = field((struct app *)a, f);
 	return a->edit.le == le ? LE_TYPING
 	       : a->act_focus == f ? LE_FOCUSED : LE_PLAIN;
 }
@@ -418,10 +431,12 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	ui_textf(w, y + 3, 16, wd - 18, "%zu (%s); %zu static", p->mappings.n,
 		 m.data ? m.data : "", p->statics.n);
 	hc_buf_free(&m);
-	static const char *const names[F_COUNT] = { "Concurrency",
-						     "Rate (req/s)", "Attempts" };
-	static const int lx[F_COUNT] = { 2, 27, 52 }, fx[F_COUNT] = { 16, 41, 62 },
-			 fw[F_COUNT] = { 8, 8, 6 };
+	static const char *const names[F_COUNT] = {
+		"Concurrency", "Rate (req/s)", "Attempts", "Threads",
+	};
+	static const int lx[F_COUNT] = { 2, 25, 48, 64 },
+			 fx[F_COUNT] = { 16, 39, 58, 73 },
+			 fw[F_COUNT] = { 6, 7, 4, 5 };
 	for (int f = 0; f < F_COUNT; f++) {
 		ui_role(w, a->act_focus == f ? ROLE_BORDER_FOCUS : ROLE_NORMAL);
 		ui_textf(w, y + 4, lx[f], 14, "%s%s", a->act_focus == f ? ">" : "",
@@ -444,6 +459,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		bad = "rate is a number of requests per second, 0..1000000";
 	else if (hc_parse_long(a->attempts_edit.text.data ? a->attempts_edit.text.data : "", 1, 100, &v) < 0)
 		bad = "attempts is 1..100";
+	else if (profile_threads_parse(a->threads_edit.text.data ? a->threads_edit.text.data : "", &v) < 0)
+		bad = "threads is auto (one per CPU) or 1..64";
 	if (bad) {
 		ui_role(w, ROLE_ERROR);
 		ui_textf(w, y + 6, 16, wd - 18, "x %s", bad);

@@ -263,6 +263,7 @@ static void app_free(struct app *a)
 	le_free(&a->conc_edit);
 	le_free(&a->rate_edit);
 	le_free(&a->attempts_edit);
+	le_free(&a->threads_edit);
 	dialog_reset(&a->dlg);
 	rowview_close(a);
 	app_free_undo(a);
@@ -330,6 +331,7 @@ int tui_main(int argc, char **argv)
 	le_init(&a->conc_edit, "");
 	le_init(&a->rate_edit, "");
 	le_init(&a->attempts_edit, "");
+	le_init(&a->threads_edit, "");
 	a->plan_stale = true;
 	char *exe_themes = exe_dir_themes();
 	const char *dirs[] = { exe_themes, HOOKCAST_DATADIR "/themes", "themes",

@@ -325,7 +325,7 @@ struct app {
 
 	/* activate */
 	int act_focus;
-	struct lineedit conc_edit, rate_edit, attempts_edit;
+	struct lineedit conc_edit, rate_edit, attempts_edit, threads_edit;
 	/* the sync plan step 4 shows, for the profile as of edit_gen */
 	struct activation_stats sync_plan;
 	char sync_note[256];

@@ -134,12 +134,23 @@ def test_settings_and_path_fields():
         t.type("12.5")
         t.keys("Tab")  # Tab accepts too, and moves on
         s = t.screen()
+        t.keys("Tab", "Enter", "C-u")  # past the attempts, to the threads
+        t.type("0")
+        t.keys("Enter")
+        bad = t.wait("threads is auto (one per CPU) or 1..64")
+        t.keys("C-u")
+        t.type("2")
+        t.keys("Enter")
+        s2 = t.wait(">Threads 2 ")  # still focused after Enter
         t.keys("C-s")
         t.wait("saved ")
         text = profile_text(w)
         check("concurrency and rate are typed fields: Enter or Tab accepts",
               'concurrency = "3"' in text and 'rate = "12.5"' in text and
               "TYPING" not in s, text)
+        check("threads is a typed field too: 0 is refused with the range, "
+              "2 is saved", bad is not None and s2 is not None and
+              'threads = "2"' in text, (text, t.screen()))
     finally:
         t.kill()
 
