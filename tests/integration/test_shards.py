@@ -49,8 +49,10 @@ def test_four_shards_every_row_once():
     rc, out, err = w.run(["history", "--json"])
     runs = [json.loads(l) for l in out.splitlines()] if rc == 0 else []
     shards = sorted(f'{r.get("shard_k")}/{r.get("shard_n")}' for r in runs)
-    check("history records each run's shard", shards ==
-          ["1/4", "2/4", "3/4", "4/4"], shards)
+    rc2, text, err2 = w.run(["history"])
+    check("history records each run's shard (--json, and the list: "
+          "'p.ini 3/4')", shards == ["1/4", "2/4", "3/4", "4/4"] and
+          all(f"p.ini {k}/4" in text for k in range(1, 5)), (shards, text))
     w.cleanup()
 
 
