@@ -114,15 +114,17 @@ static enum argkind kind_of(const char *arg)
 	return ARG_NONE;
 }
 
-/* The lowercase alternatives of a placeholder: "N|auto" -> "auto". */
+/* The literal alternatives of a placeholder, the words that start with a
+ * lowercase letter and hold only those and digits: "N|auto" -> "auto",
+ * "hex|base64" -> "hex base64". */
 static void words_of(const char *arg, char *out, size_t size)
 {
+	static const char word[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	out[0] = '\0';
 	char *copy = xstrdup(arg);
 	for (char *t = strtok(copy, "|"); t; t = strtok(NULL, "|")) {
-		if (!all_lower(t) && strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(t))
-			continue;
-		if (!islower((unsigned char)t[0]))
+		if (!islower((unsigned char)t[0]) ||
+		    strspn(t, word) != strlen(t))
 			continue;
 		size_t l = strlen(out);
 		snprintf(out + l, size - l, "%s%s", l ? " " : "", t);
