@@ -97,11 +97,21 @@ static void parse_synopsis(const char *name, const char *syn, struct cmd *c)
 	free(copy);
 }
 
-/* How an argument completes, from its placeholder. */
-enum argkind { ARG_NONE, ARG_INI, ARG_FILE, ARG_RUN, ARG_WORDS };
+/* How an option's argument completes, from its placeholder. */
+enum argkind {
+	ARG_FLAG,  /* the option takes none */
+	ARG_NONE,  /* a value nothing can guess: N, R, URL */
+	ARG_INI,   /* PROFILE */
+	ARG_FILE,  /* SEGMENT, FILE */
+	ARG_RUN,   /* RUN: a run id */
+	ARG_WORDS, /* literal choices: auto, hex, base64 */
+	ARG_KINDS
+};
 
 static enum argkind kind_of(const char *arg)
 {
+	if (arg[0] == '\0')
+		return ARG_FLAG;
 	if (strcmp(arg, "PROFILE") == 0)
 		return ARG_INI;
 	if (strcmp(arg, "SEGMENT") == 0 || strcmp(arg, "FILE") == 0)
@@ -132,6 +142,17 @@ static void words_of(const char *arg, char *out, size_t size)
 	free(copy);
 }
 
+/* Print fmt[kind] for an option's argument: each shell has its own
+ * table; the ARG_WORDS entry takes the choices as its %s. */
+static void put_arg(const char *const fmt[ARG_KINDS], const struct opt *o)
+{
+	enum argkind k = kind_of(o->arg);
+	char w[128] = "";
+	if (k == ARG_WORDS)
+		words_of(o->arg, w, sizeof w);
+	printf(fmt[k], w);
+}
+
 static size_t load(struct cmd *cmds, size_t max)
 {
 	size_t n = 0;
@@ -145,6 +166,35 @@ static size_t load(struct cmd *cmds, size_t max)
 #define RUNS_CMD                                                           \
 	"hookcast history --json 2>/dev/null | sed -n "                    \
 	"'s/.*\"run_id\": *\"\\([^\"]*\\)\".*/\\1/p'"
+
+/* What each shell does with an option's argument, by kind. */
+static const char *const bash_arg[ARG_KINDS] = {
+	[ARG_FLAG] = "",
+	[ARG_NONE] = "return ;;\n",
+	[ARG_INI] = "COMPREPLY=($(compgen -f -X '!*.ini' -- \"$cur\") "
+		    "$(compgen -d -- \"$cur\")); return ;;\n",
+	[ARG_FILE] = "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n",
+	[ARG_RUN] = "COMPREPLY=($(compgen -W \"$(_hookcast_runs)\" -- "
+		    "\"$cur\")); return ;;\n",
+	[ARG_WORDS] = "COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); "
+		      "return ;;\n",
+};
+static const char *const fish_arg[ARG_KINDS] = {
+	[ARG_FLAG] = "\n",
+	[ARG_NONE] = " -x\n",
+	[ARG_INI] = " -r -F\n",
+	[ARG_FILE] = " -r -F\n",
+	[ARG_RUN] = " -x -a '(__hookcast_runs)'\n",
+	[ARG_WORDS] = " -x -a '%s'\n",
+};
+static const char *const zsh_arg[ARG_KINDS] = {
+	[ARG_FLAG] = "'",
+	[ARG_NONE] = ":value: '",
+	[ARG_INI] = ":profile:_files -g \"*.ini\"'",
+	[ARG_FILE] = ":file:_files'",
+	[ARG_RUN] = ":run:_hookcast_runs'",
+	[ARG_WORDS] = ":value:(%s)'",
+};
 
 static void bash_script(const struct cmd *cmds, size_t n)
 {
@@ -177,32 +227,10 @@ static void bash_script(const struct cmd *cmds, size_t n)
 		printf("    %s)\n        case $prev in\n", c->name);
 		for (size_t k = 0; k < c->nopts; k++) {
 			const struct opt *o = &c->opts[k];
-			if (!o->arg[0])
+			if (kind_of(o->arg) == ARG_FLAG)
 				continue;
-			char w[128];
-			switch (kind_of(o->arg)) {
-			case ARG_INI:
-				printf("        %s) COMPREPLY=($(compgen -f -X "
-				       "'!*.ini' -- \"$cur\") $(compgen -d -- "
-				       "\"$cur\")); return ;;\n", o->name);
-				break;
-			case ARG_FILE:
-				printf("        %s) COMPREPLY=($(compgen -f -- "
-				       "\"$cur\")); return ;;\n", o->name);
-				break;
-			case ARG_RUN:
-				printf("        %s) COMPREPLY=($(compgen -W "
-				       "\"$(_hookcast_runs)\" -- \"$cur\")); "
-				       "return ;;\n", o->name);
-				break;
-			case ARG_WORDS:
-				words_of(o->arg, w, sizeof w);
-				printf("        %s) COMPREPLY=($(compgen -W \"%s\" "
-				       "-- \"$cur\")); return ;;\n", o->name, w);
-				break;
-			default:
-				printf("        %s) return ;;\n", o->name);
-			}
+			printf("        %s) ", o->name);
+			put_arg(bash_arg, o);
 		}
 		if (strcmp(c->name, "history") == 0)
 			printf("        show) COMPREPLY=($(compgen -W "
@@ -254,26 +282,7 @@ static void fish_script(const struct cmd *cmds, size_t n)
 			printf("complete -c hookcast -n '%s %s' %s %s", cond,
 			       c->name, o->name[1] == '-' ? "-l" : "-s",
 			       o->name + (o->name[1] == '-' ? 2 : 1));
-			char w[128];
-			switch (o->arg[0] ? kind_of(o->arg) : ARG_NONE) {
-			case ARG_INI:
-				printf(" -r -F");
-				break;
-			case ARG_FILE:
-				printf(" -r -F");
-				break;
-			case ARG_RUN:
-				printf(" -x -a '(__hookcast_runs)'");
-				break;
-			case ARG_WORDS:
-				words_of(o->arg, w, sizeof w);
-				printf(" -x -a '%s'", w);
-				break;
-			default:
-				if (o->arg[0])
-					printf(" -x");
-			}
-			printf("\n");
+			put_arg(fish_arg, o);
 		}
 	}
 }
@@ -303,25 +312,8 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 		}
 		for (size_t k = 0; k < c->nopts; k++) {
 			const struct opt *o = &c->opts[k];
-			char w[128];
 			printf(" \\\n        '%s", o->name);
-			switch (o->arg[0] ? kind_of(o->arg) : ARG_NONE) {
-			case ARG_INI:
-				printf(":profile:_files -g \"*.ini\"'");
-				break;
-			case ARG_FILE:
-				printf(":file:_files'");
-				break;
-			case ARG_RUN:
-				printf(":run:_hookcast_runs'");
-				break;
-			case ARG_WORDS:
-				words_of(o->arg, w, sizeof w);
-				printf(":value:(%s)'", w);
-				break;
-			default:
-				printf("%s'", o->arg[0] ? ":value: " : "");
-			}
+			put_arg(zsh_arg, o);
 		}
 		if (c->nwords) {
 			printf(" \\\n        '1:subcommand:(");

@@ -61,6 +61,21 @@ static void test_labels_and_last_success(void **state)
 	assert_int_equal(metrics_write(path, &r, &s, &err), 0);
 	assert_null(strstr(slurp(path), "last_success"));
 	assert_true(metrics_last_success(path, r.profile, 2, 4) == 0);
+	/* an earlier file that is not ours, or damaged: no last success,
+	 * no crash; only a positive number on our own series counts */
+	FILE *g = fopen(path, "w");
+	assert_non_null(g);
+	fputs("garbage\n\n# HELP x\nhookcast_last_success_timestamp_seconds"
+	      "{profile=\"we\\\"ird\\\\name\\n\",shard=\"2/4\"} "
+	      "not-a-number\nhookcast_last_success_timestamp_seconds"
+	      "{profile=\"other\",shard=\"\"} 99\n", g);
+	for (int i = 0; i < 3000; i++) /* a line longer than the reader's */
+		fputc('x', g);
+	fputs("\nhookcast_last_success_timestamp_seconds{profile=\"we\\\"ird"
+	      "\\\\name\\n\",shard=\"2/4\"} -5\n", g);
+	fclose(g);
+	assert_true(metrics_last_success(path, r.profile, 2, 4) == 0);
+	assert_true(metrics_last_success(path, "other", 0, 0) == 99);
 	/* a folder that is not there: an error naming the file */
 	char bad[300];
 	snprintf(bad, sizeof bad, "%s/none/m.prom", dir);
