@@ -466,6 +466,9 @@ void history_list_free(struct history_meta *runs, size_t n)
 
 /* ---- journal ---- */
 
+/* Writeback of the journal starts every this many bytes written. */
+#define JOURNAL_WRITEBACK ((off_t)1 << 20)
+
 struct history_journal {
 	int fd;
 	char *path;
@@ -475,6 +478,8 @@ struct history_journal {
 	char time_base[24];
 	double last_sync;
 	bool unsynced;
+	off_t written;      /* bytes this process wrote */
+	off_t wb_from;      /* writeback started up to here */
 	size_t ncols; /* an older journal keeps its width: 11 or 14 */
 };
 
@@ -503,6 +508,7 @@ struct history_journal *history_journal_open(const char *dir, char **err)
 		goto fail;
 	}
 	j->ncols = JOURNAL_COLS;
+	j->written = j->wb_from = st.st_size;
 	if (st.st_size == 0) {
 		hc_buf_adds(&j->buf, HISTORY_HEADER "\n");
 	} else {
@@ -711,8 +717,18 @@ int history_journal_flush(struct history_journal *j, char **err)
 					 strerror(errno));
 			return -1;
 		}
+		j->written += (off_t)j->buf.len;
 		hc_buf_reset(&j->buf);
 		j->unsynced = true;
+		if (j->written - j->wb_from >= JOURNAL_WRITEBACK) {
+			/* Start writing it out now, without waiting: the
+			 * sync a second (and the last one) then finds little
+			 * left to do. Only a hint: an error shows there. */
+			(void)sync_file_range(j->fd, j->wb_from,
+					      j->written - j->wb_from,
+					      SYNC_FILE_RANGE_WRITE);
+			j->wb_from = j->written;
+		}
 	}
 	double now = mono_now();
 	if (j->unsynced && now - j->last_sync >= 1.0) {
