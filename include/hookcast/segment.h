@@ -47,6 +47,10 @@ struct segment_opts {
 	size_t buf_size; /* internal: the read buffer; 0: the default. Tests
 			  * and fuzzers set it small to reach its boundaries;
 			  * nothing a reader returns depends on it. */
+	bool prefetch;   /* parse on a thread of the segment's own, ahead of
+			  * segment_next(), a bounded number of rows: for a
+			  * regular file (ignored otherwise). The same rows and
+			  * errors; on_bytes is then called on that thread. */
 };
 
 struct segment_row {

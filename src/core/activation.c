@@ -592,6 +592,7 @@ struct activation *activation_new(const struct activation_opts *opts,
 	}
 	a->seg_opts.delimiter = p->delimiter;
 	a->seg_opts.field_max = p->field_max;
+	a->seg_opts.prefetch = true; /* parse on the other core */
 	if ((opts->baseline || opts->full || opts->plan_only) &&
 	    p->sync_mode == PROFILE_SYNC_ALL) {
 		hc_msgs_add(msgs, HC_ERROR, "%s needs [sync] mode = changes or "

@@ -3,9 +3,12 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hookcast/util.h"
@@ -80,6 +83,8 @@ struct segment {
 	bool failed;
 	struct segment_fatal fatal;
 	char *fatal_msg;
+
+	struct prefetch *pf; /* NULL: segment_next() parses in the caller */
 };
 
 static int never_space(unsigned char c)
@@ -591,6 +596,8 @@ static int check_header(struct segment *seg, char **err)
 	return 0;
 }
 
+static void pf_start(struct segment *seg);
+
 static struct segment *segment_new(const char *path,
 				   const struct segment_opts *opts,
 				   bool count_only, char **err)
@@ -675,6 +682,8 @@ static struct segment *segment_new(const char *path,
 		return NULL;
 	}
 	record_reset(seg);
+	if (opts && opts->prefetch && !count_only)
+		pf_start(seg);
 	return seg;
 fatal:
 	*err = xstrdup(seg->fatal.msg);
@@ -688,10 +697,14 @@ struct segment *segment_open(const char *path, const struct segment_opts *opts,
 	return segment_new(path, opts, false, err);
 }
 
+static void pf_stop(struct segment *seg);
+
 void segment_free(struct segment *seg)
 {
 	if (seg == NULL)
 		return;
+	if (seg->pf)
+		pf_stop(seg);
 	if (seg->csv_ready) {
 		if (!seg->fini_done) /* always pair csv_init with csv_fini */
 			csv_fini(&seg->csv, on_field, on_record, seg);
@@ -714,7 +727,7 @@ void segment_free(struct segment *seg)
 	free(seg);
 }
 
-int segment_next(struct segment *seg, struct segment_row *row)
+static int parse_next(struct segment *seg, struct segment_row *row)
 {
 	if (seg->failed)
 		return -1;
@@ -737,6 +750,257 @@ int segment_next(struct segment *seg, struct segment_row *row)
 	row->lens = seg->lens;
 	row->invalid = seg->invalid.len ? seg->invalid.data : NULL;
 	return 1;
+}
+
+
+/*
+ * Prefetch: with segment_opts.prefetch, a thread of the segment's own
+ * parses ahead of segment_next(), on the other core. It copies records into
+ * blocks of up to PF_ROWS rows (or PF_BYTES of field data, or one record
+ * if longer) and queues them; segment_next() hands out the rows of the
+ * block at the head, and gives the block back once they are used up. At
+ * most PF_BLOCKS blocks wait, so memory stays bounded whatever the file.
+ *
+ * Ownership: the thread alone touches the parser (everything in struct
+ * segment below the header) until it queues its last block, the one that
+ * ends with the end of the file or a fatal error; the caller reads the
+ * fatal error only after taking that block, under the lock. The caller
+ * alone touches its current block. segment_free() stops the thread and
+ * joins it. on_bytes is called on the thread.
+ *
+ * Only a regular file is read this way: its read() never waits on anyone,
+ * so the thread always gets to see that it must stop.
+ */
+#define PF_ROWS 1024
+#define PF_BYTES ((size_t)64 * 1024)
+#define PF_BLOCKS 4
+
+struct pf_row {
+	uint64_t row, line, offset;
+	size_t first, nfields; /* into the block's fields and lens */
+	size_t invalid;        /* into data, or SIZE_MAX: valid */
+};
+
+struct pf_block {
+	struct pf_block *next;
+	struct hc_buf data;  /* the fields, NUL-terminated, back to back */
+	size_t *offs;        /* each field's offset in data, then... */
+	const char **fields; /* ...its address, once the block is full */
+	size_t *lens;
+	size_t nf, fcap, fields_cap;
+	struct pf_row *rows;
+	size_t nrows, rcap;
+	size_t taken;        /* rows handed out by segment_next() */
+	bool last;           /* the parser's end: end is 0 or -1 */
+	int end;
+	uint64_t lines, bytes; /* read by the parser when the block closed */
+};
+
+struct prefetch {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pf_block *head, *tail; /* queued, for the caller */
+	size_t queued;
+	struct pf_block *spare;       /* given back */
+	bool stop;
+	struct pf_block *cur;         /* the caller's */
+	uint64_t lines, bytes;
+};
+
+static void pf_block_free(struct pf_block *b)
+{
+	hc_buf_free(&b->data);
+	free(b->offs);
+	free(b->fields);
+	free(b->lens);
+	free(b->rows);
+	free(b);
+}
+
+/* Copy the record just parsed (row, from seg) into b. */
+static void pf_add(struct pf_block *b, const struct segment *seg,
+		   const struct segment_row *row)
+{
+	if (b->nrows == b->rcap) {
+		b->rcap = b->rcap ? b->rcap * 2 : 64;
+		b->rows = xreallocarray(b->rows, b->rcap, sizeof *b->rows);
+	}
+	if (b->nf + row->nfields > b->fcap) {
+		while (b->nf + row->nfields > b->fcap)
+			b->fcap = b->fcap ? b->fcap * 2 : 256;
+		b->offs = xreallocarray(b->offs, b->fcap, sizeof *b->offs);
+		b->lens = xreallocarray(b->lens, b->fcap, sizeof *b->lens);
+	}
+	struct pf_row *r = &b->rows[b->nrows++];
+	r->row = row->row;
+	r->line = row->line;
+	r->offset = row->offset;
+	r->first = b->nf;
+	r->nfields = row->nfields;
+	/* The record's fields lie back to back in seg->data, each ending in
+	 * a NUL: one copy, and their offsets moved by where it lands. */
+	size_t base = b->data.len;
+	hc_buf_add(&b->data, seg->data.data, seg->data.len);
+	for (size_t i = 0; i < row->nfields; i++)
+		b->offs[b->nf + i] = base + seg->offs[i];
+	memcpy(b->lens + b->nf, row->lens, row->nfields * sizeof *b->lens);
+	b->nf += row->nfields;
+	r->invalid = SIZE_MAX;
+	if (row->invalid) {
+		r->invalid = b->data.len;
+		hc_buf_add(&b->data, row->invalid, strlen(row->invalid) + 1);
+	}
+}
+
+static void *pf_main(void *arg)
+{
+	struct segment *seg = arg;
+	struct prefetch *pf = seg->pf;
+	for (;;) {
+		pthread_mutex_lock(&pf->mu);
+		while (!pf->stop && pf->queued >= PF_BLOCKS)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		struct pf_block *b = pf->spare;
+		if (b)
+			pf->spare = b->next;
+		bool stop = pf->stop;
+		pthread_mutex_unlock(&pf->mu);
+		if (stop) {
+			if (b)
+				pf_block_free(b);
+			return NULL;
+		}
+		if (b == NULL)
+			b = xcalloc(1, sizeof *b);
+		hc_buf_reset(&b->data);
+		b->nf = b->nrows = b->taken = 0;
+		b->next = NULL;
+		while (b->nrows < PF_ROWS && b->data.len < PF_BYTES) {
+			struct segment_row row;
+			int r = parse_next(seg, &row);
+			if (r <= 0) {
+				b->last = true;
+				b->end = r;
+				break;
+			}
+			pf_add(b, seg, &row);
+		}
+		if (b->fields_cap < b->fcap) {
+			b->fields = xreallocarray(b->fields, b->fcap,
+						  sizeof *b->fields);
+			b->fields_cap = b->fcap;
+		}
+		for (size_t i = 0; i < b->nf; i++)
+			b->fields[i] = b->data.data + b->offs[i];
+		b->lines = seg->line - 1;
+		b->bytes = seg->buf_offset + seg->start;
+		bool last = b->last;
+		pthread_mutex_lock(&pf->mu);
+		if (pf->tail)
+			pf->tail->next = b;
+		else
+			pf->head = b;
+		pf->tail = b;
+		pf->queued++;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+		if (last)
+			return NULL;
+	}
+}
+
+static void pf_start(struct segment *seg)
+{
+	struct stat st;
+	if (fstat(seg->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	struct prefetch *pf = xcalloc(1, sizeof *pf);
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->cv, NULL);
+	seg->pf = pf;
+	/* Signals stay with the threads that wait for them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = pthread_create(&pf->thread, NULL, pf_main, seg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) { /* then parse in the caller, as without prefetch */
+		pthread_cond_destroy(&pf->cv);
+		pthread_mutex_destroy(&pf->mu);
+		free(pf);
+		seg->pf = NULL;
+	}
+}
+
+static void pf_stop(struct segment *seg)
+{
+	struct prefetch *pf = seg->pf;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->thread, NULL);
+	for (struct pf_block *b = pf->head, *n; b; b = n) {
+		n = b->next;
+		pf_block_free(b);
+	}
+	for (struct pf_block *b = pf->spare, *n; b; b = n) {
+		n = b->next;
+		pf_block_free(b);
+	}
+	if (pf->cur)
+		pf_block_free(pf->cur);
+	pthread_cond_destroy(&pf->cv);
+	pthread_mutex_destroy(&pf->mu);
+	free(pf);
+	seg->pf = NULL;
+}
+
+static int pf_next(struct prefetch *pf, struct segment_row *row)
+{
+	for (;;) {
+		struct pf_block *b = pf->cur;
+		if (b && b->taken < b->nrows) {
+			const struct pf_row *r = &b->rows[b->taken++];
+			row->row = r->row;
+			row->line = r->line;
+			row->offset = r->offset;
+			row->nfields = r->nfields;
+			row->fields = b->fields + r->first;
+			row->lens = b->lens + r->first;
+			row->invalid = r->invalid == SIZE_MAX
+					       ? NULL
+					       : b->data.data + r->invalid;
+			return 1;
+		}
+		if (b && b->last)
+			return b->end;
+		pthread_mutex_lock(&pf->mu);
+		if (b) {
+			b->next = pf->spare;
+			pf->spare = b;
+		}
+		while (pf->head == NULL)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		b = pf->head;
+		pf->head = b->next;
+		if (pf->head == NULL)
+			pf->tail = NULL;
+		pf->queued--;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+		pf->cur = b;
+		pf->lines = b->lines;
+		pf->bytes = b->bytes;
+	}
+}
+
+int segment_next(struct segment *seg, struct segment_row *row)
+{
+	if (seg->pf)
+		return pf_next(seg->pf, row);
+	return parse_next(seg, row);
 }
 
 const struct segment_fatal *segment_fatal(const struct segment *seg)
@@ -779,11 +1043,15 @@ long segment_column_index(const struct segment *seg, const char *name)
 
 uint64_t segment_lines_read(const struct segment *seg)
 {
+	if (seg->pf)
+		return seg->pf->lines;
 	return seg->line - 1;
 }
 
 uint64_t segment_bytes_read(const struct segment *seg)
 {
+	if (seg->pf)
+		return seg->pf->bytes;
 	return seg->buf_offset + seg->start;
 }
 

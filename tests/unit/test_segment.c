@@ -782,8 +782,9 @@ static void test_sweep_field_cap(void **state)
 	}
 }
 
-/* Every buffer size from 1 to 40 and reads of 1 to 3 bytes give exactly
- * what the default buffer gives, on inputs full of boundaries. */
+/* Every buffer size from 1 to 40 and reads of 1 to 3 bytes, parsed in
+ * the caller or ahead on a thread, give exactly what the default buffer
+ * gives, on inputs full of boundaries. */
 static void test_small_buffers_agree(void **state)
 {
 	(void)state;
@@ -812,10 +813,12 @@ static void test_small_buffers_agree(void **state)
 		assert_non_null(ref);
 		collect(ref, &want);
 		for (size_t bs = 1; bs <= 40; bs++) {
-			for (size_t rm = 0; rm <= 3; rm++) {
+			for (size_t rm = 0; rm <= 7; rm++) {
+				/* odd: parsed ahead on the segment's thread */
 				struct segment_opts o = { .field_max = 10,
 							  .buf_size = bs,
-							  .read_max = rm };
+							  .read_max = rm / 2,
+							  .prefetch = rm % 2 };
 				struct segment *seg = segment_open(path, &o, &err);
 				assert_non_null(seg);
 				assert_int_equal(segment_delimiter(seg),
@@ -858,6 +861,97 @@ static void test_small_buffers_agree(void **state)
 		segment_free(ref);
 		free(path);
 	}
+}
+
+/* Compare two readers of one file row by row: everything segment_next()
+ * and segment_fatal() say. Returns the rows read. */
+static size_t lockstep(struct segment *a, struct segment *b)
+{
+	struct segment_row x, y;
+	size_t n = 0;
+	for (;;) {
+		int ra = segment_next(a, &x), rb = segment_next(b, &y);
+		assert_int_equal(ra, rb);
+		if (ra <= 0) {
+			if (ra < 0) {
+				assert_string_equal(segment_fatal(a)->msg,
+						    segment_fatal(b)->msg);
+				assert_int_equal(segment_fatal(a)->offset,
+						 segment_fatal(b)->offset);
+			}
+			assert_int_equal(segment_lines_read(a),
+					 segment_lines_read(b));
+			assert_int_equal(segment_bytes_read(a),
+					 segment_bytes_read(b));
+			return n;
+		}
+		n++;
+		assert_int_equal(x.row, y.row);
+		assert_int_equal(x.line, y.line);
+		assert_int_equal(x.offset, y.offset);
+		assert_int_equal(x.nfields, y.nfields);
+		for (size_t k = 0; k < x.nfields; k++) {
+			assert_int_equal(x.lens[k], y.lens[k]);
+			assert_memory_equal(x.fields[k], y.fields[k],
+					    x.lens[k] + 1);
+		}
+		if (x.invalid)
+			assert_string_equal(x.invalid, y.invalid);
+		else
+			assert_null(y.invalid);
+	}
+}
+
+/* Parsed ahead on a thread, a file of many blocks (rows with line breaks
+ * in quotes, ragged rows, NUL bytes, a field far longer than the others)
+ * reads the same as in the caller, to its end or to a fatal error; and a
+ * reader freed halfway stops its thread. */
+static void test_prefetch_agrees(void **state)
+{
+	(void)state;
+	struct hc_buf t;
+	hc_buf_init(&t);
+	hc_buf_adds(&t, "id,name,note\r\n");
+	char *big = run_of('x', 300000);
+	for (int i = 1; i <= 40000; i++) {
+		if (i % 997 == 0)
+			hc_buf_printf(&t, "%d,\"two\nlines\",\"a,b\"\"c\"\r\n", i);
+		else if (i % 1499 == 0)
+			hc_buf_printf(&t, "%d,ragged\n", i);
+		else if (i % 3001 == 0)
+			hc_buf_printf(&t, "%d,n%cl,x\n", i, '\0');
+		else if (i == 20000)
+			hc_buf_printf(&t, "%d,%s,y\n\n", i, big);
+		else
+			hc_buf_printf(&t, "%d,name %d,note\n", i, i);
+	}
+	free(big);
+	for (int broken = 0; broken <= 1; broken++) {
+		if (broken)
+			hc_buf_adds(&t, "40001,\"never closed\n40002,b,c\n");
+		char *path = tu_write("prefetch.csv", t.data, t.len);
+		struct segment_opts plain = { .field_max = 400000 };
+		struct segment_opts ahead = { .field_max = 400000,
+					      .prefetch = true };
+		char *err = NULL;
+		struct segment *a = segment_open(path, &plain, &err);
+		struct segment *b = segment_open(path, &ahead, &err);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(lockstep(a, b), 40000);
+		segment_free(a);
+		segment_free(b);
+		for (int stop_at = 0; stop_at <= 9000; stop_at += 4500) {
+			b = segment_open(path, &ahead, &err);
+			assert_non_null(b);
+			struct segment_row row;
+			for (int i = 0; i < stop_at; i++)
+				assert_int_equal(segment_next(b, &row), 1);
+			segment_free(b);
+		}
+		free(path);
+	}
+	hc_buf_free(&t);
 }
 
 static void test_unclosed_quote_in_header(void **state)
@@ -913,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_buffer_boundary),
 		cmocka_unit_test(test_sweep_field_cap),
 		cmocka_unit_test(test_small_buffers_agree),
+		cmocka_unit_test(test_prefetch_agrees),
 		cmocka_unit_test(test_unclosed_quote_in_header),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
