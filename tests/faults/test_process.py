@@ -340,10 +340,11 @@ def test_segment_changed_during_run():
     journaled, and the run ends interrupted with exit 3."""
     w = Work()
     sink = Sink(w, "--delay-ms", "20")
-    # 400 KB, so that the reader is still far from row 600 when it changes
+    # 4 MB, so that the reader is still far from row 600 when it changes:
+    # it parses at most about 400 KB ahead of what is sent
     n = 800
     w.write_csv("segment.csv", ["id", "pad"],
-                [[str(i), "x" * 500] for i in range(1, n + 1)])
+                [[str(i), "x" * 5000] for i in range(1, n + 1)])
     w.profile("p.ini", sink.url + "/h", ["id=id"], delivery={"concurrency": 4})
     p = w.start(["run", "-p", "p.ini", "--json", "-q"])
     wait_requests(sink, 20)

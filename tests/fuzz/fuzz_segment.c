@@ -1,8 +1,8 @@
 /* libFuzzer: the segment reader. The first bytes pick how much one read()
- * returns (1..256 bytes, or all it can), the delimiter, and the size of
- * the reader's buffer (1..320 bytes), so that reads and buffers end at
- * every possible place: inside a CRLF, a quoted field, a BOM, a field at
- * the cap. Beyond "no crash", the rows, line numbers, offsets and errors
+ * returns (1..256 bytes, or all it can), the delimiter, whether the reader
+ * parses ahead on its own thread, and the size of its buffer (1..320
+ * bytes), so that reads and buffers end at every possible place: inside a
+ * CRLF, a quoted field, a BOM, a field at the cap. Beyond "no crash", the rows, line numbers, offsets and errors
  * must be exactly those of a pass with the default 64 KiB buffer and
  * whole reads over the same bytes; a hang fails through -timeout. */
 #include <stdint.h>
@@ -85,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	size_t read_max = data[0] == 255 ? 0 : (size_t)data[0] + 1;
 	char delim = (char)"\0,;\t|"[data[1] % 5];
+	bool prefetch = data[1] / 5 % 2; /* parsed ahead on the reader's thread */
 	size_t buf_size = (size_t)data[2] + 1 + (data[2] & 0x40 ? 64 : 0);
 	data += 3;
 	size -= 3;
@@ -99,14 +100,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hc_buf_init(&ref);
 	struct segment_opts o = { .delimiter = delim, .field_max = FIELD_MAX,
 				  .read_max = read_max,
-				  .buf_size = buf_size };
+				  .buf_size = buf_size, .prefetch = prefetch };
 	transcript(path, &o, &small);
 	struct segment_opts d = { .delimiter = delim, .field_max = FIELD_MAX };
 	transcript(path, &d, &ref);
 	if (small.len != ref.len || memcmp(small.data, ref.data, ref.len)) {
 		/* fields may hold NUL bytes: write the whole transcripts */
-		fprintf(stderr, "buffer %zu, reads of %zu differ from the "
-			"default:\n--- small\n", buf_size, read_max);
+		fprintf(stderr, "buffer %zu, reads of %zu%s differ from the "
+			"default:\n--- small\n", buf_size, read_max,
+			o.prefetch ? ", parsed ahead," : "");
 		fwrite(small.data, 1, small.len, stderr);
 		fprintf(stderr, "\n--- default\n");
 		fwrite(ref.data, 1, ref.len, stderr);
