@@ -975,7 +975,7 @@ static int pf_next(struct prefetch *pf, struct segment_row *row)
 			return 1;
 		}
 		if (b && b->last)
-			return b->end;
+			return b->end < 0 ? -1 : 0;
 		pthread_mutex_lock(&pf->mu);
 		if (b) {
 			b->next = pf->spare;
