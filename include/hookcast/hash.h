@@ -6,19 +6,22 @@
 
 #include <stddef.h>
 
+#include <openssl/sha.h>
+
+/* The digest's state, held by value: copying it is an assignment, and it
+ * owns no memory. OpenSSL's SHA256_CTX, which libcrypto 3 still ships
+ * but marks deprecated: its EVP interface allocates a context (and
+ * copies one) per digest, and a run takes one digest per row. */
 struct hc_sha256 {
-	void *ctx; /* EVP_MD_CTX, owned */
+	SHA256_CTX c;
 };
 
 void hc_sha256_init(struct hc_sha256 *h);
 void hc_sha256_update(struct hc_sha256 *h, const void *p, size_t n);
-/* Start dst as a copy of src's state (dst need not be initialised). */
-void hc_sha256_copy(struct hc_sha256 *dst, const struct hc_sha256 *src);
-/* Finish into lowercase hex (64 digits and a NUL) and free the state. */
+/* Finish into lowercase hex (64 digits and a NUL). */
 void hc_sha256_final_hex(struct hc_sha256 *h, char out[65]);
-void hc_sha256_free(struct hc_sha256 *h);
 void hc_sha256_hex(const void *p, size_t n, char out[65]);
-/* The 32-byte digest of p[0..n), in one call (no allocation). */
+/* The 32-byte digest of p[0..n), in one call. */
 void hc_sha256_raw(const void *p, size_t n, unsigned char out[32]);
 /* Standard base64 of p[0..n), NUL-terminated. Caller frees. */
 char *hc_base64(const void *p, size_t n);

@@ -90,7 +90,6 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 			hc_msgs_add(msgs, HC_ERROR, "%s: cannot keep a copy of "
 				    "stdin: %s", tmp, strerror(errno));
 			free(tmp);
-			hc_sha256_free(&sp.hash);
 			return HC_STATE;
 		}
 		free(a->segment_path);
@@ -99,7 +98,6 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 	} else if (access(path, R_OK) < 0) {
 		hc_msgs_add(msgs, HC_ERROR, "%s: cannot open: %s", path,
 			    strerror(errno));
-		hc_sha256_free(&sp.hash);
 		return HC_CONFIG;
 	}
 	struct segment_opts o = a->seg_opts;

@@ -465,8 +465,7 @@ static void row_key(const struct request_plan *plan,
 		    const struct segment_row *row, const void *salt,
 		    size_t saltlen, char out[65])
 {
-	struct hc_sha256 h;
-	hc_sha256_copy(&h, &plan->key_base);
+	struct hc_sha256 h = plan->key_base;
 	struct key_acc k = { .h = &h };
 	for (size_t i = 0; i < row->nfields; i++)
 		key_acc_add(&k, row->fields[i], row->lens[i]);
@@ -704,7 +703,6 @@ void request_plan_free(struct request_plan *plan)
 	free(plan->static_keys);
 	free(plan->static_names);
 	free(plan->profile_path);
-	hc_sha256_free(&plan->key_base);
 	body_plan_free(plan->body);
 	free(plan);
 }

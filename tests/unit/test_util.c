@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookcast/hash.h"
 #include "hookcast/util.h"
 
 static void test_parse_long(void **state)
@@ -115,6 +116,42 @@ static void test_status_text(void **state)
 	assert_string_equal(hc_basename("c.ini"), "c.ini");
 }
 
+/* FIPS 180-2's examples, and a state copied by assignment that goes on
+ * apart from its original (row keys start from a copy of the profile's). */
+static void test_sha256(void **state)
+{
+	(void)state;
+	char hex[65];
+	hc_sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+				 "27ae41e4649b934ca495991b7852b855");
+	hc_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	struct hc_sha256 base;
+	hc_sha256_init(&base);
+	hc_sha256_update(&base, two, 20);
+	struct hc_sha256 fork = base;
+	hc_sha256_update(&fork, "zzz", 3);
+	hc_sha256_update(&base, two + 20, strlen(two) - 20);
+	hc_sha256_final_hex(&base, hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039"
+				 "a33ce45964ff2167f6ecedd419db06c1");
+	char whole[65];
+	char *joined = malloc(24);
+	memcpy(joined, two, 20);
+	memcpy(joined + 20, "zzz", 4);
+	hc_sha256_hex(joined, 23, whole);
+	free(joined);
+	hc_sha256_final_hex(&fork, hex);
+	assert_string_equal(hex, whole);
+	unsigned char raw[32];
+	hc_sha256_raw("abc", 3, raw);
+	assert_int_equal(raw[0], 0xba);
+	assert_int_equal(raw[31], 0xad);
+}
+
 static void test_url_userinfo(void **state)
 {
 	(void)state;
@@ -155,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_msgs),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_url_userinfo),
+		cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
