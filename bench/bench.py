@@ -45,6 +45,11 @@ def free_port():
     return port
 
 
+def med(results):
+    """The median round of tuples, by their first element (a rate)."""
+    return sorted(results, key=lambda r: r[0])[len(results) // 2]
+
+
 def timed(cmd, **kw):
     """Run cmd under /usr/bin/time: (wall s, user+sys s, peak RSS KiB, out).
     The wall time is taken here to the microsecond: time's own %e has
@@ -331,6 +336,27 @@ def main():
                     f.write(f'url = "{u}"\noutput = /dev/null\n')
             tls_cfgs[name] = c
 
+        # Bodies: the same rows as JSON bodies, one per request and
+        # 100 per request, taking turns. Measured first: after the
+        # 1,000,000-row cases below (GBs written, a 1,000,000-key state
+        # deleted), this VM's first writes into new page-cache pages cost
+        # several times more for a while (a 20 MB write: 49 ms instead of
+        # 4-5 ms), which a 0.1 s batched run feels most (BENCHMARKS.md).
+        ones, hundreds = [], []
+        for i in range(RUNS):
+            for prof_, acc in ((bodyprof, ones), (batchprof, hundreds)):
+                wall, cpu, rss, out = timed([HC, "run", "-p", prof_, "-q",
+                                             "--json"])
+                s = hookcast_rate(out)
+                if s["delivered"] != ROWS:
+                    raise RuntimeError(f"body run: not every row: {out}")
+                acc.append((ROWS / wall, cpu, rss, s["attempts"]))
+            log(f"body round {i + 1}: one row per request "
+                f"{ones[-1][0]:.0f} rows/s, batches of 100 "
+                f"{hundreds[-1][0]:.0f} rows/s ({hundreds[-1][3]} requests)")
+        one_rate, one_cpu, one_rss, _ = med(ones)
+        batch_rate, batch_cpu, batch_rss, batch_reqs = med(hundreds)
+
         # 1. the ceiling: wrk on one fixed URL
         def wrk():
             p = subprocess.run(["wrk", "-t1", f"-c{C}", f"-d{WRK_S}s",
@@ -424,8 +450,6 @@ def main():
             log(f"https round {i + 1}: " + ", ".join(
                 f"{k} {v[-1][0]:.0f}/s" for k, v in tls_runs.items()))
 
-        def med(results):
-            return sorted(results, key=lambda r: r[0])[len(results) // 2]
         wrk_rate = med(wrks)[0]
         curl_rate, curl_cpu, curl_rss = med(curls)
         hc_rate, hc_cpu, hc_rss, hc_engine_rate = med(hcs)
@@ -521,22 +545,6 @@ def main():
             f"{plan_rss} KiB; second run {second_wall:.2f}s sent "
             f"{second['delivered']} (want {want}), plan said {planned}")
 
-        # 8. bodies: the same rows as JSON bodies, one per request and
-        # 100 per request, taking turns
-        ones, hundreds = [], []
-        for i in range(RUNS):
-            for prof_, acc in ((bodyprof, ones), (batchprof, hundreds)):
-                wall, cpu, rss, out = timed([HC, "run", "-p", prof_, "-q",
-                                             "--json"])
-                s = hookcast_rate(out)
-                if s["delivered"] != ROWS:
-                    raise RuntimeError(f"body run: not every row: {out}")
-                acc.append((ROWS / wall, cpu, rss, s["attempts"]))
-            log(f"body round {i + 1}: one row per request "
-                f"{ones[-1][0]:.0f} rows/s, batches of 100 "
-                f"{hundreds[-1][0]:.0f} rows/s ({hundreds[-1][3]} requests)")
-        one_rate, one_cpu, one_rss, _ = med(ones)
-        batch_rate, batch_cpu, batch_rss, batch_reqs = med(hundreds)
     finally:
         stop_nginx()
 
