@@ -240,8 +240,13 @@ static char *value_error(enum body_type type, const char *v, size_t n)
 		}
 		break;
 	case BODY_JSON: {
+		/* Only checked: the value is sent as written, so an integer
+		 * past 64 bits may be read as a double. (jansson still refuses
+		 * a number past a double's range, such as 1e400.) */
 		json_error_t e;
-		json_t *j = json_loadb(v, n, JSON_DECODE_ANY, &e);
+		json_t *j = json_loadb(v, n,
+				       JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+				       &e);
 		if (j == NULL)
 			hc_buf_printf(&b, "is not valid JSON (column %d: %s)",
 				      e.column, e.text);

@@ -112,6 +112,26 @@ static void test_json_types_and_nesting(void **state)
 		      "\"source\":\"crm\",\"meta\":{\"v\":2}}");
 }
 
+/* JSON has no limit on a number's size: a json value with an integer past
+ * 64 bits (or a number past a double's precision) is valid, and is sent
+ * as written. */
+static void test_json_big_numbers(void **state)
+{
+	(void)state;
+	struct profile *p = body_profile(PROFILE_BODY_JSON);
+	field(p, "t:json", "t");
+	field(p, "n:number", "n");
+	expect_bodies(p,
+		      "t,n\n"
+		      "\"{\"\"id\"\": 123456789012345678901234567890}\","
+		      "123456789012345678901234567890\n"
+		      "-99999999999999999999,0.1000000000000000000000001\n",
+		      "{\"t\":{\"id\":123456789012345678901234567890},"
+		      "\"n\":123456789012345678901234567890}|"
+		      "{\"t\":-99999999999999999999,"
+		      "\"n\":0.1000000000000000000000001}");
+}
+
 static void test_json_empty_values(void **state)
 {
 	(void)state;
@@ -549,6 +569,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_types_and_nesting),
+		cmocka_unit_test(test_json_big_numbers),
 		cmocka_unit_test(test_json_empty_values),
 		cmocka_unit_test(test_json_bad_values),
 		cmocka_unit_test(test_ndjson_and_form),
