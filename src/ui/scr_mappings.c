@@ -106,10 +106,14 @@ static void on_key_name(struct app *a, int ctx, bool ok, const char *text,
 	if (ok && text[0] && body && !body_spec_ok(a, text))
 		ok = false;
 	if (!ok || !text[0]) {
-		/* cancelling a new mapping removes it */
+		/* cancelling a new mapping removes it, and leaves the
+		 * profile as it was (the body format too) */
 		if (l->items[k].key[0] == '\0') {
 			profile_list_remove(l, k, prefix);
 			a->maps_lv.n = nall(a);
+			a->profile->body_format = a->map_format_before;
+			app_changed(a);
+			a->dirty = a->map_dirty_before;
 		}
 		return;
 	}
@@ -154,6 +158,8 @@ static void on_target(struct app *a, int ctx, bool ok, const char *text,
 	bool body = index == 1;
 	struct profile_list *l = body ? &a->profile->body_fields
 				      : &a->profile->mappings;
+	a->map_dirty_before = a->dirty;
+	a->map_format_before = a->profile->body_format;
 	if (body)
 		need_body(a);
 	profile_list_add(l, body ? "field" : "map", 0, "", col);

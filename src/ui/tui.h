@@ -321,6 +321,10 @@ struct app {
 	struct listview maps_lv, statics_lv;
 	char *map_column; /* the column being added, while its target is
 			   * picked */
+	/* as they were before a mapping was added: cancelling its name
+	 * puts them back */
+	bool map_dirty_before;
+	enum profile_body map_format_before;
 	size_t preview_row;
 
 	/* activate */

@@ -789,6 +789,20 @@ def test_wizard_body_fields_and_test_request():
         check("the saved profile previews the body the pane showed",
               '{"email":"jo+x@ex.org","user":{"name":"Jo"}}' in out,
               out + err)
+        t.keys("a")
+        t.wait("Segment column")
+        t.keys("j", "j", "j", "Enter")
+        t.wait("Send it as")
+        t.keys("Enter")
+        t.wait("Body path for segment column")
+        t.keys("Escape")
+        time.sleep(0.5)
+        s = t.screen()
+        check("a new mapping cancelled at its name is gone, and the saved "
+              "profile is not marked unsaved", "Body path" not in s and
+              "[+] unsaved" not in s and
+              '{"email":"jo+x@ex.org","user":{"name":"Jo"}}' in s and
+              s.count("-> body") == 2, s)
         t.keys("4", "t")
         s = t.wait("HTTP 200 (success)")
         check("the test request is signed and verified by the sink, and "
