@@ -54,6 +54,7 @@ struct activation_opts {
 	const char *retry_failed_id;
 	const char *state_dir;        /* NULL: history_state_dir() */
 	bool dry_run;                 /* no network, no journal */
+	bool dry_headers;             /* a dry run prints the headers too */
 	/* Sync ([sync] mode changes or mirror): */
 	bool plan_only;  /* classify the rows and stop: nothing is sent,
 			  * nothing written (hookcast plan) */

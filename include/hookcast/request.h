@@ -66,10 +66,25 @@ int request_build_body(const struct request_plan *plan,
 		       struct hc_buf *why);
 struct body_plan;
 const struct body_plan *request_body(const struct request_plan *plan);
-/* A request as preview and dry runs print it: "METHOD URL", then the
- * body's exact bytes (if any) and a blank line. */
+/* What --headers adds to a printed request: the headers hookcast sets
+ * (libcurl adds Host and Accept). */
+struct hc_signer;
+struct request_show {
+	const struct request_plan *plan;
+	const struct hc_signer *signer; /* NULL: requests are not signed */
+	const char *key_header;         /* NULL or "": no idempotency key */
+	const char *key_note;           /* shown instead of a key that only
+					 * the run knows (NULL: none) */
+	const char *sig_note;           /* the same for the signature */
+	bool secrets;                   /* header values as sent */
+};
+
+/* A request as preview and dry runs print it: "METHOD URL"; with show,
+ * the headers and a blank line; then the body's exact bytes (if any) and
+ * a blank line. key is the request's idempotency key ("" for none). */
 void request_print(FILE *out, const char *method, const char *url,
-		   const struct hc_buf *body);
+		   const struct hc_buf *body, const struct request_show *show,
+		   const char *key);
 
 /*
  * The same verdict as request_build(), without building the URL: for

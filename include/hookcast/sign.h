@@ -34,6 +34,8 @@ struct hc_signer *signer_new(const struct profile *p, struct hc_msgs *msgs,
 			     bool *ok);
 void signer_free(struct hc_signer *s);
 
+/* Do the signature headers carry the request's id (its key)? */
+bool signer_uses_id(const struct hc_signer *s);
 /* Fill out[] with the "Name: value" headers for one attempt; returns how
  * many. id may be "" for hmac-sha256. */
 size_t signer_headers(const struct hc_signer *s, const char *id, long ts,

@@ -10,8 +10,10 @@
 
 static const struct cli_command commands[] = {
 	{ "preview",
-	  "preview -p PROFILE [-s SEGMENT] [--row N | --all] [--show-secrets]",
-	  "print the exact request of each row, without sending anything",
+	  "preview -p PROFILE [-s SEGMENT] [--row N | --all] [--headers] "
+	  "[--show-secrets]",
+	  "print the exact request of each row (with --headers, the headers "
+	  "hookcast sets, signed as a run would), without sending anything",
 	  cli_preview },
 	{ "check", "check -p PROFILE [-s SEGMENT]",
 	  "validate the profile and the whole segment against the mappings",
@@ -21,7 +23,8 @@ static const struct cli_command commands[] = {
 	  "[--max-attempts N] "
 	  "[--timeout S] [--limit N] [--shard K/N|auto [--rate-per-shard R]] "
 	  "[--resume RUN | "
-	  "--retry-failed RUN] [--baseline | --full] [--dry-run] [--json] "
+	  "--retry-failed RUN] [--baseline | --full] [--dry-run [--headers]] "
+	  "[--json] "
 	  "[--metrics FILE] [-q] [--yes]",
 	  "send one request per valid row (with [sync], per change; with "
 	  "[body] batch_size, per batch), journaled and resumable; with "

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookcast/sign.h"
+
 int cli_preview(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -13,15 +15,16 @@ int cli_preview(int argc, char **argv)
 		{ "row", required_argument, NULL, 'r' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "show-secrets", no_argument, NULL, 'S' },
+		{ "headers", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *profile = NULL, *segment = NULL;
 	long want = 0;
-	bool all = false, secrets = false;
+	bool all = false, secrets = false, headers = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:s:r:ah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:s:r:aHh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': profile = optarg; break;
 		case 's': segment = optarg; break;
@@ -32,6 +35,7 @@ int cli_preview(int argc, char **argv)
 			break;
 		case 'a': all = true; break;
 		case 'S': secrets = true; break;
+		case 'H': headers = true; break;
 		case 'h': cli_print_help("preview"); return HC_OK;
 		default: return cli_usage_error("preview", "unknown option");
 		}
@@ -51,6 +55,43 @@ int cli_preview(int argc, char **argv)
 	int status = cli_job_open(&job, profile, segment);
 	if (status != HC_OK)
 		return status;
+
+	/* --headers: the signature is made as a run would (the secret is
+	 * needed then, and never printed) */
+	struct hc_signer *signer = NULL;
+	if (headers) {
+		struct hc_msgs msgs;
+		hc_msgs_init(&msgs);
+		bool ok = true;
+		signer = signer_new(job.profile, &msgs, &ok);
+		cli_print_msgs(&msgs);
+		hc_msgs_free(&msgs);
+		if (!ok) {
+			cli_job_close(&job);
+			return HC_CONFIG;
+		}
+	}
+	const struct profile *p = job.profile;
+	bool wants_key = p->idempotency_header[0] ||
+			 p->sign_scheme == PROFILE_SIGN_STANDARD ||
+			 p->batch_size > 1;
+	/* a batch's key and signature are the batch's, and a sync's key
+	 * depends on the row's event: the run's dry run shows them */
+	const char *note = p->batch_size > 1
+				   ? "per batch: hookcast run --dry-run "
+				     "--headers shows it"
+			   : p->sync_mode != PROFILE_SYNC_ALL
+				   ? "per event: hookcast run --dry-run "
+				     "--headers shows it"
+				   : NULL;
+	struct request_show show = {
+		.plan = job.plan, .signer = signer,
+		.key_header = p->idempotency_header, .secrets = secrets,
+		.key_note = note,
+		.sig_note = note && signer && (p->batch_size > 1 ||
+					       signer_uses_id(signer))
+				    ? note : NULL,
+	};
 
 	struct hc_buf url, shown, why, body;
 	hc_buf_init(&body);
@@ -75,8 +116,12 @@ int cli_preview(int argc, char **argv)
 				(unsigned long long)row.row, why.data);
 			status = HC_DATA;
 		} else {
+			char key[65] = "";
+			if (headers && wants_key && !show.key_note)
+				request_row_key(job.plan, &row, key);
 			request_print(stdout, method,
-				      secrets ? url.data : shown.data, &body);
+				      secrets ? url.data : shown.data, &body,
+				      headers ? &show : NULL, key);
 		}
 		if (!all)
 			break;
@@ -98,6 +143,7 @@ int cli_preview(int argc, char **argv)
 	hc_buf_free(&shown);
 	hc_buf_free(&why);
 	hc_buf_free(&body);
+	signer_free(signer);
 	cli_job_close(&job);
 	return status;
 }

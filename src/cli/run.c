@@ -290,6 +290,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		{ "resume", required_argument, NULL, 'R' },
 		{ "retry-failed", required_argument, NULL, 'F' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "headers", no_argument, NULL, 'H' },
 		{ "baseline", no_argument, NULL, 'B' },
 		{ "full", no_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
@@ -365,6 +366,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		case 'R': ra->o.resume_id = optarg; break;
 		case 'F': ra->o.retry_failed_id = optarg; break;
 		case 'n': ra->o.dry_run = true; break;
+		case 'H': ra->o.dry_headers = true; break;
 		case 'B': ra->o.baseline = true; break;
 		case 'U': ra->o.full = true; break;
 		case 'j': ra->json = true; break;
@@ -391,6 +393,8 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		return cli_usage_error("run", "--baseline and --full make a new "
 				       "plan: they do not go with --resume or "
 				       "--retry-failed");
+	if (ra->o.dry_headers && !ra->o.dry_run)
+		return cli_usage_error("run", "--headers goes with --dry-run");
 	if (ra->o.baseline && (ra->o.full || ra->o.dry_run))
 		return cli_usage_error("run", "--baseline sends nothing: it goes "
 				       "with neither --full nor --dry-run");

@@ -1222,11 +1222,26 @@ static int dry_rows(struct activation *a, FILE *out, FILE *errf,
 			continue;
 		}
 		a->selected_valid++;
-		if (!done)
-			request_print(out, a->profile->method, shown->data,
-				      &a->dry_body);
+		if (done)
+			continue;
+		char key[65] = "";
+		if (act_wants_key(a))
+			request_row_key(a->plan, &row, key);
+		act_dry_print(a, out, a->profile->method, shown->data,
+			      &a->dry_body, key);
 	}
 	return r;
+}
+
+void act_dry_print(const struct activation *a, FILE *out, const char *method,
+		   const char *url, const struct hc_buf *body, const char *key)
+{
+	struct request_show show = {
+		.plan = a->plan, .signer = a->signer,
+		.key_header = a->profile->idempotency_header,
+	};
+	request_print(out, method, url, body,
+		      a->opts.dry_headers ? &show : NULL, key);
 }
 
 int activation_dry_run(struct activation *a, FILE *out, FILE *errf)

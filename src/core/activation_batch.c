@@ -245,8 +245,9 @@ int act_batch_dry_run(struct activation *a, FILE *out, FILE *errf,
 			b->n == 1 ? "" : "s",
 			(unsigned long long)b->rows[0].row,
 			(unsigned long long)b->rows[b->n - 1].row);
-		request_print(out, req.method ? req.method : a->profile->method,
-			      shown.data, &body);
+		act_dry_print(a, out, req.method ? req.method
+						 : a->profile->method,
+			      shown.data, &body, req.key);
 		for (size_t i = 0; i < b->n; i++)
 			if (b->rows[i].pd)
 				act_pending_unlink(a, b->rows[i].pd);

@@ -145,6 +145,9 @@ int act_take_lock(struct activation *a, const char *id, struct hc_msgs *msgs);
 /* Does each request need a key (an idempotency header, or a signature
  * whose webhook-id it is)? */
 bool act_wants_key(const struct activation *a);
+/* Print one request of a dry run (with its headers under --headers). */
+void act_dry_print(const struct activation *a, FILE *out, const char *method,
+		   const char *url, const struct hc_buf *body, const char *key);
 
 /* All mode's next request: one row. */
 int act_all_next(struct activation *a, struct engine_request *req);

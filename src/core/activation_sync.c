@@ -740,7 +740,8 @@ int act_sync_dry_run(struct activation *a, FILE *out, FILE *errf,
 					      .body = &a->dry_body };
 		if ((r = act_sync_next(a, &req)) <= 0)
 			break;
-		request_print(out, req.method, shown->data, &a->dry_body);
+		act_dry_print(a, out, req.method, shown->data, &a->dry_body,
+			      req.key);
 		act_pending_unlink(a, req.ctx);
 	}
 	return r;

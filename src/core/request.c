@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "hookcast/body.h"
 #include "hookcast/hash.h"
+#include "hookcast/sign.h"
 
 struct mapped {
 	char *name;     /* "map1", for messages */
@@ -945,10 +948,54 @@ const char *request_header_shown(const struct request_plan *plan, size_t i)
 	return i < plan->nheaders ? plan->headers_shown[i] : NULL;
 }
 
+static void print_headers(FILE *out, const struct request_show *show,
+			  const char *key, const struct hc_buf *body)
+{
+	const struct request_plan *plan = show->plan;
+	fprintf(out, "User-Agent: hookcast/%s\n", HOOKCAST_VERSION);
+	const char *kh = show->key_header && show->key_header[0]
+				 ? show->key_header : NULL;
+	bool known = key && key[0];
+	if (kh && (known || show->key_note))
+		fprintf(out, known ? "%s: %s\n" : "%s: (%s)\n", kh,
+			known ? key : show->key_note);
+	size_t n = body ? body->len : 0;
+	const char *data = n ? body->data : "";
+	if (show->signer && show->sig_note) {
+		fprintf(out, "(signature headers: %s)\n", show->sig_note);
+	} else if (show->signer) {
+		char h[SIGN_HEADERS_MAX][SIGN_HEADER_MAX];
+		/* each attempt is signed at its own time: this is now */
+		size_t nh = signer_headers(show->signer, known ? key : "",
+					   (long)time(NULL), data, n, h);
+		for (size_t i = 0; i < nh; i++)
+			fprintf(out, "%s\n", h[i]);
+	}
+	bool own_type = false;
+	size_t nhdr = request_nheaders(plan);
+	for (size_t i = 0; i < nhdr; i++)
+		if (strncasecmp(request_header(plan, i), "Content-Type:", 13) == 0)
+			own_type = true;
+	const char *type = plan->body ? body_content_type(
+						body_plan_format(plan->body))
+				      : NULL;
+	if (!own_type && type)
+		fprintf(out, "Content-Type: %s\n", type);
+	for (size_t i = 0; i < nhdr; i++)
+		fprintf(out, "%s\n", show->secrets ? request_header(plan, i)
+						   : request_header_shown(plan, i));
+	if (n)
+		fprintf(out, "Content-Length: %zu\n", n);
+	fputc('\n', out);
+}
+
 void request_print(FILE *out, const char *method, const char *url,
-		   const struct hc_buf *body)
+		   const struct hc_buf *body, const struct request_show *show,
+		   const char *key)
 {
 	fprintf(out, "%s %s\n", method, url);
+	if (show)
+		print_headers(out, show, key, body);
 	if (body == NULL || body->len == 0)
 		return;
 	fwrite(body->data, 1, body->len, out);

@@ -214,6 +214,11 @@ const char *signer_secret(const struct hc_signer *s)
 	return s ? s->secret : NULL;
 }
 
+bool signer_uses_id(const struct hc_signer *s)
+{
+	return s->scheme == PROFILE_SIGN_STANDARD;
+}
+
 size_t signer_headers(const struct hc_signer *s, const char *id, long ts,
 		      const void *body, size_t n,
 		      char out[SIGN_HEADERS_MAX][SIGN_HEADER_MAX])

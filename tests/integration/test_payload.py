@@ -731,6 +731,132 @@ def test_mutual_tls_private_ca():
         sink.stop()
 
 
+def dry_requests(text):
+    """A --headers dry run or preview: [(request line, {header: value},
+    body)] (each request is the line, its headers, a blank line, and the
+    body with a blank line after it when there is one)."""
+    out = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith(("POST ", "PUT ", "PATCH ", "DELETE ")):
+            i += 1
+            continue
+        line, hdrs = lines[i], {}
+        i += 1
+        while i < len(lines) and lines[i] != "":
+            k, _, v = lines[i].partition(": ")
+            hdrs[k] = v
+            i += 1
+        i += 1
+        body = []
+        while i < len(lines) and lines[i] != "":
+            body.append(lines[i])
+            i += 1
+        out.append((line, hdrs, "\n".join(body)))
+    return out
+
+
+def test_dry_run_headers_as_sent():
+    w = Work()
+    url, entries, stop = node_server(w, "standard-webhooks", SECRET)
+    w.write_csv("seg.csv", ["id", "email"],
+                [[str(i), f"u{i}@x.org"] for i in range(1, 21)])
+    env = {"WH_SECRET": SECRET, "TOKEN": "tok-very-secret-123"}
+    p = w.profile("p.ini", url + "/sw", [], segment="seg.csv",
+                  headers=["Authorization: Bearer ${TOKEN}",
+                           "X-Source: hookcast"],
+                  delivery={"concurrency": 4})
+    with open(p, "a") as f:
+        f.write('\n[body]\nformat = json\nfield1 = "id:number=id"\n'
+                'field2 = "email=email"\nbatch_size = 8\n'
+                '[signing]\nscheme = standard-webhooks\n'
+                'secret = "${WH_SECRET}"\n')
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run", "--headers"],
+                         env=env)
+    printed = dry_requests(out)
+    check("run --dry-run --headers: 3 batches, each with its headers",
+          rc == 0 and len(printed) == 3 and
+          all(h.get("Content-Type") == "application/json" and
+              h.get("Content-Length") == str(len(b.encode())) and
+              h.get("X-Source") == "hookcast" and
+              h.get("User-Agent", "").startswith("hookcast/") and
+              h.get("webhook-id") == h.get("Idempotency-Key") and
+              h.get("webhook-signature", "").startswith("v1,")
+              for _, h, b in printed), out + err)
+    check("... a secret header is shown as written, never its value",
+          "tok-very-secret" not in out and "tok-very-secret" not in err and
+          printed and printed[0][1].get("Authorization") ==
+          "Bearer ${TOKEN}", out)
+    _, h0, b0 = printed[0] if printed else ("", {}, "")
+    entry = {"headers": {k.lower(): v for k, v in h0.items()
+                         if k != "Authorization"},
+             "url": "/sw", "method": "POST"}
+    check("... the printed signature verifies with the npm "
+          "standardwebhooks library", printed and
+          replay(url, entry, b0.encode()) == 204, h0)
+    check("... and not over another body", printed and
+          replay(url, entry, b0.replace("u1@", "u9@").encode()) == 401)
+    n0 = len(entries())
+    rc, s, err = run(w, env=env)
+    got = entries()[n0:]
+    sent = {e["headers"]["idempotency-key"]: e for e in got}
+    check("the run sends what the dry run printed: the same keys, bodies "
+          "and lengths", rc == 0 and len(got) == 3 and
+          all(h["Idempotency-Key"] in sent and
+              base64.b64decode(sent[h["Idempotency-Key"]]["body"]) ==
+              b.encode() and
+              sent[h["Idempotency-Key"]]["headers"]["content-length"] ==
+              h["Content-Length"] and
+              sent[h["Idempotency-Key"]]["headers"]["authorization"] ==
+              "Bearer tok-very-secret-123"
+              for _, h, b in printed), (rc, err, got[:1]))
+    rc, out, err = w.run(["preview", "-p", "p.ini", "--headers"], env=env)
+    pv = dry_requests(out)
+    check("preview --headers of a batched profile leaves the key and the "
+          "signature to the run's dry run", rc == 0 and len(pv) == 1 and
+          pv[0][1].get("Idempotency-Key", "").startswith("(per batch") and
+          "webhook-signature" not in pv[0][1], out + err)
+    tok = {"TOKEN": "tok-very-secret-123"}
+    rc, out, err = w.run(["preview", "-p", "p.ini", "--headers"], env=tok)
+    check("preview --headers without the signing secret: exit 2, the key "
+          "named", rc == 2 and "[signing] secret" in err and
+          "WH_SECRET" in err, err)
+    rc, out, err = w.run(["preview", "-p", "p.ini"], env=tok)
+    check("... while a preview without --headers needs no secret",
+          rc == 0 and dry_bodies(out), out + err)
+    rc, out, err = w.run(["run", "-p", "p.ini", "--headers"], env=env)
+    check("run --headers without --dry-run is a usage error (exit 2)",
+          rc == 2 and "--headers goes with --dry-run" in err, err)
+    stop()
+    # hmac-sha256, one row per request: preview's headers are the run's
+    sink = Sink(w, "--verify-hmac", "s3cr3t-value")
+    profile(w, sink.url + "/h", 'format = json\nfield1 = "id=id"\n',
+            extra='[signing]\nscheme = hmac-sha256\nsecret = "${HM}"\n')
+    rc, out, err = w.run(["preview", "-p", "p.ini", "--headers", "--row",
+                          "2"], env={"HM": "s3cr3t-value"})
+    pv = dry_requests(out)
+    rc3, dout, derr = w.run(["run", "-p", "p.ini", "--dry-run", "--headers"],
+                            env={"HM": "s3cr3t-value"})
+    dr = dry_requests(dout)
+    check("run --dry-run --headers, one row per request: row 2 as preview "
+          "printed it", rc3 == 0 and len(dr) == 20 and pv and dr[1] == pv[0],
+          (dout, derr, out))
+    rc2, s, err2 = run(w, env={"HM": "s3cr3t-value"})
+    reqs = [r for r in sink.requests()
+            if r.get("body") == (pv[0][2] if pv else None)]
+    check("preview --headers: the row's key and HMAC signature are what "
+          "the run sends (and the sink verifies)",
+          rc == 0 and rc2 == 0 and len(pv) == 1 and len(reqs) == 1 and
+          reqs[0]["signature"] == "ok" and
+          pv[0][1]["X-Hub-Signature-256"].startswith("sha256=") and
+          reqs[0]["key"] == pv[0][1]["Idempotency-Key"] and
+          reqs[0]["headers"]["X-Hub-Signature-256"] ==
+          pv[0][1]["X-Hub-Signature-256"],
+          (out, err, reqs[:1]))
+    sink.stop()
+
+
 def test_wizard_body_fields_and_test_request():
     w = Work()
     sink = Sink(w, "--verify-standard-webhooks", SECRET)
@@ -836,5 +962,6 @@ if __name__ == "__main__":
         test_hmac_reference_and_sink_verify,
         test_sink_verifies_each_retry_signed_again,
         test_mutual_tls_private_ca,
+        test_dry_run_headers_as_sent,
         test_wizard_body_fields_and_test_request,
     ])
