@@ -199,6 +199,9 @@ const char *profile_sign_header(const struct profile *p);
 const char *profile_sign_prefix(const struct profile *p);
 /* Is the signing secret written in the file rather than ${NAME}? */
 bool profile_sign_secret_literal(const struct profile *p);
+/* Do this profile's requests carry an idempotency key (a key header, a
+ * Standard Webhooks id, or batches, whose keys come from their rows')? */
+bool profile_wants_key(const struct profile *p);
 
 /* Does this header carry a literal secret (an Authorization, *token*,
  * *key* or *secret* header whose value has no ${NAME})? */

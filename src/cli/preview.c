@@ -72,9 +72,6 @@ int cli_preview(int argc, char **argv)
 		}
 	}
 	const struct profile *p = job.profile;
-	bool wants_key = p->idempotency_header[0] ||
-			 p->sign_scheme == PROFILE_SIGN_STANDARD ||
-			 p->batch_size > 1;
 	/* a batch's key and signature are the batch's, and a sync's key
 	 * depends on the row's event: the run's dry run shows them */
 	const char *note = p->batch_size > 1
@@ -117,7 +114,7 @@ int cli_preview(int argc, char **argv)
 			status = HC_DATA;
 		} else {
 			char key[65] = "";
-			if (headers && wants_key && !show.key_note)
+			if (headers && profile_wants_key(p) && !show.key_note)
 				request_row_key(job.plan, &row, key);
 			request_print(stdout, method,
 				      secrets ? url.data : shown.data, &body,

@@ -757,9 +757,7 @@ int act_all_next(struct activation *a, struct engine_request *req)
 
 bool act_wants_key(const struct activation *a)
 {
-	return a->profile->idempotency_header[0] ||
-	       a->profile->sign_scheme == PROFILE_SIGN_STANDARD ||
-	       a->batching;
+	return profile_wants_key(a->profile);
 }
 
 static int src_next(void *ud, struct engine_request *req)

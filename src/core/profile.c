@@ -907,6 +907,12 @@ const char *profile_event_method(const struct profile *p, int event)
 	return p->method;
 }
 
+bool profile_wants_key(const struct profile *p)
+{
+	return p->idempotency_header[0] ||
+	       p->sign_scheme == PROFILE_SIGN_STANDARD || p->batch_size > 1;
+}
+
 bool profile_method_ok(const char *method)
 {
 	static const char *const methods[] = { "POST", "PUT", "PATCH",

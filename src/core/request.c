@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "hookcast/body.h"
+#include "hookcast/engine.h"
 #include "hookcast/hash.h"
 #include "hookcast/sign.h"
 
@@ -971,19 +971,24 @@ static void print_headers(FILE *out, const struct request_show *show,
 		for (size_t i = 0; i < nh; i++)
 			fprintf(out, "%s\n", h[i]);
 	}
-	bool own_type = false;
+	/* the list the engine sends, made by the engine's own function:
+	 * its "Name:" entries (removals) are not sent, so not printed */
 	size_t nhdr = request_nheaders(plan);
+	const char **hv = xcalloc(nhdr + 1, sizeof *hv);
 	for (size_t i = 0; i < nhdr; i++)
-		if (strncasecmp(request_header(plan, i), "Content-Type:", 13) == 0)
-			own_type = true;
+		hv[i] = show->secrets ? request_header(plan, i)
+				      : request_header_shown(plan, i);
 	const char *type = plan->body ? body_content_type(
 						body_plan_format(plan->body))
 				      : NULL;
-	if (!own_type && type)
-		fprintf(out, "Content-Type: %s\n", type);
-	for (size_t i = 0; i < nhdr; i++)
-		fprintf(out, "%s\n", show->secrets ? request_header(plan, i)
-						   : request_header_shown(plan, i));
+	struct curl_slist *l = engine_common_headers(hv, nhdr, type);
+	for (const struct curl_slist *e = l; e; e = e->next) {
+		size_t len = strlen(e->data);
+		if (len == 0 || e->data[len - 1] != ':')
+			fprintf(out, "%s\n", e->data);
+	}
+	curl_slist_free_all(l);
+	free(hv);
 	if (n)
 		fprintf(out, "Content-Length: %zu\n", n);
 	fputc('\n', out);
