@@ -20,6 +20,7 @@ NEEDS="
 sqlite3:sqlite3
 pkg-config:pkg-config
 python3:python3
+curl:curl
 tmux:tmux
 valgrind:valgrind
 openssl:openssl

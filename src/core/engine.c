@@ -48,6 +48,7 @@ struct slot {
 	const char *set_method; /* what the handle is set up for */
 	void *ctx;
 	char keyhdr[192];
+	CURLU *uh; /* the URL, parsed for libcurl (see set_url) */
 	char sighdr[SIGN_HEADERS_MAX][SIGN_HEADER_MAX];
 	/* Our own nodes in front of the common headers (the key, then the
 	 * signature's): no allocation per request. */
@@ -684,6 +685,7 @@ static void slot_free_all(struct engine *e)
 	for (size_t i = 0; i < e->nslots; i++) {
 		struct slot *s = e->slots[i];
 		curl_easy_cleanup(s->h);
+		curl_url_cleanup(s->uh);
 		hc_buf_free(&s->url);
 		hc_buf_free(&s->shown);
 		hc_buf_free(&s->body);
@@ -717,6 +719,30 @@ static void use_method(struct engine *e, struct slot *s)
 	s->set_method = m;
 }
 
+/* Give libcurl the request's URL. Handed a CURLOPT_URL string, libcurl
+ * parses it and then builds it back up into a string for every request;
+ * handed the URL already parsed (CURLOPT_CURLU), it skips both, which
+ * makes a plain request about 10% cheaper (BENCHMARKS.md). The parse is
+ * the one libcurl makes, with its flags, so what is sent is the same byte
+ * for byte. (Setting only the query on a parsed base would be cheaper
+ * still, but libcurl 7.88 lowercases the %XX escapes of a query set that
+ * way, and the URL sent must be the one preview shows.) A URL the parser
+ * refuses goes as a string, for libcurl to refuse with its own error. */
+static void set_url(struct slot *s)
+{
+	if (s->uh == NULL)
+		s->uh = curl_url();
+	if (s->uh != NULL &&
+	    curl_url_set(s->uh, CURLUPART_URL, s->url.data,
+			 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ==
+		    CURLUE_OK) {
+		curl_easy_setopt(s->h, CURLOPT_CURLU, s->uh);
+		return;
+	}
+	curl_easy_setopt(s->h, CURLOPT_CURLU, NULL);
+	curl_easy_setopt(s->h, CURLOPT_URL, s->url.data);
+}
+
 static int start(struct engine *e, struct slot *s, double now)
 {
 	use_method(e, s);
@@ -726,7 +752,7 @@ static int start(struct engine *e, struct slot *s, double now)
 	s->body_seen = 0;
 	s->body_cut = false;
 	s->errbuf[0] = '\0';
-	curl_easy_setopt(s->h, CURLOPT_URL, s->url.data);
+	set_url(s);
 	if (e->content_type)
 		engine_handle_body(s->h, s->req.data, s->req.len);
 	/* The list, built back to front: key, signature, common. */

@@ -69,6 +69,48 @@ def test_thousand_rows_exactly_once():
     w.cleanup()
 
 
+def test_urls_sent_as_curl_sends_them():
+    """The engine hands libcurl each URL already parsed. What reaches the
+    server must be what curl sends for the URL preview prints, byte for
+    byte (the case of %XX escapes included), whatever the base is like."""
+    import subprocess
+    w = Work()
+    rows = [[str(i), value(i)] for i in range(1, 41)]
+    w.write_csv("segment.csv", ["id", "note"], rows)
+    bases = ["/hook?foo=bar&keep=%20x", "", "/a/./b/../hook", "/p%41th/x/",
+             "/hook?", "/hook?a=1&", "/h%2e%2e/x?q=%2F&r=+"]
+    for b in bases:
+        ours, oracle = Sink(w), Sink(w)
+        w.profile("p.ini", ours.url + b, ["user_id=id", "note=note"],
+                  statics=["s=a b"], delivery={"concurrency": 8})
+        rc, out, err = w.run(["preview", "-p", "p.ini", "--all"])
+        urls = [line.split(" ", 1)[1] for line in out.splitlines()]
+        cfg = w.write("curl.cfg", "".join(
+            f'url = "{u.replace(ours.url, oracle.url, 1)}"\n'
+            "output = /dev/null\n" for u in urls))
+        p = subprocess.run(["curl", "-s", "-g", "-X", "POST", "-d", "", "-K",
+                            cfg], capture_output=True, cwd=w.dir)
+        rc2, out2, err2 = w.run(["run", "-p", "p.ini", "--json", "-q"])
+        ours.stop()
+        oracle.stop()
+        check(f"base {b!r}: preview, curl and the run all succeed",
+              rc == 0 and p.returncode == 0 and rc2 == 0 and len(urls) == 40,
+              f"{rc} {err} {p.returncode} {p.stderr} {rc2} {err2}")
+        got = sorted(r["uri"] for r in ours.requests())
+        want = sorted(r["uri"] for r in oracle.requests())
+        check(f"base {b!r}: every request target is the one curl sends",
+              len(got) == 40 and got == want,
+              "\n".join(f"{x!r} != {y!r}" for x, y in zip(got, want)
+                        if x != y)[:2000] or f"{len(got)} {len(want)}")
+        if "." not in b:
+            # no path is "/" on the request line
+            shown = sorted("/" + u[len(ours.url):].lstrip("/") for u in urls)
+            check(f"base {b!r}: each target is preview's URL as printed",
+                  got == shown, "\n".join(f"{x!r} != {y!r}" for x, y in
+                                          zip(got, shown) if x != y)[:2000])
+    w.cleanup()
+
+
 def test_rate_limit():
     w = Work()
     sink = Sink(w)
@@ -301,7 +343,8 @@ def test_history_commands():
           e4)
 
 
-run_tests([test_thousand_rows_exactly_once, test_rate_limit,
+run_tests([test_thousand_rows_exactly_once, test_urls_sent_as_curl_sends_them,
+          test_rate_limit,
           test_threads_exactly_once_under_faults,
           test_threads_keep_the_concurrency_cap,
           test_concurrency_cap, test_breaker, test_secrets_never_written,
