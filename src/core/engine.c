@@ -37,7 +37,8 @@ struct slot {
 	double done_at;    /* when the transfer ended, monotonic */
 	size_t widx;       /* its index in its thread's active list */
 	struct hc_buf url, shown, body, hdrs;
-	struct hc_buf req; /* the request body */
+	struct hc_buf req;    /* the request body */
+	struct hc_buf target; /* the request target (see set_url) */
 	size_t body_seen;
 	bool body_cut;
 	uint64_t row, line;
@@ -48,7 +49,6 @@ struct slot {
 	const char *set_method; /* what the handle is set up for */
 	void *ctx;
 	char keyhdr[192];
-	CURLU *uh; /* the URL, parsed for libcurl (see set_url) */
 	char sighdr[SIGN_HEADERS_MAX][SIGN_HEADER_MAX];
 	/* Our own nodes in front of the common headers (the key, then the
 	 * signature's): no allocation per request. */
@@ -92,6 +92,10 @@ struct engine {
 	struct engine_source src;
 	CURLM *multi; /* the loop's: transfers when inline, else waits */
 	struct curl_slist *common;
+	/* The requests' URL up to its '?', and the path libcurl sends for it
+	 * (NULL: requests go as whole URLs). See set_url. */
+	char *base, *base_path;
+	size_t base_len;
 
 	struct worker *workers;
 	size_t nworkers; /* >= 1 */
@@ -670,6 +674,7 @@ static struct slot *slot_get(struct engine *e)
 	hc_buf_init(&s->body);
 	hc_buf_init(&s->hdrs);
 	hc_buf_init(&s->req);
+	hc_buf_init(&s->target);
 	if (setup_handle(e, s) < 0) {
 		free(s);
 		return NULL;
@@ -685,7 +690,7 @@ static void slot_free_all(struct engine *e)
 	for (size_t i = 0; i < e->nslots; i++) {
 		struct slot *s = e->slots[i];
 		curl_easy_cleanup(s->h);
-		curl_url_cleanup(s->uh);
+		hc_buf_free(&s->target);
 		hc_buf_free(&s->url);
 		hc_buf_free(&s->shown);
 		hc_buf_free(&s->body);
@@ -719,28 +724,77 @@ static void use_method(struct engine *e, struct slot *s)
 	s->set_method = m;
 }
 
-/* Give libcurl the request's URL. Handed a CURLOPT_URL string, libcurl
- * parses it and then builds it back up into a string for every request;
- * handed the URL already parsed (CURLOPT_CURLU), it skips both, which
- * makes a plain request about 10% cheaper (BENCHMARKS.md). The parse is
- * the one libcurl makes, with its flags, so what is sent is the same byte
- * for byte. (Setting only the query on a parsed base would be cheaper
- * still, but libcurl 7.88 lowercases the %XX escapes of a query set that
- * way, and the URL sent must be the one preview shows.) A URL the parser
- * refuses goes as a string, for libcurl to refuse with its own error. */
-static void set_url(struct slot *s)
+/* Is the URL's part before its '?' (n bytes) the base parsed last? A new
+ * base is parsed as libcurl parses a CURLOPT_URL (same parser, same
+ * flags), for the path libcurl would send. False when it does not parse,
+ * or when a proxy may be used for it (see set_url). */
+static bool base_is(struct engine *e, const char *url, size_t n)
 {
-	if (s->uh == NULL)
-		s->uh = curl_url();
-	if (s->uh != NULL &&
-	    curl_url_set(s->uh, CURLUPART_URL, s->url.data,
+	if (e->base && e->base_len == n && memcmp(e->base, url, n) == 0)
+		return e->base_path != NULL;
+	free(e->base);
+	free(e->base_path);
+	e->base = xstrndup(url, n);
+	e->base_len = n;
+	e->base_path = NULL;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *path = NULL;
+	if (u != NULL &&
+	    curl_url_set(u, CURLUPART_URL, e->base,
 			 CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) ==
-		    CURLUE_OK) {
-		curl_easy_setopt(s->h, CURLOPT_CURLU, s->uh);
+		    CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+		/* Through a proxy, plain http:// is sent with the whole URL as
+		 * its target: libcurl must build that itself. (https:// goes
+		 * through a tunnel and keeps its own target.) */
+		static const char *const env[] = { "http_proxy", "HTTP_PROXY",
+						   "all_proxy", "ALL_PROXY" };
+		bool proxied = false;
+		for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+			const char *v = getenv(env[i]);
+			if (v != NULL && *v != '\0')
+				proxied = true;
+		}
+		if (!(proxied && strcasecmp(scheme, "http") == 0))
+			e->base_path = xstrdup(path);
+	}
+	curl_free(scheme);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return e->base_path != NULL;
+}
+
+/* Give libcurl the request's URL. A CURLOPT_URL string costs libcurl a
+ * parse of the whole URL for every request, and then the query is copied
+ * through its printf into the request line: about a fifth of a plain
+ * request's work in libcurl (BENCHMARKS.md). The base before the '?' is
+ * the same for every request. So libcurl gets the base as the URL (for
+ * the scheme, host, port and credentials) and the request target ready
+ * made: the base's path as libcurl itself would send it, then the query
+ * exactly as built (CURLOPT_REQUEST_TARGET). What is sent is the same,
+ * byte for byte. A query with a space or a control byte (which an escaped
+ * value never holds) goes as a whole URL string, for libcurl to refuse
+ * with its own error. */
+static void set_url(struct engine *e, struct slot *s)
+{
+	const char *url = s->url.data;
+	const char *q = strchr(url, '?');
+	bool ready = q != NULL;
+	for (const unsigned char *c = (const unsigned char *)q; ready && *c;
+	     c++)
+		if (*c <= ' ' || *c == 0x7f)
+			ready = false;
+	if (ready && base_is(e, url, (size_t)(q - url))) {
+		hc_buf_reset(&s->target);
+		hc_buf_adds(&s->target, e->base_path);
+		hc_buf_adds(&s->target, q);
+		curl_easy_setopt(s->h, CURLOPT_URL, e->base);
+		curl_easy_setopt(s->h, CURLOPT_REQUEST_TARGET, s->target.data);
 		return;
 	}
-	curl_easy_setopt(s->h, CURLOPT_CURLU, NULL);
-	curl_easy_setopt(s->h, CURLOPT_URL, s->url.data);
+	curl_easy_setopt(s->h, CURLOPT_REQUEST_TARGET, NULL);
+	curl_easy_setopt(s->h, CURLOPT_URL, url);
 }
 
 static int start(struct engine *e, struct slot *s, double now)
@@ -752,7 +806,7 @@ static int start(struct engine *e, struct slot *s, double now)
 	s->body_seen = 0;
 	s->body_cut = false;
 	s->errbuf[0] = '\0';
-	set_url(s);
+	set_url(e, s);
 	if (e->content_type)
 		engine_handle_body(s->h, s->req.data, s->req.len);
 	/* The list, built back to front: key, signature, common. */
@@ -1519,6 +1573,8 @@ void engine_free(struct engine *e)
 	if (e->multi)
 		curl_multi_cleanup(e->multi);
 	curl_slist_free_all(e->common);
+	free(e->base);
+	free(e->base_path);
 	free(e->method);
 	free(e->key_header);
 	free(e->user_agent);

@@ -108,6 +108,23 @@ def test_urls_sent_as_curl_sends_them():
             check(f"base {b!r}: each target is preview's URL as printed",
                   got == shown, "\n".join(f"{x!r} != {y!r}" for x, y in
                                           zip(got, shown) if x != y)[:2000])
+    # Through a proxy, plain http:// goes with the whole URL as its target.
+    proxy, target = Sink(w), Sink(w)
+    w.profile("p.ini", target.url + "/hook?foo=%2F", ["user_id=id"])
+    for var in ("http_proxy", "ALL_PROXY"):
+        n0 = len(proxy.requests())
+        env = {k: "" for k in ("http_proxy", "HTTP_PROXY", "all_proxy",
+                               "ALL_PROXY", "no_proxy", "NO_PROXY")}
+        env[var] = proxy.url
+        rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q",
+                              "--limit", "2"], env=env)
+        uris = sorted(r["uri"] for r in proxy.requests()[n0:])
+        check(f"{var}: the proxy gets each request, with the whole URL",
+              rc == 0 and uris == [target.url + "/hook?foo=%2F&user_id=1",
+                                   target.url + "/hook?foo=%2F&user_id=2"]
+              and not target.requests(), (rc, err, uris))
+    proxy.stop()
+    target.stop()
     w.cleanup()
 
 
