@@ -495,9 +495,12 @@ def main():
         hookcast_rate(big_out)
         log(f"peak RSS: {rss_small} KiB ({ROWS} rows), {rss_big} KiB ({BIG} rows)")
 
-        # 6. segment check speed against wc -l
+        # 6. segment check speed against wc -l. Warm-up runs and 10 timed
+        # ones: wc -l takes 6-12 ms, and without them its median moved by
+        # half from one bench to the next (BENCHMARKS.md).
         hf = os.path.join(work, "hyperfine.json")
-        subprocess.run(["hyperfine", "-N", "--runs", str(max(RUNS, 2)),
+        subprocess.run(["hyperfine", "-N", "--warmup", "2",
+                        "--runs", str(max(RUNS, 10)),
                         "--export-json", hf,
                         f"{HC} check -p {bigprof}", f"wc -l {big}",
                         f"{barecsv} {big}"],
