@@ -5,6 +5,7 @@ limits, and the journal that records it all."""
 import json
 import os
 import random
+import subprocess
 import time
 
 from hc import Sink, Work, check, finals, run_id_of, run_tests
@@ -70,10 +71,10 @@ def test_thousand_rows_exactly_once():
 
 
 def test_urls_sent_as_curl_sends_them():
-    """The engine hands libcurl each URL already parsed. What reaches the
-    server must be what curl sends for the URL preview prints, byte for
-    byte (the case of %XX escapes included), whatever the base is like."""
-    import subprocess
+    """The engine hands libcurl the base URL and each request's target
+    ready made. What reaches the server must be what curl sends for the
+    URL preview prints, byte for byte (the case of %XX escapes included),
+    whatever the base is like."""
     w = Work()
     rows = [[str(i), value(i)] for i in range(1, 41)]
     w.write_csv("segment.csv", ["id", "note"], rows)
