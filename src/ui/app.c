@@ -46,6 +46,26 @@ void app_plan(struct app *a)
 	a->plan = request_plan_new(a->profile, &a->plan_msgs);
 	if (a->plan && a->sv.header)
 		request_plan_bind(a->plan, a->sv.header, &a->plan_msgs);
+	/* What a run would refuse besides (a batch with query mappings, a
+	 * signing secret that is not whsec_...), as it is set, not only when
+	 * activating; one message for each key. */
+	struct hc_msgs more = { 0 };
+	profile_validate(a->profile, &more);
+	for (size_t i = 0; i < more.n; i++) {
+		const char *t = more.items[i].text;
+		const char *sec = strstr(t, "] ");
+		const char *end = sec ? strchr(sec, ':') : NULL;
+		size_t n = end ? (size_t)(end - t) + 1 : strlen(t);
+		bool seen = false;
+		for (size_t j = 0; j < a->plan_msgs.n && !seen; j++) {
+			const char *o = a->plan_msgs.items[j].text;
+			seen = strlen(o) >= n && memcmp(o, t, n) == 0;
+		}
+		if (!seen)
+			hc_msgs_add(&a->plan_msgs, more.items[i].severity, "%s",
+				    more.items[i].text);
+	}
+	hc_msgs_free(&more);
 }
 
 /* ---- typing mode ---- */

@@ -1,13 +1,17 @@
-/* Step 1: the destination: URL, method, headers and timeout. */
+/* Step 1: the destination: URL, method, headers and timeout; sync,
+ * signing and TLS settings through dialogs. */
 #include "tui.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { F_URL, F_METHOD, F_HEADERS, F_TIMEOUT, F_COUNT };
 enum { A_NEXT = 1, A_PREV, A_EDIT, A_ADD, A_DEL, A_STEP, A_SYNC, A_KEY,
-       A_METHODS, A_EVENT };
+       A_METHODS, A_EVENT, A_SIGN, A_SECRET, A_CA, A_CLIENT, A_HTTP };
 
 static const struct keybind keys[] = {
 	{ '\t', 0, "Tab", "field", "next field (Shift-Tab: previous)", A_NEXT, 1 },
@@ -29,6 +33,16 @@ static const struct keybind keys[] = {
 	  "records", A_METHODS, 9 },
 	{ 'v', 0, "v", NULL, "sync: a query parameter that names the event "
 	  "(empty: none)", A_EVENT, 9 },
+	{ 'S', 0, "S", NULL, "signing: none, standard-webhooks (webhook-id, "
+	  "webhook-timestamp, webhook-signature) or hmac-sha256 "
+	  "(X-Hub-Signature-256)", A_SIGN, 9 },
+	{ 'X', 0, "X", NULL, "signing: the secret (${VAR} reads the "
+	  "environment; a literal secret is never shown)", A_SECRET, 9 },
+	{ 'A', 0, "A", NULL, "TLS: a CA file to trust instead of the "
+	  "system's (a private CA); empty: the system's", A_CA, 9 },
+	{ 'C', 0, "C", NULL, "TLS: a client certificate and its key, for "
+	  "mutual TLS; empty: none", A_CLIENT, 9 },
+	{ 'V', 0, "V", NULL, "HTTP version: auto, 1.1 or 2", A_HTTP, 9 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -185,6 +199,218 @@ static void sync_action(struct app *a, int act)
 	hc_buf_free(&b);
 }
 
+/* ---- signing and TLS ---- */
+
+/* A signing secret as typed: stars over a literal one; "${NAME}" shows. */
+static char *mask_secret(const char *text, size_t len)
+{
+	if (len == 0 || !hc_value_literal(text, len))
+		return NULL;
+	char *m = xstrndup(text, len);
+	memset(m, '*', len);
+	return m;
+}
+
+static void on_secret(struct app *a, int ctx, bool ok, const char *text,
+		      int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	if (text[0] == '\0') {
+		app_flash(a, ROLE_ERROR, "signing needs a secret: X sets it "
+			  "(${VAR} reads the environment)");
+		return;
+	}
+	if (a->profile->sign_secret &&
+	    strcmp(a->profile->sign_secret, text) == 0)
+		return;
+	free(a->profile->sign_secret);
+	a->profile->sign_secret = xstrdup(text);
+	app_changed(a);
+	app_flash(a, ROLE_SUCCESS, "signing secret set%s",
+		  hc_value_literal(text, strlen(text))
+			  ? " (a literal: prefer ${VAR}, the profile file "
+			    "would hold it)" : "");
+}
+
+static void ask_secret(struct app *a)
+{
+	const struct profile *p = a->profile;
+	app_input(a, "Signing secret", p->sign_scheme == PROFILE_SIGN_STANDARD
+		  ? "The endpoint's secret, whsec_ and base64 (Standard "
+		    "Webhooks). ${VAR} reads it from the environment, which "
+		    "keeps it out of the profile:"
+		  : "The shared HMAC key. ${VAR} reads it from the "
+		    "environment, which keeps it out of the profile:",
+		  p->sign_secret && !profile_sign_secret_literal(p)
+			  ? p->sign_secret : "", 0, on_secret);
+	a->dlg.edit.mask = mask_secret;
+}
+
+static void on_sign_scheme(struct app *a, int ctx, bool ok, const char *text,
+			   int index)
+{
+	(void)ctx;
+	(void)text;
+	if (!ok || index < 0 || index > 2)
+		return;
+	struct profile *p = a->profile;
+	enum profile_sign s = (enum profile_sign)index;
+	if (s != p->sign_scheme) {
+		p->sign_scheme = s;
+		if (s == PROFILE_SIGN_NONE) {
+			free(p->sign_secret);
+			p->sign_secret = NULL;
+		}
+		app_changed(a);
+	}
+	if (s == PROFILE_SIGN_NONE)
+		app_flash(a, ROLE_MUTED, "requests are not signed");
+	else if (p->sign_secret == NULL || p->sign_secret[0] == '\0')
+		ask_secret(a);
+	else
+		app_flash(a, ROLE_MUTED, "signed with %s (X changes the secret)",
+			  profile_sign_name(s));
+}
+
+/* A file typed in a dialog: it must open; kept as an absolute path, so
+ * that the profile can be saved anywhere. NULL after a flashed error. */
+static char *typed_file(struct app *a, const char *what, const char *text)
+{
+	FILE *f = fopen(text, "r");
+	if (f == NULL) {
+		app_flash(a, ROLE_ERROR, "%s %s: %s", what, text,
+			  strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	char buf[PATH_MAX];
+	return xstrdup(realpath(text, buf) ? buf : text);
+}
+
+/* Set *slot to the file typed (empty: none); false after an error. */
+static bool set_file(struct app *a, char **slot, const char *what,
+		     const char *text)
+{
+	char *v = NULL;
+	if (text[0] && (v = typed_file(a, what, text)) == NULL)
+		return false;
+	if ((*slot == NULL && v == NULL) ||
+	    (*slot && v && strcmp(*slot, v) == 0)) {
+		free(v);
+		return true;
+	}
+	free(*slot);
+	*slot = v;
+	app_changed(a);
+	return true;
+}
+
+static void on_ca(struct app *a, int ctx, bool ok, const char *text,
+		  int index)
+{
+	(void)ctx;
+	(void)index;
+	if (ok && set_file(a, &a->profile->ca_file, "CA file", text))
+		app_flash(a, ROLE_MUTED, "%s", a->profile->ca_file
+			  ? "TLS: the server must be signed by that CA"
+			  : "TLS: the system's CAs");
+}
+
+static void on_client_key(struct app *a, int ctx, bool ok, const char *text,
+			  int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	if (text[0] == '\0') {
+		app_flash(a, ROLE_ERROR, "a client certificate needs its key "
+			  "(C again to set both, or to clear them)");
+		return;
+	}
+	if (set_file(a, &a->profile->client_key, "client key", text))
+		app_flash(a, ROLE_MUTED, "TLS: a client certificate for mutual "
+			  "TLS");
+}
+
+static void on_client_cert(struct app *a, int ctx, bool ok, const char *text,
+			   int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	struct profile *p = a->profile;
+	if (text[0] == '\0') {
+		bool had = p->client_cert || p->client_key;
+		free(p->client_cert);
+		free(p->client_key);
+		p->client_cert = p->client_key = NULL;
+		if (had)
+			app_changed(a);
+		app_flash(a, ROLE_MUTED, "TLS: no client certificate");
+		return;
+	}
+	if (!set_file(a, &p->client_cert, "client certificate", text))
+		return;
+	app_input(a, "Client key", "The client certificate's private key (a "
+		  "PEM file; it can be the certificate's own file when that "
+		  "holds both):", p->client_key ? p->client_key
+						: p->client_cert,
+		  0, on_client_key);
+}
+
+static void tls_action(struct app *a, int act)
+{
+	struct profile *p = a->profile;
+	switch (act) {
+	case A_SIGN: {
+		char **items = xcalloc(3, sizeof *items);
+		items[0] = xstrdup("none: requests are not signed");
+		items[1] = xstrdup("standard-webhooks: webhook-id, "
+				   "webhook-timestamp, webhook-signature");
+		items[2] = xstrdup("hmac-sha256: X-Hub-Signature-256: "
+				   "sha256=<hex>");
+		app_pick(a, "Signing", items, 3, 0, on_sign_scheme);
+		a->dlg.lv.sel = (int)p->sign_scheme;
+		break;
+	}
+	case A_SECRET:
+		ask_secret(a);
+		break;
+	case A_CA:
+		app_input(a, "CA file", "A PEM file of the CA(s) to trust "
+			  "instead of the system's, for a private CA; empty: "
+			  "the system's:", p->ca_file ? p->ca_file : "", 0,
+			  on_ca);
+		break;
+	case A_CLIENT:
+		app_input(a, "Client certificate", "A PEM client certificate "
+			  "for mutual TLS (its key is asked next); empty: "
+			  "none:", p->client_cert ? p->client_cert : "", 0,
+			  on_client_cert);
+		break;
+	case A_HTTP:
+		p->http_version = p->http_version == 0	  ? 11
+				  : p->http_version == 11 ? 2
+							  : 0;
+		app_changed(a);
+		app_flash(a, ROLE_MUTED, "HTTP version: %s",
+			  p->http_version == 11 ? "1.1"
+			  : p->http_version == 2
+				  ? "2 (over TLS by ALPN; over http:// by "
+				    "Upgrade)"
+				  : "auto (HTTP/2 where the server offers it "
+				    "over TLS)");
+		break;
+	default:
+		break;
+	}
+}
+
 void destination_type_url(struct app *a)
 {
 	if (a->profile->url && a->profile->url[0])
@@ -270,6 +496,13 @@ static int action(struct app *a, int act)
 	case A_EVENT:
 		sync_action(a, act);
 		return H_REDRAW;
+	case A_SIGN:
+	case A_SECRET:
+	case A_CA:
+	case A_CLIENT:
+	case A_HTTP:
+		tls_action(a, act);
+		return H_REDRAW;
 	case A_DEL: {
 		char what[96];
 		const char *h = l->items[a->headers_lv.sel].key;
@@ -293,6 +526,8 @@ static bool avail(const struct app *a, int act)
 		return a->dest_focus != F_HEADERS || a->profile->headers.n > 0;
 	if (act == A_KEY || act == A_METHODS || act == A_EVENT)
 		return a->profile->sync_mode != PROFILE_SYNC_ALL;
+	if (act == A_SECRET)
+		return a->profile->sign_scheme != PROFILE_SIGN_NONE;
 	return true;
 }
 
@@ -366,8 +601,8 @@ static void draw_sync(struct app *a, WINDOW *w, int y, int wd)
 }
 
 /* The base URL's own query, decoded, as a table. */
-/* What the profile says of bodies, signing and TLS, set in its file
- * ([body] also on step 3): one line, so that a user sees them. */
+/* What the profile says of bodies, signing and TLS, on one line, and the
+ * keys that set them on the next ([body] is on step 3). */
 static void draw_payload(struct app *a, WINDOW *w, int y, int wd)
 {
 	const struct profile *p = a->profile;
@@ -392,13 +627,14 @@ static void draw_payload(struct app *a, WINDOW *w, int y, int wd)
 	ui_role(w, ROLE_MUTED);
 	int x = 2 + ui_str(w, y, 2, wd - 4, "Payload   ");
 	ui_role(w, ROLE_NORMAL);
-	x += ui_text(w, y, x, wd - x - 2, b.data, b.len);
-	if (p->sign_scheme == PROFILE_SIGN_NONE && !p->ca_file &&
-	    !p->client_cert) {
-		ui_role(w, ROLE_MUTED);
-		ui_str(w, y, x, wd - x - 2, "; signing, TLS: in the profile "
-		       "file");
-	}
+	ui_text(w, y, x, wd - x - 2, b.data, b.len);
+	/* the keys that set them, on the line below */
+	ui_role(w, ROLE_MUTED);
+	ui_str(w, y + 1, 2, wd - 4, p->sign_scheme == PROFILE_SIGN_NONE
+	       ? "          S signing   A CA file   C client certificate   "
+		 "V HTTP version"
+	       : "          S signing   X secret   A CA file   C client "
+		 "certificate   V HTTP version");
 	ui_role(w, ROLE_NORMAL);
 	hc_buf_free(&b);
 }
@@ -452,7 +688,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	bool any = false;
 	for (size_t i = 0; i < a->plan_msgs.n && y < 6; i++) {
 		const char *t = a->plan_msgs.items[i].text;
-		if (strstr(t, "[destination]") == NULL)
+		if (strstr(t, "[destination]") == NULL &&
+		    strstr(t, "[signing]") == NULL)
 			continue;
 		ui_role(w, ROLE_ERROR);
 		const char *what = strstr(t, "] ");

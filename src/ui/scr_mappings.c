@@ -14,7 +14,7 @@
 
 enum { F_MAPS, F_STATICS, F_COUNT };
 enum { A_NEXT = 1, A_PREV, A_ADD, A_RENAME, A_DEL, A_UP, A_DOWN, A_STATIC,
-       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT, A_TARGET, A_FORMAT };
+       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT, A_TARGET, A_FORMAT, A_BATCH };
 
 static const struct keybind keys[] = {
 	{ 'a', 0, "a", "add mapping", "add a mapping: pick a segment column, "
@@ -25,6 +25,8 @@ static const struct keybind keys[] = {
 	  "query string and the body", A_TARGET, 5 },
 	{ 'B', 0, "B", "body format", "change the body format: none (the "
 	  "data in the query string), json, form, ndjson", A_FORMAT, 5 },
+	{ 'b', 0, "b", NULL, "rows per request: 1, or a batch of up to "
+	  "10000 rows in one json array or ndjson body", A_BATCH, 9 },
 	{ 'r', 0, "r", "rename", "rename the selected query key or body path "
 	  "(PATH[:TYPE], TYPE string, number, boolean or json), or edit the "
 	  "static parameter", A_RENAME, 4 },
@@ -259,6 +261,29 @@ static void pick_column(struct app *a)
 	app_pick(a, "Segment column", items, n, 0, on_column);
 }
 
+/* "100": rows per request. */
+static void on_batch(struct app *a, int ctx, bool ok, const char *text,
+		     int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	long n;
+	if (hc_parse_long(text, 1, PROFILE_BATCH_MAX, &n) < 0) {
+		app_flash(a, ROLE_ERROR, "rows per request: a whole number, "
+			  "1..%d (1: one row each)", PROFILE_BATCH_MAX);
+		return;
+	}
+	if (n != a->profile->batch_size) {
+		a->profile->batch_size = n;
+		app_changed(a);
+	}
+	app_flash(a, ROLE_MUTED, n > 1 ? "batches of %ld rows: one request "
+		  "each, the rows in one body" : "one row per request",
+		  n);
+}
+
 static int action(struct app *a, int act)
 {
 	struct profile_list *s = &a->profile->statics;
@@ -291,6 +316,15 @@ static int action(struct app *a, int act)
 			return H_NONE;
 		toggle_target(a, lv->sel);
 		return H_REDRAW;
+	case A_BATCH: {
+		char cur[24];
+		snprintf(cur, sizeof cur, "%ld", a->profile->batch_size);
+		app_input(a, "Rows per request", "1 sends one row per request; "
+			  "N (up to 10000) sends batches of N rows, one JSON "
+			  "array or N ndjson lines a request, with one URL "
+			  "(so no query mappings):", cur, 0, on_batch);
+		return H_REDRAW;
+	}
 	case A_FORMAT: {
 		struct profile *p = a->profile;
 		p->body_format = (enum profile_body)((p->body_format + 1) % 4);
@@ -438,7 +472,8 @@ static int draw_body(struct app *a, WINDOW *w, int y, int maxy, int wd,
 	ui_role(w, ROLE_TITLE);
 	ui_textf(w, y++, 2, wd - 4, "Body (%s, %zu bytes%s):",
 		 body_content_type(a->profile->body_format), body->len,
-		 a->profile->batch_size > 1 ? "; sent in batches" : "");
+		 a->profile->batch_size > 1 ? "; sent in batches, b sets "
+		 "their size" : "; b: batches");
 	ui_role(w, ROLE_SUCCESS);
 	/* the bytes as they are, but a control byte as \n or \xNN, so that
 	 * data cannot move the cursor */

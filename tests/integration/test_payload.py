@@ -8,6 +8,7 @@ CA with a client certificate goes through nginx."""
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -868,15 +869,21 @@ def test_dry_run_headers_as_sent():
     sink.stop()
 
 
-def test_wizard_body_fields_and_test_request():
-    w = Work()
-    sink = Sink(w, "--verify-standard-webhooks", SECRET)
+def contacts_example(w, sink):
+    """examples/contacts.csv copied into w; examples/contacts.ini's text,
+    sending to sink."""
     examples = os.path.join(HERE, "..", "..", "examples")
     with open(os.path.join(examples, "contacts.csv")) as f:
         w.write("contacts.csv", f.read())
     with open(os.path.join(examples, "contacts.ini")) as f:
-        ini = f.read().replace("https://example.com/webhook", sink.url +
-                               "/webhook")
+        return f.read().replace("https://example.com/webhook",
+                                sink.url + "/webhook")
+
+
+def test_wizard_body_fields_and_test_request():
+    w = Work()
+    sink = Sink(w, "--verify-standard-webhooks", SECRET)
+    ini = contacts_example(w, sink)
     w.write("p.ini", ini + '\n[signing]\nscheme = standard-webhooks\n'
             'secret = "${WH}"\n')
     t = Tmux(w, "tui -p p.ini", w=110, h=34, env={"WH": SECRET})
@@ -961,6 +968,104 @@ def test_wizard_body_fields_and_test_request():
         sink.stop()
 
 
+def test_wizard_signing_tls_and_batches():
+    """Signing, TLS, the HTTP version and batches set from the wizard:
+    keys on steps 1 and 3, bad values refused with a message, a literal
+    secret never on screen, and the saved profile runs signed."""
+    w = Work()
+    sink = Sink(w, "--verify-standard-webhooks", SECRET)
+    w.write("p.ini", contacts_example(w, sink))
+    ca = w.write("ca.pem", "not checked here\n")
+    t = Tmux(w, "tui -p p.ini", w=110, h=34, env={"WH": SECRET})
+    try:
+        s = t.wait("HTTP method")
+        check("step 1 names the keys for signing and TLS",
+              s is not None and "S signing   A CA file   C client "
+              "certificate   V HTTP version" in s, t.screen())
+        t.keys("S")
+        t.wait("hmac-sha256: X-Hub-Signature-256")
+        t.keys("j", "Enter")
+        t.wait("Signing secret")
+        t.type(SECRET)
+        s = t.screen()
+        check("a literal secret is stars while it is typed",
+              SECRET not in s and "*" * len(SECRET) in s, s)
+        t.keys("C-u")
+        t.type("${WH}")
+        t.keys("Enter")
+        s = t.wait("signed: standard-webhooks")
+        check("S picks Standard Webhooks, then asks for the secret",
+              s is not None and "signing secret set" in s, t.screen())
+        t.keys("A")
+        t.wait("CA file")
+        t.type(w.path("nope.pem"))
+        t.keys("Enter")
+        s = t.wait("No such file")
+        check("a CA file that does not open is refused, named",
+              s is not None and "CA file " + w.path("nope.pem") in s and
+              "private CA" not in s, t.screen())
+        t.keys("A")
+        t.wait("CA file")
+        t.type(ca)
+        t.keys("Enter")
+        s = t.wait("TLS: private CA")
+        check("A sets the CA file", s is not None, t.screen())
+        t.keys("V")
+        s = t.wait("HTTP version: 1.1")
+        check("V cycles the HTTP version", s is not None, t.screen())
+        t.keys("C-s")
+        t.wait("saved")
+        with open(w.path("p.ini")) as f:
+            ini = f.read()
+        check("saved: the scheme, the secret as ${WH}, the CA file and "
+              "HTTP/1.1", "[signing]" in ini and
+              re.search(r"scheme\s*=\s*\"?standard-webhooks", ini) and
+              "${WH}" in ini and SECRET not in ini and
+              re.search(r"http_version\s*=\s*\"?1\.1", ini) and
+              "ca.pem" in ini, ini)
+        t.keys("A")
+        t.wait("CA file")
+        t.keys("C-u", "Enter")
+        s = t.wait("TLS: the system's CAs")
+        check("A with nothing goes back to the system's CAs",
+              s is not None and "private CA" not in s, t.screen())
+        t.keys("V", "V")
+        t.keys("4", "t")
+        s = t.wait("HTTP 200 (success)")
+        reqs = sink.requests()
+        check("the test request is signed, and the sink verified it",
+              s is not None and "signed: standard-webhooks" in s and
+              len(reqs) == 1 and reqs[0]["signature"] == "ok",
+              (t.screen(), reqs))
+        t.keys("3", "b")
+        t.wait("Rows per request")
+        t.keys("C-u")
+        t.type("0")
+        t.keys("Enter")
+        s = t.wait("a whole number, 1..10000")
+        check("rows per request 0: refused, with the range",
+              s is not None, t.screen())
+        t.keys("B", "b")
+        t.wait("Rows per request")
+        t.keys("C-u")
+        t.type("50")
+        t.keys("Enter")
+        s = t.wait("batches of 50")
+        check("b sets batches; with query mappings left, step 3 says why "
+              "a run would refuse them", s is not None and
+              "a batch has one URL for many rows" in s, t.screen())
+        t.keys("C-s")
+        t.wait("saved")
+        rc, out, err = w.run(["check", "-p", "p.ini"],
+                             env={"WH": SECRET})
+        check("... and check refuses the saved profile the same way",
+              rc == 2 and "batch_size" in err and
+              "one URL for many rows" in err, (rc, out, err))
+    finally:
+        t.kill()
+        sink.stop()
+
+
 if __name__ == "__main__":
     run_tests([
         test_json_types_byte_exact_and_bad_values,
@@ -973,6 +1078,7 @@ if __name__ == "__main__":
         test_hmac_reference_and_sink_verify,
         test_sink_verifies_each_retry_signed_again,
         test_mutual_tls_private_ca,
+        test_wizard_signing_tls_and_batches,
         test_dry_run_headers_as_sent,
         test_wizard_body_fields_and_test_request,
     ])
