@@ -996,6 +996,22 @@ def test_wizard_signing_tls_and_batches():
         s = t.wait("signed: standard-webhooks")
         check("S picks Standard Webhooks, then asks for the secret",
               s is not None and "signing secret set" in s, t.screen())
+        t.keys("X")
+        t.wait("Signing secret")
+        t.keys("C-u", "Enter")
+        s = t.wait("signing needs a secret")
+        check("an empty secret is refused; the one set stays",
+              s is not None and "signed: standard-webhooks" in s,
+              t.screen())
+        t.keys("C")
+        t.wait("Client certificate")
+        t.type(w.path("nope-cert.pem"))
+        t.keys("Enter")
+        s = t.wait("No such file")
+        check("a client certificate that does not open is refused, named",
+              s is not None and "client certificate " +
+              w.path("nope-cert.pem") in s and "Client key" not in s,
+              t.screen())
         t.keys("A")
         t.wait("CA file")
         t.type(w.path("nope.pem"))
