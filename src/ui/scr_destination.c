@@ -201,16 +201,6 @@ static void sync_action(struct app *a, int act)
 
 /* ---- signing and TLS ---- */
 
-/* A signing secret as typed: stars over a literal one; "${NAME}" shows. */
-static char *mask_secret(const char *text, size_t len)
-{
-	if (len == 0 || !hc_value_literal(text, len))
-		return NULL;
-	char *m = xstrndup(text, len);
-	memset(m, '*', len);
-	return m;
-}
-
 static void on_secret(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {

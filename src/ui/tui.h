@@ -64,10 +64,12 @@ struct lineedit {
 };
 
 /* Masks for line editors: a URL's user:password and secret parameters; a
- * header's literal secret value; a static parameter's. */
+ * header's literal secret value; a static parameter's; a whole secret
+ * that is literal (a "${NAME}" one shows). */
 char *mask_url(const char *text, size_t len);
 char *mask_header(const char *text, size_t len);
 char *mask_static(const char *text, size_t len);
+char *mask_secret(const char *text, size_t len);
 
 void le_init(struct lineedit *le, const char *text);
 void le_free(struct lineedit *le);

@@ -440,6 +440,11 @@ char *mask_header(const char *text, size_t len)
 	return m;
 }
 
+char *mask_secret(const char *text, size_t len)
+{
+	return hc_value_literal(text, len) ? stars_from(text, len, 0) : NULL;
+}
+
 char *mask_static(const char *text, size_t len)
 {
 	const char *eq = memchr(text, '=', len);
