@@ -17,6 +17,7 @@ NEEDS="
 /usr/include/openssl/evp.h:libssl-dev
 /usr/include/sqlite3.h:libsqlite3-dev
 /usr/include/jansson.h:libjansson-dev
+/usr/include/mimalloc.h:libmimalloc-dev
 sqlite3:sqlite3
 pkg-config:pkg-config
 python3:python3

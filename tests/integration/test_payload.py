@@ -635,7 +635,7 @@ def start_nginx(w, tls, port, upstream):
 worker_processes 1;
 pid {work}/nginx.pid;
 error_log {work}/error.log;
-events {{ worker_connections 64; }}
+events {{ worker_connections 1024; }}
 http {{
     log_format p '$server_protocol $request_method $ssl_client_s_dn';
     access_log {work}/access.log p;
