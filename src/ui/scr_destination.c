@@ -309,21 +309,43 @@ static void on_ca(struct app *a, int ctx, bool ok, const char *text,
 			  : "TLS: the system's CAs");
 }
 
+/* The client certificate typed, held until its key is given: Esc or an
+ * error at the key leaves both as they were. */
+static char *pending_cert;
+
 static void on_client_key(struct app *a, int ctx, bool ok, const char *text,
 			  int index)
 {
 	(void)ctx;
 	(void)index;
+	char *cert = pending_cert;
+	pending_cert = NULL;
+	char *key = NULL;
 	if (!ok)
-		return;
-	if (text[0] == '\0') {
-		app_flash(a, ROLE_ERROR, "a client certificate needs its key "
-			  "(C again to set both, or to clear them)");
+		app_flash(a, ROLE_MUTED, "client certificate unchanged");
+	else if (text[0] == '\0')
+		app_flash(a, ROLE_ERROR, "a client certificate needs its key: "
+			  "unchanged (C again to set both, or to clear them)");
+	else
+		key = typed_file(a, "client key", text);
+	if (cert == NULL || key == NULL) {
+		free(cert);
+		free(key);
 		return;
 	}
-	if (set_file(a, &a->profile->client_key, "client key", text))
-		app_flash(a, ROLE_MUTED, "TLS: a client certificate for mutual "
-			  "TLS");
+	struct profile *p = a->profile;
+	if (p->client_cert && strcmp(p->client_cert, cert) == 0 &&
+	    p->client_key && strcmp(p->client_key, key) == 0) {
+		free(cert);
+		free(key);
+	} else {
+		free(p->client_cert);
+		free(p->client_key);
+		p->client_cert = cert;
+		p->client_key = key;
+		app_changed(a);
+	}
+	app_flash(a, ROLE_MUTED, "TLS: a client certificate for mutual TLS");
 }
 
 static void on_client_cert(struct app *a, int ctx, bool ok, const char *text,
@@ -344,13 +366,15 @@ static void on_client_cert(struct app *a, int ctx, bool ok, const char *text,
 		app_flash(a, ROLE_MUTED, "TLS: no client certificate");
 		return;
 	}
-	if (!set_file(a, &p->client_cert, "client certificate", text))
+	char *cert = typed_file(a, "client certificate", text);
+	if (cert == NULL)
 		return;
+	free(pending_cert);
+	pending_cert = cert;
 	app_input(a, "Client key", "The client certificate's private key (a "
 		  "PEM file; it can be the certificate's own file when that "
-		  "holds both):", p->client_key ? p->client_key
-						: p->client_cert,
-		  0, on_client_key);
+		  "holds both):", p->client_key ? p->client_key : cert, 0,
+		  on_client_key);
 }
 
 static void tls_action(struct app *a, int act)

@@ -1012,6 +1012,43 @@ def test_wizard_signing_tls_and_batches():
               s is not None and "client certificate " +
               w.path("nope-cert.pem") in s and "Client key" not in s,
               t.screen())
+        cert = w.write("client.pem", "not checked here\n")
+        key = w.write("client.key", "not checked here\n")
+
+        def client_cert(key_keys):
+            t.keys("C")
+            t.wait("Client certificate")
+            t.keys("C-u")
+            t.type(cert)
+            t.keys("Enter")
+            t.wait("Client key")
+            t.keys(*key_keys)
+        client_cert(["Escape"])
+        s = t.wait("client certificate unchanged")
+        check("Esc at the client key: the certificate is not set either",
+              s is not None and "TLS: client certificate" not in s,
+              t.screen())
+        client_cert(["C-u"])
+        t.type(w.path("nope.key"))
+        t.keys("Enter")
+        s = t.wait("No such file")
+        check("a client key that does not open: refused, named, and the "
+              "certificate is not set", s is not None and "client key " +
+              w.path("nope.key") in s and "TLS: client certificate" not in
+              s, t.screen())
+        client_cert(["C-u"])
+        t.type(key)
+        t.keys("Enter")
+        s = t.wait("TLS: a client certificate for mutual TLS")
+        check("C sets the certificate with its key",
+              s is not None and "TLS: client certificate" in s, t.screen())
+        t.keys("C")
+        t.wait("Client certificate")
+        t.keys("C-u", "Enter")
+        s = t.wait("TLS: no client certificate")
+        check("C with nothing clears both",
+              s is not None and "TLS: client certificate" not in s,
+              t.screen())
         t.keys("A")
         t.wait("CA file")
         t.type(w.path("nope.pem"))
