@@ -1,10 +1,12 @@
 /* Step 3: mappings (segment column -> query key, the custom attribute
- * name, or body field), static parameters, and a live preview of the
- * exact URL and body for a real row.
+ * name, or body field), static parameters and body constants, and a live
+ * preview of the exact URL and body for a real row.
  *
  * The mappings list shows the query mappings ([mappings] mapN) and then
  * the body fields ([body] fieldN): index i of the list is mapping i, or
- * body field i - (number of mappings). */
+ * body field i - (number of mappings). The list beside it shows the
+ * static parameters ([static] paramN) and then the body constants
+ * ([body] constN), the same way. */
 #include "tui.h"
 
 #include "hookcast/body.h"
@@ -14,7 +16,8 @@
 
 enum { F_MAPS, F_STATICS, F_COUNT };
 enum { A_NEXT = 1, A_PREV, A_ADD, A_RENAME, A_DEL, A_UP, A_DOWN, A_STATIC,
-       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT, A_TARGET, A_FORMAT, A_BATCH };
+       A_ROWPREV, A_ROWNEXT, A_STEP, A_EDIT, A_TARGET, A_FORMAT, A_BATCH,
+       A_CONST };
 
 static const struct keybind keys[] = {
 	{ 'a', 0, "a", "add mapping", "add a mapping: pick a segment column, "
@@ -29,21 +32,23 @@ static const struct keybind keys[] = {
 	  "10000 rows in one json array or ndjson body", A_BATCH, 9 },
 	{ 'r', 0, "r", "rename", "rename the selected query key or body path "
 	  "(PATH[:TYPE], TYPE string, number, boolean or json), or edit the "
-	  "static parameter", A_RENAME, 4 },
-	{ 'd', 0, "d", "delete", "delete the selected mapping or static "
-	  "parameter (u undoes it)", A_DEL, 4 },
+	  "static parameter or body constant", A_RENAME, 4 },
+	{ 'd', 0, "d", "delete", "delete the selected mapping, static "
+	  "parameter or body constant (u undoes it)", A_DEL, 4 },
 	{ 'K', 0, "K/J", "move", "move the selected mapping up or down",
 	  A_UP, 6 },
 	{ 'J', 0, NULL, NULL, NULL, A_DOWN, 9 },
 	{ 's', 0, "s", "static", "add a static parameter (key=value, "
 	  "${VAR} allowed)", A_STATIC, 3 },
+	{ 'c', 0, "c", "constant", "add a body constant, the same in every "
+	  "body (PATH[:TYPE]=VALUE, as written: no ${VAR})", A_CONST, 8 },
 	{ '[', 0, "[ ]", "row", "preview the previous or next row", A_ROWPREV, 2 },
 	{ ']', 0, NULL, NULL, NULL, A_ROWNEXT, 9 },
 	{ '\t', 0, "Tab", NULL, "switch between mappings and static "
-	  "parameters", A_NEXT, 7 },
+	  "parameters and body constants", A_NEXT, 7 },
 	{ KEY_BTAB, 0, NULL, NULL, NULL, A_PREV, 9 },
 	{ '\r', KEY_ENTER, "Enter", NULL, "rename the selected query key (or "
-	  "edit the static parameter)", A_EDIT, 9 },
+	  "edit the static parameter or body constant)", A_EDIT, 9 },
 	{ 'n', 0, "n", "next step", "go on to activate", A_STEP, 0 },
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
@@ -64,6 +69,23 @@ static struct profile_list *entry_list(struct app *a, int i, size_t *k)
 static int nall(const struct app *a)
 {
 	return (int)(a->profile->mappings.n + a->profile->body_fields.n);
+}
+
+/* The same for the right-hand list: static parameters, then constants. */
+static struct profile_list *stat_list(struct app *a, int i, size_t *k)
+{
+	struct profile *p = a->profile;
+	if ((size_t)i < p->statics.n) {
+		*k = (size_t)i;
+		return &p->statics;
+	}
+	*k = (size_t)i - p->statics.n;
+	return &p->body_consts;
+}
+
+static int nstat(const struct app *a)
+{
+	return (int)(a->profile->statics.n + a->profile->body_consts.n);
 }
 
 /* A body path with its type: one the profile can hold, or a flash. */
@@ -248,6 +270,100 @@ static void on_static(struct app *a, int ctx, bool ok, const char *text,
 	app_changed(a);
 }
 
+/* What the body's own rules (the ones a run checks) say of constant e of
+ * the profile: the type, ${NAME}, a path that clashes. NULL: nothing. */
+static char *const_error(const struct profile *p,
+			 const struct profile_entry *e)
+{
+	struct hc_msgs m;
+	hc_msgs_init(&m);
+	body_validate(p, &m);
+	char *where = profile_where(p, "body", e->name);
+	char *err = NULL;
+	size_t wl = strlen(where);
+	for (size_t i = 0; i < m.n && err == NULL; i++) {
+		const char *t = m.items[i].text;
+		const char *at = strstr(t, where);
+		if (m.items[i].severity != HC_ERROR || at == NULL ||
+		    (at[wl] >= '0' && at[wl] <= '9')) /* const1 in const12 */
+			continue;
+		/* "WHERE: what" as what; a message that names it along with
+		 * another entry, whole */
+		err = xasprintf("body constant %s: %s", e->key,
+				at == t && strncmp(t + wl, ": ", 2) == 0
+					? t + wl + 2 : t);
+	}
+	free(where);
+	hc_msgs_free(&m);
+	return err;
+}
+
+/* "PATH[:TYPE]=VALUE": a body constant (ctx: the one edited, or -1 for
+ * a new one). Kept only when the body's rules take it. */
+static void on_const(struct app *a, int ctx, bool ok, const char *text,
+		     int index)
+{
+	(void)index;
+	if (!ok || !text[0])
+		return;
+	const char *eq = strchr(text, '=');
+	if (eq == NULL || eq == text) {
+		app_flash(a, ROLE_ERROR, "a body constant is PATH[:TYPE]=VALUE");
+		return;
+	}
+	struct profile *p = a->profile;
+	struct profile_list *l = &p->body_consts;
+	enum profile_body format = p->body_format;
+	if (format == PROFILE_BODY_NONE)
+		p->body_format = PROFILE_BODY_JSON;
+	char *key = xstrndup(text, (size_t)(eq - text));
+	char *old_key = NULL, *old_value = NULL;
+	size_t k;
+	if (ctx >= 0 && (size_t)ctx < l->n) {
+		k = (size_t)ctx;
+		old_key = l->items[k].key;
+		old_value = l->items[k].value;
+		l->items[k].key = key;
+		l->items[k].value = xstrdup(eq + 1);
+	} else {
+		profile_list_add(l, "const", 0, key, eq + 1);
+		free(key);
+		profile_list_renumber(l, "const");
+		k = l->n - 1;
+	}
+	char *err = const_error(p, &l->items[k]);
+	if (err != NULL) {
+		app_flash(a, ROLE_ERROR, "%s", err);
+		free(err);
+		if (old_key != NULL) {
+			free(l->items[k].key);
+			free(l->items[k].value);
+			l->items[k].key = old_key;
+			l->items[k].value = old_value;
+		} else {
+			profile_list_remove(l, k, "const");
+		}
+		p->body_format = format;
+		return;
+	}
+	free(old_key);
+	free(old_value);
+	if (format == PROFILE_BODY_NONE)
+		app_flash(a, ROLE_MUTED, "the body is now JSON (B changes the "
+			  "format)");
+	a->statics_lv.n = nstat(a);
+	a->statics_lv.sel = (int)(p->statics.n + k);
+	app_changed(a);
+}
+
+static void const_prompt(struct app *a, int ctx, const char *cur)
+{
+	app_input(a, "Body constant", "PATH[:TYPE]=VALUE, the same in every "
+		  "body (TYPE string, number, boolean or json), sent as "
+		  "written: no ${VAR} (a secret goes in a header):", cur, ctx,
+		  on_const);
+}
+
 static void pick_column(struct app *a)
 {
 	if (a->sv.header == NULL) {
@@ -292,9 +408,8 @@ static int action(struct app *a, int act)
 	size_t k = 0;
 	struct profile_list *l = on_maps ? (nall(a) ? entry_list(a, lv->sel, &k)
 						    : &a->profile->mappings)
-					 : s;
-	if (!on_maps)
-		k = (size_t)lv->sel;
+					 : (nstat(a) ? stat_list(a, lv->sel, &k)
+						     : s);
 	switch (act) {
 	case A_NEXT:
 	case A_PREV:
@@ -310,6 +425,10 @@ static int action(struct app *a, int act)
 			  "request; ${VAR} reads the environment)", "", -1,
 			  on_static);
 		a->dlg.edit.mask = mask_static;
+		return H_REDRAW;
+	case A_CONST:
+		a->map_focus = F_STATICS;
+		const_prompt(a, -1, "");
 		return H_REDRAW;
 	case A_TARGET:
 		if (!on_maps || nall(a) == 0)
@@ -342,11 +461,15 @@ static int action(struct app *a, int act)
 		if (on_maps) {
 			name_prompt(a, lv->sel);
 		} else {
-			char *cur = xasprintf("%s=%s", s->items[lv->sel].key,
-					      s->items[lv->sel].value);
-			app_input(a, "Static parameter", "key=value", cur,
-				  lv->sel, on_static);
-			a->dlg.edit.mask = mask_static;
+			char *cur = xasprintf("%s=%s", l->items[k].key,
+					      l->items[k].value);
+			if (l == s) {
+				app_input(a, "Static parameter", "key=value",
+					  cur, (int)k, on_static);
+				a->dlg.edit.mask = mask_static;
+			} else {
+				const_prompt(a, (int)k, cur);
+			}
 			free(cur);
 		}
 		return H_REDRAW;
@@ -361,11 +484,12 @@ static int action(struct app *a, int act)
 				 body ? "body field" : "mapping", e->value,
 				 e->key);
 		else
-			snprintf(what, sizeof what, "static parameter %s", e->key);
-		app_delete_entry(a, l, k, !on_maps ? "param" : body ? "field"
-								    : "map",
-				 what);
-		lv->n = on_maps ? nall(a) : (int)l->n;
+			snprintf(what, sizeof what, "%s %s", l == s ?
+				 "static parameter" : "body constant", e->key);
+		app_delete_entry(a, l, k, l == s ? "param"
+				 : l == &a->profile->body_consts ? "const"
+				 : body ? "field" : "map", what);
+		lv->n = on_maps ? nall(a) : nstat(a);
 		return H_REDRAW;
 	}
 	case A_UP:
@@ -405,14 +529,13 @@ static int input(struct app *a, int key)
 {
 	struct listview *lv = a->map_focus == F_MAPS ? &a->maps_lv : &a->statics_lv;
 	a->maps_lv.n = nall(a);
-	a->statics_lv.n = (int)a->profile->statics.n;
+	a->statics_lv.n = nstat(a);
 	return lv_key(lv, key, 5) ? H_REDRAW : H_NONE;
 }
 
 static bool avail(const struct app *a, int act)
 {
-	size_t n = a->map_focus == F_MAPS ? (size_t)nall(a)
-					  : a->profile->statics.n;
+	size_t n = (size_t)(a->map_focus == F_MAPS ? nall(a) : nstat(a));
 	switch (act) {
 	case A_RENAME:
 	case A_EDIT:
@@ -511,7 +634,7 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	const struct profile_list *m = &a->profile->mappings;
 	const struct profile_list *s = &a->profile->statics;
 	a->maps_lv.n = nall(a);
-	a->statics_lv.n = (int)s->n;
+	a->statics_lv.n = nstat(a);
 	int bh = h / 3 + 1;
 	int lw = wd * 3 / 5;
 	char title[96];
@@ -545,20 +668,31 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 			 !targets ? "" : body ? "body  " : "query ",
 			 l->items[j].key, missing ? "  (no such column)" : "");
 	}
-	ui_box(w, 0, lw, bh, wd - lw, "Static parameters", a->map_focus == F_STATICS);
+	bool consts = a->profile->body_consts.n > 0 ||
+		      a->profile->body_format != PROFILE_BODY_NONE;
+	ui_box(w, 0, lw, bh, wd - lw, consts ? "Static parameters, constants"
+					     : "Static parameters",
+	       a->map_focus == F_STATICS);
 	lv_clamp(&a->statics_lv, bh - 2);
-	if (s->n == 0) {
+	if (nstat(a) == 0) {
 		ui_role(w, ROLE_MUTED);
-		ui_str(w, 1, lw + 2, wd - lw - 4, "(none: s adds one)");
+		ui_str(w, 1, lw + 2, wd - lw - 4, consts
+		       ? "(none: s adds one, c a body constant)"
+		       : "(none: s adds one)");
 	}
-	for (int i = 0; i < bh - 2 && a->statics_lv.top + i < (int)s->n; i++) {
+	for (int i = 0; i < bh - 2 && a->statics_lv.top + i < nstat(a); i++) {
 		int k = a->statics_lv.top + i;
+		size_t j;
+		const struct profile_list *l = stat_list(a, k, &j);
 		bool sel = k == a->statics_lv.sel && a->map_focus == F_STATICS;
 		ui_role(w, sel ? ROLE_SELECTION : ROLE_NORMAL);
-		ui_textf(w, 1 + i, lw + 2, wd - lw - 4, "%s = %s", s->items[k].key,
-			 profile_static_literal_secret(&s->items[k])
+		/* query or body, once there is a body to tell apart */
+		ui_textf(w, 1 + i, lw + 2, wd - lw - 4, "%s%s = %s",
+			 !consts ? "" : l == s ? "query " : "body  ",
+			 l->items[j].key,
+			 l == s && profile_static_literal_secret(&l->items[j])
 				 ? "*** (a literal secret: prefer ${VAR})"
-				 : s->items[k].value);
+				 : l->items[j].value);
 	}
 	ui_role(w, ROLE_NORMAL);
 

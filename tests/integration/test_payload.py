@@ -968,6 +968,94 @@ def test_wizard_body_fields_and_test_request():
         sink.stop()
 
 
+def test_wizard_body_constants():
+    """Body constants from the wizard (c on step 3): checked by the body's
+    own rules as they are typed, edited and deleted in the list beside
+    the mappings, shown in the body pane, saved, and sent."""
+    w = Work()
+    sink = Sink(w)
+    w.write("p.ini", contacts_example(w, sink))
+    t = Tmux(w, "tui -p p.ini", w=110, h=34)
+    try:
+        t.wait("HTTP method")
+        t.keys("3")
+        s = t.wait("-> email")
+        check("without a body the list beside the mappings is the static "
+              "parameters", s is not None and "Static parameters" in s and
+              "constants" not in s and "source = crm" in s, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("schema:number=3x")
+        t.keys("Enter")
+        s = t.wait("is not a JSON number")
+        check("a constant whose value does not fit its type is refused, "
+              "named, and nothing changes (no body yet)",
+              s is not None and "body constant schema:number" in s and
+              "Body (application/json" not in s and
+              "[+] unsaved" not in s, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("token=${TOKEN}")
+        t.keys("Enter")
+        s = t.wait("is not expanded in the body")
+        check("${NAME} in a constant is refused (a secret goes in a "
+              "header)", s is not None, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("origin=wizard")
+        t.keys("Enter")
+        s = t.wait('{"origin":"wizard"}')
+        check("c adds a constant: the body becomes JSON, the pane shows "
+              "it in the row's body, the list shows it as body",
+              s is not None and "the body is now JSON" in s and
+              "body  origin = wizard" in s and
+              "Static parameters, constants" in s, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("origin.id=7")
+        t.keys("Enter")
+        s = t.wait("body constant origin.id")
+        check("a constant whose path clashes with another is refused",
+              s is not None and s.count("body  origin") == 1, t.screen())
+        t.keys("r")
+        t.wait("Body constant")
+        t.keys("C-u")
+        t.type("meta.schema:number=3")
+        t.keys("Enter")
+        s = t.wait('{"meta":{"schema":3}}')
+        check("r edits the selected constant (a number, nested)",
+              s is not None and "origin = wizard" not in s, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("origin=wizard")
+        t.keys("Enter")
+        t.wait('{"meta":{"schema":3},"origin":"wizard"}')
+        t.keys("C-s")
+        t.wait("saved")
+        rc, out, err = w.run(["preview", "-p", "p.ini"])
+        check("saved: preview prints the body the pane showed",
+              rc == 0 and '{"meta":{"schema":3},"origin":"wizard"}' in out,
+              (rc, out, err))
+        t.keys("d")
+        s = t.wait("deleted body constant origin",
+                   also=('{"meta":{"schema":3}}',))
+        check("d deletes the selected constant",
+              s is not None and "origin = wizard" not in s, t.screen())
+        t.keys("u")
+        s = t.wait('{"meta":{"schema":3},"origin":"wizard"}')
+        check("u brings it back", s is not None, t.screen())
+        t.keys("4", "t")
+        s = t.wait("HTTP 200 (success)")
+        reqs = sink.requests()
+        check("the test request sends the constants in its body",
+              s is not None and len(reqs) == 1 and
+              reqs[0]["body"] == '{"meta":{"schema":3},"origin":"wizard"}',
+              (t.screen(), reqs))
+    finally:
+        t.kill()
+        sink.stop()
+
+
 def test_wizard_signing_tls_and_batches():
     """Signing, TLS, the HTTP version and batches set from the wizard:
     keys on steps 1 and 3, bad values refused with a message, a literal
@@ -1132,6 +1220,7 @@ if __name__ == "__main__":
         test_sink_verifies_each_retry_signed_again,
         test_mutual_tls_private_ca,
         test_wizard_signing_tls_and_batches,
+        test_wizard_body_constants,
         test_dry_run_headers_as_sent,
         test_wizard_body_fields_and_test_request,
     ])
