@@ -197,6 +197,8 @@ int profile_sign_parse(const char *name);
 /* The header an hmac-sha256 signature goes in, and its prefix. */
 const char *profile_sign_header(const struct profile *p);
 const char *profile_sign_prefix(const struct profile *p);
+/* Can h be [signing] header: a header name of at most 64 characters? */
+bool profile_sign_header_ok(const char *h);
 /* Is the signing secret written in the file rather than ${NAME}? */
 bool profile_sign_secret_literal(const struct profile *p);
 /* Do this profile's requests carry an idempotency key (a key header, a

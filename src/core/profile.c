@@ -928,6 +928,14 @@ static bool is_token_char(unsigned char c)
 	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+bool profile_sign_header_ok(const char *h)
+{
+	size_t j = 0;
+	while (h[j] && is_token_char((unsigned char)h[j]))
+		j++;
+	return j <= 64 && h[j] == '\0';
+}
+
 static bool name_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
@@ -1083,16 +1091,10 @@ static void validate_signing(const struct profile *p, struct hc_msgs *msgs)
 				  : p->sign_prefix ? "prefix" : "encoding",
 			  "is for scheme = hmac-sha256 only; Standard "
 			  "Webhooks fixes its own headers");
-	if (hmac && p->sign_header) {
-		const char *h = p->sign_header;
-		size_t j = 0;
-		while (h[j] && is_token_char((unsigned char)h[j]))
-			j++;
-		if (h[j] != '\0' || j > 64)
-			key_error(msgs, p, "signing", "header",
-				  "is not a valid header name (letters, "
-				  "digits and -, at most 64)");
-	}
+	if (hmac && p->sign_header && !profile_sign_header_ok(p->sign_header))
+		key_error(msgs, p, "signing", "header",
+			  "is not a valid header name (letters, digits and -, "
+			  "at most 64)");
 	if (hmac && p->sign_prefix && strpbrk(p->sign_prefix, "\r\n"))
 		key_error(msgs, p, "signing", "prefix",
 			  "cannot hold a line break");

@@ -201,10 +201,12 @@ static void sync_action(struct app *a, int act)
 
 /* ---- signing and TLS ---- */
 
+static void ask_hmac_header(struct app *a);
+
+/* ctx 1: S is setting up hmac-sha256, whose header comes next. */
 static void on_secret(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {
-	(void)ctx;
 	(void)index;
 	if (!ok)
 		return;
@@ -213,19 +215,100 @@ static void on_secret(struct app *a, int ctx, bool ok, const char *text,
 			  "(${VAR} reads the environment)");
 		return;
 	}
-	if (a->profile->sign_secret &&
-	    strcmp(a->profile->sign_secret, text) == 0)
-		return;
-	free(a->profile->sign_secret);
-	a->profile->sign_secret = xstrdup(text);
-	app_changed(a);
-	app_flash(a, ROLE_SUCCESS, "signing secret set%s",
-		  hc_value_literal(text, strlen(text))
-			  ? " (a literal: prefer ${VAR}, the profile file "
-			    "would hold it)" : "");
+	if (a->profile->sign_secret == NULL ||
+	    strcmp(a->profile->sign_secret, text) != 0) {
+		free(a->profile->sign_secret);
+		a->profile->sign_secret = xstrdup(text);
+		app_changed(a);
+		app_flash(a, ROLE_SUCCESS, "signing secret set%s",
+			  hc_value_literal(text, strlen(text))
+				  ? " (a literal: prefer ${VAR}, the profile "
+				    "file would hold it)" : "");
+	}
+	if (ctx == 1 && a->profile->sign_scheme == PROFILE_SIGN_HMAC)
+		ask_hmac_header(a);
 }
 
-static void ask_secret(struct app *a)
+/* hmac-sha256's header, prefix and encoding, asked in turn after S (Esc
+ * keeps what is set). Each is kept as NULL/false when it is the
+ * default, so that the profile file says only what differs. */
+static void set_default_or(char **slot, const char *v, const char *dflt,
+			   struct app *a)
+{
+	const char *cur = *slot ? *slot : dflt;
+	if (strcmp(cur, v) == 0)
+		return;
+	free(*slot);
+	*slot = strcmp(v, dflt) == 0 ? NULL : xstrdup(v);
+	app_changed(a);
+}
+
+static void hmac_flash(struct app *a)
+{
+	const struct profile *p = a->profile;
+	app_flash(a, ROLE_SUCCESS, "signed with hmac-sha256: %s: %s<%s>",
+		  profile_sign_header(p), profile_sign_prefix(p),
+		  p->sign_base64 ? "base64" : "hex");
+}
+
+static void on_hmac_encoding(struct app *a, int ctx, bool ok,
+			     const char *text, int index)
+{
+	(void)ctx;
+	(void)text;
+	if (!ok || index < 0 || index > 1)
+		return;
+	if (a->profile->sign_base64 != (index == 1)) {
+		a->profile->sign_base64 = index == 1;
+		app_changed(a);
+	}
+	hmac_flash(a);
+}
+
+static void on_hmac_prefix(struct app *a, int ctx, bool ok,
+			   const char *text, int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	set_default_or(&a->profile->sign_prefix, text, "sha256=", a);
+	char **items = xcalloc(2, sizeof *items);
+	items[0] = xstrdup("hex: lower-case hexadecimal (GitHub, Shopify "
+			   "use base64)");
+	items[1] = xstrdup("base64");
+	app_pick(a, "Signature encoding", items, 2, 0, on_hmac_encoding);
+	a->dlg.lv.sel = a->profile->sign_base64 ? 1 : 0;
+}
+
+static void on_hmac_header(struct app *a, int ctx, bool ok,
+			   const char *text, int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	if (text[0] == '\0' || !profile_sign_header_ok(text)) {
+		app_flash(a, ROLE_ERROR, "signature header \"%s\": not a header "
+			  "name (letters, digits and -, at most 64); S again "
+			  "to set it", text);
+		return;
+	}
+	set_default_or(&a->profile->sign_header, text, "X-Hub-Signature-256",
+		       a);
+	app_input(a, "Signature prefix", "Written before the signature in "
+		  "the header (empty: none):", profile_sign_prefix(a->profile),
+		  0, on_hmac_prefix);
+}
+
+static void ask_hmac_header(struct app *a)
+{
+	app_input(a, "Signature header", "The header the HMAC-SHA256 of the "
+		  "body goes in:", profile_sign_header(a->profile), 0,
+		  on_hmac_header);
+}
+
+static void ask_secret(struct app *a, int ctx)
 {
 	const struct profile *p = a->profile;
 	app_input(a, "Signing secret", p->sign_scheme == PROFILE_SIGN_STANDARD
@@ -235,7 +318,7 @@ static void ask_secret(struct app *a)
 		  : "The shared HMAC key. ${VAR} reads it from the "
 		    "environment, which keeps it out of the profile:",
 		  p->sign_secret && !profile_sign_secret_literal(p)
-			  ? p->sign_secret : "", 0, on_secret);
+			  ? p->sign_secret : "", ctx, on_secret);
 	a->dlg.edit.mask = mask_secret;
 }
 
@@ -254,12 +337,22 @@ static void on_sign_scheme(struct app *a, int ctx, bool ok, const char *text,
 			free(p->sign_secret);
 			p->sign_secret = NULL;
 		}
+		if (s != PROFILE_SIGN_HMAC) {
+			/* hmac-sha256's own settings: a profile error with
+			 * any other scheme */
+			free(p->sign_header);
+			free(p->sign_prefix);
+			p->sign_header = p->sign_prefix = NULL;
+			p->sign_base64 = false;
+		}
 		app_changed(a);
 	}
 	if (s == PROFILE_SIGN_NONE)
 		app_flash(a, ROLE_MUTED, "requests are not signed");
 	else if (p->sign_secret == NULL || p->sign_secret[0] == '\0')
-		ask_secret(a);
+		ask_secret(a, 1);
+	else if (s == PROFILE_SIGN_HMAC)
+		ask_hmac_header(a);
 	else
 		app_flash(a, ROLE_MUTED, "signed with %s (X changes the secret)",
 			  profile_sign_name(s));
@@ -393,7 +486,7 @@ static void tls_action(struct app *a, int act)
 		break;
 	}
 	case A_SECRET:
-		ask_secret(a);
+		ask_secret(a, 0);
 		break;
 	case A_CA:
 		app_input(a, "CA file", "A PEM file of the CA(s) to trust "
@@ -632,6 +725,8 @@ static void draw_payload(struct app *a, WINDOW *w, int y, int wd)
 	if (p->sign_scheme != PROFILE_SIGN_NONE)
 		hc_buf_printf(&b, "; signed: %s",
 			      profile_sign_name(p->sign_scheme));
+	if (p->sign_scheme == PROFILE_SIGN_HMAC)
+		hc_buf_printf(&b, " in %s", profile_sign_header(p));
 	if (p->ca_file || p->client_cert)
 		hc_buf_printf(&b, "; TLS:%s%s", p->ca_file ? " private CA" : "",
 			      p->client_cert ? " client certificate" : "");

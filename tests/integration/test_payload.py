@@ -1056,6 +1056,86 @@ def test_wizard_body_constants():
         sink.stop()
 
 
+def test_wizard_hmac_settings():
+    """hmac-sha256 from the wizard: S asks the secret, then the header, the
+    prefix and the encoding; a bad header name is refused; the test request
+    verifies at a sink that expects those; another scheme drops them."""
+    w = Work()
+    key = "hmac-key-for-the-wizard-test"
+    sink = Sink(w, "--verify-hmac", key, "--hmac-header", "X-Sig",
+                "--hmac-prefix", "v1=", "--hmac-encoding", "base64")
+    w.write("p.ini", contacts_example(w, sink))
+    t = Tmux(w, "tui -p p.ini", w=110, h=34, env={"HK": key})
+    try:
+        t.wait("HTTP method")
+        t.keys("S")
+        t.wait("hmac-sha256: X-Hub-Signature-256")
+        t.keys("j", "j", "Enter")
+        t.wait("Signing secret")
+        t.type("${HK}")
+        t.keys("Enter")
+        s = t.wait("Signature header")
+        check("after the secret, S asks for hmac-sha256's header, "
+              "X-Hub-Signature-256 by default", s is not None and
+              "X-Hub-Signature-256" in s, t.screen())
+        t.keys("C-u")
+        t.type("X Sig")
+        t.keys("Enter")
+        s = t.wait("not a header name")
+        check("a header name with a space is refused, named",
+              s is not None and '"X Sig"' in s and
+              "in X-Hub-Signature-256" in s, t.screen())
+        t.keys("S")
+        t.wait("hmac-sha256: X-Hub-Signature-256")
+        t.keys("Enter")
+        t.wait("Signature header")
+        t.keys("C-u")
+        t.type("X-Sig")
+        t.keys("Enter")
+        s = t.wait("Signature prefix")
+        check("S on hmac-sha256 with its secret set goes to the header, "
+              "then the prefix (sha256= by default)",
+              s is not None and "sha256=" in s, t.screen())
+        t.keys("C-u")
+        t.type("v1=")
+        t.keys("Enter")
+        t.wait("Signature encoding")
+        t.keys("j", "Enter")
+        s = t.wait("signed with hmac-sha256: X-Sig: v1=<base64>")
+        check("... then the encoding; the Payload line names the header",
+              s is not None and "signed: hmac-sha256 in X-Sig" in s,
+              t.screen())
+        t.keys("4", "t")
+        s = t.wait("HTTP 200 (success)")
+        reqs = sink.requests()
+        check("the test request carries X-Sig: v1=<base64>, and the sink "
+              "verified it", s is not None and len(reqs) == 1 and
+              reqs[0]["signature"] == "ok", (t.screen(), reqs))
+        t.keys("C-s")
+        t.wait("saved")
+        with open(w.path("p.ini")) as f:
+            ini = f.read()
+        check("saved: header, prefix and encoding, the secret as ${HK}",
+              re.search(r'header\s*=\s*"?X-Sig', ini) and
+              re.search(r'prefix\s*=\s*"?v1=', ini) and
+              re.search(r'encoding\s*=\s*"?base64', ini) and
+              "${HK}" in ini and key not in ini, ini)
+        t.keys("1", "S")
+        t.wait("hmac-sha256: X-Hub-Signature-256")
+        t.keys("k", "k", "Enter")
+        t.keys("C-s")
+        t.wait("saved")
+        with open(w.path("p.ini")) as f:
+            ini = f.read()
+        rc, out, err = w.run(["check", "-p", "p.ini"])
+        check("no signing: the hmac settings go too, and the profile "
+              "checks clean", "X-Sig" not in ini and "v1=" not in ini and
+              rc == 0, (ini, rc, err))
+    finally:
+        t.kill()
+        sink.stop()
+
+
 def test_wizard_signing_tls_and_batches():
     """Signing, TLS, the HTTP version and batches set from the wizard:
     keys on steps 1 and 3, bad values refused with a message, a literal
@@ -1221,6 +1301,7 @@ if __name__ == "__main__":
         test_mutual_tls_private_ca,
         test_wizard_signing_tls_and_batches,
         test_wizard_body_constants,
+        test_wizard_hmac_settings,
         test_dry_run_headers_as_sent,
         test_wizard_body_fields_and_test_request,
     ])
