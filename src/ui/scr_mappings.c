@@ -53,17 +53,24 @@ static const struct keybind keys[] = {
 	{ 0, 0, NULL, NULL, NULL, 0, 0 },
 };
 
-/* The list (mappings or body fields) entry i of the combined list is
- * in, and its index there. */
+/* Entry i of two lists shown as one (first's entries, then second's):
+ * the list it is in, and its index there. */
+static struct profile_list *one_of(struct profile_list *first,
+				   struct profile_list *second, int i,
+				   size_t *k)
+{
+	if ((size_t)i < first->n) {
+		*k = (size_t)i;
+		return first;
+	}
+	*k = (size_t)i - first->n;
+	return second;
+}
+
+/* The left-hand list: query mappings, then body fields. */
 static struct profile_list *entry_list(struct app *a, int i, size_t *k)
 {
-	struct profile *p = a->profile;
-	if ((size_t)i < p->mappings.n) {
-		*k = (size_t)i;
-		return &p->mappings;
-	}
-	*k = (size_t)i - p->mappings.n;
-	return &p->body_fields;
+	return one_of(&a->profile->mappings, &a->profile->body_fields, i, k);
 }
 
 static int nall(const struct app *a)
@@ -71,16 +78,10 @@ static int nall(const struct app *a)
 	return (int)(a->profile->mappings.n + a->profile->body_fields.n);
 }
 
-/* The same for the right-hand list: static parameters, then constants. */
+/* The right-hand list: static parameters, then body constants. */
 static struct profile_list *stat_list(struct app *a, int i, size_t *k)
 {
-	struct profile *p = a->profile;
-	if ((size_t)i < p->statics.n) {
-		*k = (size_t)i;
-		return &p->statics;
-	}
-	*k = (size_t)i - p->statics.n;
-	return &p->body_consts;
+	return one_of(&a->profile->statics, &a->profile->body_consts, i, k);
 }
 
 static int nstat(const struct app *a)
@@ -243,17 +244,27 @@ static void toggle_target(struct app *a, int i)
 	app_changed(a);
 }
 
+/* The '=' of a "name=value" typed in a dialog; NULL when the dialog was
+ * cancelled or left empty, or after flashing form. */
+static const char *typed_pair(struct app *a, bool ok, const char *text,
+			      const char *form)
+{
+	if (!ok || !text[0])
+		return NULL;
+	const char *eq = strchr(text, '=');
+	if (eq == NULL || eq == text)
+		app_flash(a, ROLE_ERROR, "%s", form);
+	return eq == text ? NULL : eq;
+}
+
 static void on_static(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {
 	(void)index;
-	if (!ok || !text[0])
+	const char *eq = typed_pair(a, ok, text, "a static parameter is "
+				    "key=value");
+	if (eq == NULL)
 		return;
-	const char *eq = strchr(text, '=');
-	if (eq == NULL || eq == text) {
-		app_flash(a, ROLE_ERROR, "a static parameter is key=value");
-		return;
-	}
 	char *k = xstrndup(text, (size_t)(eq - text));
 	struct profile_list *l = &a->profile->statics;
 	if (ctx >= 0 && (size_t)ctx < l->n) {
@@ -304,13 +315,10 @@ static void on_const(struct app *a, int ctx, bool ok, const char *text,
 		     int index)
 {
 	(void)index;
-	if (!ok || !text[0])
+	const char *eq = typed_pair(a, ok, text, "a body constant is "
+				    "PATH[:TYPE]=VALUE");
+	if (eq == NULL)
 		return;
-	const char *eq = strchr(text, '=');
-	if (eq == NULL || eq == text) {
-		app_flash(a, ROLE_ERROR, "a body constant is PATH[:TYPE]=VALUE");
-		return;
-	}
 	struct profile *p = a->profile;
 	struct profile_list *l = &p->body_consts;
 	enum profile_body format = p->body_format;
