@@ -684,9 +684,8 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	lv_clamp(&a->statics_lv, bh - 2);
 	if (nstat(a) == 0) {
 		ui_role(w, ROLE_MUTED);
-		ui_str(w, 1, lw + 2, wd - lw - 4, consts
-		       ? "(none: s adds one, c a body constant)"
-		       : "(none: s adds one)");
+		ui_str(w, 1, lw + 2, wd - lw - 4,
+		       "(none: s adds one, c a body constant)");
 	}
 	for (int i = 0; i < bh - 2 && a->statics_lv.top + i < nstat(a); i++) {
 		int k = a->statics_lv.top + i;
