@@ -274,9 +274,8 @@ static void on_hmac_prefix(struct app *a, int ctx, bool ok,
 		return;
 	set_default_or(&a->profile->sign_prefix, text, "sha256=", a);
 	char **items = xcalloc(2, sizeof *items);
-	items[0] = xstrdup("hex: lower-case hexadecimal (GitHub, Shopify "
-			   "use base64)");
-	items[1] = xstrdup("base64");
+	items[0] = xstrdup("hex: lower-case hexadecimal (as GitHub sends it)");
+	items[1] = xstrdup("base64 (as Shopify sends it)");
 	app_pick(a, "Signature encoding", items, 2, 0, on_hmac_encoding);
 	a->dlg.lv.sel = a->profile->sign_base64 ? 1 : 0;
 }
