@@ -29,6 +29,8 @@
 /* What a run's snapshot (run.ini) holds in place of a literal secret. */
 #define PROFILE_SECRET_KEPT_OUT "(a literal secret: not kept in history)"
 #define PROFILE_BATCH_BYTES_DEFAULT 1048576
+#define PROFILE_BATCH_BYTES_MIN 1024
+#define PROFILE_BATCH_BYTES_MAX (1L << 30)
 
 enum profile_empty { PROFILE_EMPTY_KEEP, PROFILE_EMPTY_OMIT };
 

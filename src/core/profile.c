@@ -702,7 +702,8 @@ static void read_body(struct loader *l)
 	read_numbered(l, "body", "const", &p->body_consts, true);
 	read_long(l, "body", "batch_size", 1, PROFILE_BATCH_MAX,
 		  &p->batch_size);
-	read_long(l, "body", "batch_bytes", 1024, 1L << 30, &p->batch_bytes);
+	read_long(l, "body", "batch_bytes", PROFILE_BATCH_BYTES_MIN,
+		  PROFILE_BATCH_BYTES_MAX, &p->batch_bytes);
 	if ((v = get(l, "body", "batch_wrap")) != NULL && *v)
 		set_str(&p->batch_wrap, v);
 }

@@ -29,7 +29,9 @@ static const struct keybind keys[] = {
 	{ 'B', 0, "B", "body format", "change the body format: none (the "
 	  "data in the query string), json, form, ndjson", A_FORMAT, 5 },
 	{ 'b', 0, "b", NULL, "rows per request: 1, or a batch of up to "
-	  "10000 rows in one json array or ndjson body", A_BATCH, 9 },
+	  "10000 rows in one json array or ndjson body; then, for batches, "
+	  "the json array's wrap ({\"KEY\": [...]}) and the most bytes a "
+	  "body holds", A_BATCH, 9 },
 	{ 'r', 0, "r", "rename", "rename the selected query key or body path "
 	  "(PATH[:TYPE], TYPE string, number, boolean or json), or edit the "
 	  "static parameter or body constant", A_RENAME, 4 },
@@ -385,7 +387,72 @@ static void pick_column(struct app *a)
 	app_pick(a, "Segment column", items, n, 0, on_column);
 }
 
-/* "100": rows per request. */
+static void batch_flash(struct app *a)
+{
+	const struct profile *p = a->profile;
+	if (p->batch_size <= 1) {
+		app_flash(a, ROLE_MUTED, "one row per request");
+		return;
+	}
+	app_flash(a, ROLE_MUTED, "batches of %ld rows: one request each, the "
+		  "rows in one body of at most %ld bytes%s%s%s", p->batch_size,
+		  p->batch_bytes, p->batch_wrap ? ", as {\"" : "",
+		  p->batch_wrap ? p->batch_wrap : "",
+		  p->batch_wrap ? "\": [...]}" : "");
+}
+
+/* "1048576": the most bytes a batch's body may hold. */
+static void on_batch_bytes(struct app *a, int ctx, bool ok, const char *text,
+			   int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	long n;
+	if (hc_parse_long(text, PROFILE_BATCH_BYTES_MIN,
+			  PROFILE_BATCH_BYTES_MAX, &n) < 0) {
+		app_flash(a, ROLE_ERROR, "a batch body limit: a whole number of "
+			  "bytes, %ld..%ld (b again to set it)",
+			  (long)PROFILE_BATCH_BYTES_MIN,
+			  (long)PROFILE_BATCH_BYTES_MAX);
+		return;
+	}
+	if (n != a->profile->batch_bytes) {
+		a->profile->batch_bytes = n;
+		app_changed(a);
+	}
+	batch_flash(a);
+}
+
+static void ask_batch_bytes(struct app *a)
+{
+	char cur[24];
+	snprintf(cur, sizeof cur, "%ld", a->profile->batch_bytes);
+	app_input(a, "Batch body limit", "A batch is closed before its body "
+		  "would pass this many bytes (a row bigger than it is "
+		  "invalid):", cur, 0, on_batch_bytes);
+}
+
+/* "records": a JSON batch as {"records": [...]}; empty: the bare array. */
+static void on_batch_wrap(struct app *a, int ctx, bool ok, const char *text,
+			  int index)
+{
+	(void)ctx;
+	(void)index;
+	if (!ok)
+		return;
+	struct profile *p = a->profile;
+	if (strcmp(p->batch_wrap ? p->batch_wrap : "", text) != 0) {
+		free(p->batch_wrap);
+		p->batch_wrap = text[0] ? xstrdup(text) : NULL;
+		app_changed(a);
+	}
+	ask_batch_bytes(a);
+}
+
+/* "100": rows per request; with batches, the JSON wrap and the body
+ * limit are asked next (Esc keeps what is set). */
 static void on_batch(struct app *a, int ctx, bool ok, const char *text,
 		     int index)
 {
@@ -399,13 +466,20 @@ static void on_batch(struct app *a, int ctx, bool ok, const char *text,
 			  "1..%d (1: one row each)", PROFILE_BATCH_MAX);
 		return;
 	}
-	if (n != a->profile->batch_size) {
-		a->profile->batch_size = n;
+	struct profile *p = a->profile;
+	if (n != p->batch_size) {
+		p->batch_size = n;
 		app_changed(a);
 	}
-	app_flash(a, ROLE_MUTED, n > 1 ? "batches of %ld rows: one request "
-		  "each, the rows in one body" : "one row per request",
-		  n);
+	batch_flash(a);
+	if (n > 1 && p->body_format == PROFILE_BODY_JSON)
+		app_input(a, "Batch wrap", "The rows' JSON array as it is "
+			  "(empty), or inside an object under this key, "
+			  "{\"KEY\": [...]}, for receivers that want one:",
+			  p->batch_wrap ? p->batch_wrap : "", 0,
+			  on_batch_wrap);
+	else if (n > 1)
+		ask_batch_bytes(a);
 }
 
 static int action(struct app *a, int act)

@@ -1273,12 +1273,43 @@ def test_wizard_signing_tls_and_batches():
         t.keys("C-u")
         t.type("50")
         t.keys("Enter")
-        s = t.wait("batches of 50")
-        check("b sets batches; with query mappings left, step 3 says why "
-              "a run would refuse them", s is not None and
+        s = t.wait("Batch wrap")
+        check("with JSON batches, b goes on to the wrap (empty: the bare "
+              "array)", s is not None and "batches of 50" in s, t.screen())
+        t.type("records")
+        t.keys("Enter")
+        t.wait("Batch body limit")
+        t.keys("C-u")
+        t.type("100")
+        t.keys("Enter")
+        s = t.wait("a batch body limit: a whole number of bytes, "
+                   "1024..1073741824")
+        check("a body limit under 1 KiB is refused, with the range",
+              s is not None, t.screen())
+        t.keys("b")
+        t.wait("Rows per request")
+        t.keys("Enter")
+        s = t.wait("Batch wrap")
+        check("b again offers the wrap as set", s is not None and
+              "records" in s, t.screen())
+        t.keys("Enter")
+        t.wait("Batch body limit")
+        t.keys("C-u")
+        t.type("65536")
+        t.keys("Enter")
+        s = t.wait('batches of 50 rows: one request each, the rows in one '
+                   'body of at most 65536 bytes, as {"records": [...]}')
+        check("... then the body limit; with query mappings left, step 3 "
+              "says why a run would refuse the batches", s is not None and
               "a batch has one URL for many rows" in s, t.screen())
         t.keys("C-s")
         t.wait("saved")
+        with open(w.path("p.ini")) as f:
+            ini = f.read()
+        check("saved: batch_size, batch_wrap and batch_bytes",
+              re.search(r"batch_size\s*=\s*\"?50", ini) and
+              re.search(r"batch_wrap\s*=\s*\"?records", ini) and
+              re.search(r"batch_bytes\s*=\s*\"?65536", ini), ini)
         rc, out, err = w.run(["check", "-p", "p.ini"],
                              env={"WH": SECRET})
         check("... and check refuses the saved profile the same way",
