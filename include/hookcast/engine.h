@@ -239,4 +239,11 @@ void engine_handle_body(CURL *h, const char *body, size_t n);
 /* Is this result worth another attempt? (status 0: look at the curl code) */
 bool engine_retryable(long status, CURLcode code);
 
+/* Did an HTTP/2 server give this 2xx answer, complete, before it had read
+ * the whole request, and then reset the stream with NO_ERROR (RFC 9113,
+ * 8.1)? libcurl 7.88 fails the rest of the send with CURLE_HTTP2_STREAM
+ * and no message; a reset with an error code names it in the message
+ * (errbuf), and stays a failure. Such an answer counts. */
+bool engine_answered_early(CURLcode code, const char *errbuf, long status);
+
 #endif

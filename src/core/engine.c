@@ -200,6 +200,12 @@ bool engine_retryable(long status, CURLcode code)
 	}
 }
 
+bool engine_answered_early(CURLcode code, const char *errbuf, long status)
+{
+	return code == CURLE_HTTP2_STREAM && errbuf[0] == '\0' &&
+	       status >= 200 && status < 300;
+}
+
 double engine_parse_retry_after(const char *value, double now)
 {
 	if (value == NULL)
@@ -956,6 +962,9 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 	s->w->inflight--;
 	if (s->body_cut && code == CURLE_WRITE_ERROR)
 		code = CURLE_OK; /* we stopped reading; the status stands */
+	bool early = engine_answered_early(code, s->errbuf, status);
+	if (early)
+		code = CURLE_OK;
 
 	char err[CURL_ERROR_SIZE + 128];
 	err[0] = '\0';
@@ -996,6 +1005,11 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 		size_t l = strlen(err);
 		snprintf(err + l, sizeof err - l, "%sresponse body over 1 MiB, "
 			 "not read to its end", l ? "; " : "");
+	}
+	if (early) {
+		size_t l = strlen(err);
+		snprintf(err + l, sizeof err - l, "%sanswered before the whole "
+			 "request was sent (HTTP/2)", l ? "; " : "");
 	}
 
 	double delay = -1;

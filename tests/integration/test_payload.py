@@ -651,8 +651,10 @@ http {{
         ssl_client_certificate {tls}/ca.pem;
         ssl_verify_client on;
         # nginx reads the whole body before it passes the request on
-        # (a bare "return 204" answers first and resets the HTTP/2 stream)
         location /hook {{ proxy_pass {upstream}; }}
+        # a bare "return 204" answers before it reads the body, and over
+        # HTTP/2 resets the stream with NO_ERROR
+        location /early {{ return 204; }}
     }}
 }}
 """)
@@ -738,6 +740,46 @@ def test_mutual_tls_private_ca():
             check(f"http_version = {version}: each request target as built",
                   uris == ["/hook?k=%2Fa%C3%A9&id=1", "/hook?k=%2Fa%C3%A9&id=2"],
                   uris)
+    finally:
+        stop()
+        sink.stop()
+
+
+def test_http2_answer_before_the_body():
+    """An HTTP/2 server may answer 2xx before it has read the body, then
+    reset the stream with NO_ERROR (RFC 9113, 8.1): the row is delivered,
+    once, and the journal says how it was answered."""
+    w = Work()
+    tls = gen_certs(w)
+    port = free_port()
+    sink = Sink(w)
+    stop, access = start_nginx(w, tls, port, sink.url)
+    n = 300
+    try:
+        w.write_csv("seg.csv", ["id", "note"],
+                    [[str(i), "x" * 2000] for i in range(1, n + 1)])
+        profile(w, f"https://127.0.0.1:{port}/early",
+                'format = json\nfield1 = "id=id"\nfield2 = "note=note"\n',
+                extra="[destination]\n"
+                f'ca_file = "{tls}/ca.pem"\n'
+                f'client_cert = "{tls}/client.pem"\n'
+                f'client_key = "{tls}/client.key"\n'
+                "http_version = 2\n", delivery={"concurrency": 8})
+        rc, s, err = run(w)
+        got = access()
+        rows = w.journal(s["run_id"]) if s.get("run_id") else []
+        early = [r for r in rows if "answered before the whole request "
+                 "was sent (HTTP/2)" in r["error"]]
+        check("HTTP/2, answered 204 before the body was read: every row "
+              "delivered, each sent once", rc == 0 and
+              s.get("delivered") == n and len(got) == n and
+              all(g.startswith("HTTP/2.0 POST") for g in got) and
+              len(rows) == n and
+              all(r["outcome"] == "delivered" for r in rows),
+              (rc, s, err[-500:], len(got), rows[:2]))
+        check("... the journal notes the rows answered that way, with "
+              "their 204", early and all(r["status"] == "204"
+                                         for r in early), rows[:3])
     finally:
         stop()
         sink.stop()
@@ -1334,6 +1376,7 @@ if __name__ == "__main__":
         test_mutual_tls_private_ca,
         test_wizard_signing_tls_and_batches,
         test_wizard_body_constants,
+        test_http2_answer_before_the_body,
         test_wizard_hmac_settings,
         test_dry_run_headers_as_sent,
         test_wizard_body_fields_and_test_request,

@@ -57,6 +57,24 @@ static void test_retry_policy(void **state)
 	assert_false(engine_retryable(0, CURLE_UNSUPPORTED_PROTOCOL));
 }
 
+/* An HTTP/2 answer given before the request was all sent counts only as
+ * a 2xx with the reset that carries no error code (no message). */
+static void test_answered_early(void **state)
+{
+	(void)state;
+	assert_true(engine_answered_early(CURLE_HTTP2_STREAM, "", 204));
+	assert_true(engine_answered_early(CURLE_HTTP2_STREAM, "", 200));
+	assert_false(engine_answered_early(CURLE_HTTP2_STREAM,
+					   "HTTP/2 stream 1 was not closed "
+					   "cleanly: INTERNAL_ERROR (err 2)",
+					   200));
+	assert_false(engine_answered_early(CURLE_HTTP2_STREAM, "", 500));
+	assert_false(engine_answered_early(CURLE_HTTP2_STREAM, "", 0));
+	assert_false(engine_answered_early(CURLE_HTTP2_STREAM, "", 301));
+	assert_false(engine_answered_early(CURLE_SEND_ERROR, "", 200));
+	assert_false(engine_answered_early(CURLE_OK, "", 200));
+}
+
 static void test_histogram(void **state)
 {
 	(void)state;
@@ -121,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_retry_policy),
+		cmocka_unit_test(test_answered_early),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_hist_bins),
