@@ -6,6 +6,7 @@ the reference implementation of Standard Webhooks (the npm package
 standardwebhooks, run by node) and with node's own HMAC; TLS to a private
 CA with a client certificate goes through nginx."""
 import base64
+import contextlib
 import json
 import os
 import re
@@ -677,13 +678,24 @@ http {{
     return stop, access
 
 
-def test_mutual_tls_private_ca():
-    w = Work()
+@contextlib.contextmanager
+def tls_nginx(w):
+    """Certificates, a sink, and nginx over TLS in front of it (client
+    certificates required): (tls folder, port, sink, access log reader)."""
     tls = gen_certs(w)
     port = free_port()
     sink = Sink(w)
     stop, access = start_nginx(w, tls, port, sink.url)
     try:
+        yield tls, port, sink, access
+    finally:
+        stop()
+        sink.stop()
+
+
+def test_mutual_tls_private_ca():
+    w = Work()
+    with tls_nginx(w) as (tls, port, sink, access):
         w.write_csv("seg.csv", ["id"], [["1"], ["2"]])
         url = f"https://127.0.0.1:{port}/hook"
         body = 'format = json\nfield1 = "id=id"\n'
@@ -740,9 +752,6 @@ def test_mutual_tls_private_ca():
             check(f"http_version = {version}: each request target as built",
                   uris == ["/hook?k=%2Fa%C3%A9&id=1", "/hook?k=%2Fa%C3%A9&id=2"],
                   uris)
-    finally:
-        stop()
-        sink.stop()
 
 
 def test_http2_answer_before_the_body():
@@ -750,12 +759,8 @@ def test_http2_answer_before_the_body():
     reset the stream with NO_ERROR (RFC 9113, 8.1): the row is delivered,
     once, and the journal says how it was answered."""
     w = Work()
-    tls = gen_certs(w)
-    port = free_port()
-    sink = Sink(w)
-    stop, access = start_nginx(w, tls, port, sink.url)
     n = 300
-    try:
+    with tls_nginx(w) as (tls, port, sink, access):
         w.write_csv("seg.csv", ["id", "note"],
                     [[str(i), "x" * 2000] for i in range(1, n + 1)])
         profile(w, f"https://127.0.0.1:{port}/early",
@@ -780,9 +785,6 @@ def test_http2_answer_before_the_body():
         check("... the journal notes the rows answered that way, with "
               "their 204", early and all(r["status"] == "204"
                                          for r in early), rows[:3])
-    finally:
-        stop()
-        sink.stop()
 
 
 def dry_requests(text):

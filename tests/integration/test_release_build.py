@@ -12,8 +12,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RELEASE = os.path.join(ROOT, "build", "release", "hookcast")
 os.environ["HOOKCAST"] = RELEASE  # before hc reads it
 
-from hc import Sink, Work, check, free_port, run_tests  # noqa: E402
-from test_payload import gen_certs, start_nginx  # noqa: E402
+from hc import Sink, Work, check, run_tests  # noqa: E402
+from test_payload import tls_nginx  # noqa: E402
 
 ROWS = 20000
 
@@ -80,13 +80,9 @@ def test_threads_plain_http():
 
 def test_threads_tls():
     w = Work()
-    tls = gen_certs(w)
-    port = free_port()
-    sink = Sink(w)
-    stop, access = start_nginx(w, tls, port, sink.url)
     n = 5000
     segment(w, n)
-    try:
+    with tls_nginx(w) as (tls, port, sink, access):
         for version, proto in (("1.1", "HTTP/1.1"), ("2", "HTTP/2.0")):
             n0, a0 = len(sink.requests()), len(access())
             p = w.profile("p.ini", f"https://127.0.0.1:{port}/hook",
@@ -106,9 +102,6 @@ def test_threads_tls():
             complete, twice = ids_once(sink.requests()[n0:], n)
             check(f"... {proto}: the sink got every row, none twice",
                   complete and not twice, twice)
-    finally:
-        stop()
-        sink.stop()
 
 
 if __name__ == "__main__":
