@@ -84,6 +84,19 @@ void app_pick(struct app *a, const char *title, char **items, size_t n,
 	a->dlg.lv.n = (int)n;
 }
 
+/* The '=' of a "name=value" typed in a dialog; NULL when the dialog was
+ * cancelled or left empty, or after flashing form. */
+const char *app_typed_pair(struct app *a, bool ok, const char *text,
+			   const char *form)
+{
+	if (!ok || !text[0])
+		return NULL;
+	const char *eq = strchr(text, '=');
+	if (eq == NULL || eq == text)
+		app_flash(a, ROLE_ERROR, "%s", form);
+	return eq == text ? NULL : eq;
+}
+
 static void dialog_close(struct app *a, bool ok, int index)
 {
 	struct dialog d = a->dlg;

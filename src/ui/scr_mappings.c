@@ -6,7 +6,8 @@
  * the body fields ([body] fieldN): index i of the list is mapping i, or
  * body field i - (number of mappings). The list beside it shows the
  * static parameters ([static] paramN) and then the body constants
- * ([body] constN), the same way. */
+ * ([body] constN), the same way. The dialogs of body constants and
+ * batches are in map_body.c. */
 #include "tui.h"
 
 #include "hookcast/body.h"
@@ -246,24 +247,11 @@ static void toggle_target(struct app *a, int i)
 	app_changed(a);
 }
 
-/* The '=' of a "name=value" typed in a dialog; NULL when the dialog was
- * cancelled or left empty, or after flashing form. */
-static const char *typed_pair(struct app *a, bool ok, const char *text,
-			      const char *form)
-{
-	if (!ok || !text[0])
-		return NULL;
-	const char *eq = strchr(text, '=');
-	if (eq == NULL || eq == text)
-		app_flash(a, ROLE_ERROR, "%s", form);
-	return eq == text ? NULL : eq;
-}
-
 static void on_static(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {
 	(void)index;
-	const char *eq = typed_pair(a, ok, text, "a static parameter is "
+	const char *eq = app_typed_pair(a, ok, text, "a static parameter is "
 				    "key=value");
 	if (eq == NULL)
 		return;
@@ -283,97 +271,6 @@ static void on_static(struct app *a, int ctx, bool ok, const char *text,
 	app_changed(a);
 }
 
-/* What the body's own rules (the ones a run checks) say of constant e of
- * the profile: the type, ${NAME}, a path that clashes. NULL: nothing. */
-static char *const_error(const struct profile *p,
-			 const struct profile_entry *e)
-{
-	struct hc_msgs m;
-	hc_msgs_init(&m);
-	body_validate(p, &m);
-	char *where = profile_where(p, "body", e->name);
-	char *err = NULL;
-	size_t wl = strlen(where);
-	for (size_t i = 0; i < m.n && err == NULL; i++) {
-		const char *t = m.items[i].text;
-		const char *at = strstr(t, where);
-		if (m.items[i].severity != HC_ERROR || at == NULL ||
-		    (at[wl] >= '0' && at[wl] <= '9')) /* const1 in const12 */
-			continue;
-		/* "WHERE: what" as what; a message that names it along with
-		 * another entry, whole */
-		err = xasprintf("body constant %s: %s", e->key,
-				at == t && strncmp(t + wl, ": ", 2) == 0
-					? t + wl + 2 : t);
-	}
-	free(where);
-	hc_msgs_free(&m);
-	return err;
-}
-
-/* "PATH[:TYPE]=VALUE": a body constant (ctx: the one edited, or -1 for
- * a new one). Kept only when the body's rules take it. */
-static void on_const(struct app *a, int ctx, bool ok, const char *text,
-		     int index)
-{
-	(void)index;
-	const char *eq = typed_pair(a, ok, text, "a body constant is "
-				    "PATH[:TYPE]=VALUE");
-	if (eq == NULL)
-		return;
-	struct profile *p = a->profile;
-	struct profile_list *l = &p->body_consts;
-	enum profile_body format = p->body_format;
-	if (format == PROFILE_BODY_NONE)
-		p->body_format = PROFILE_BODY_JSON;
-	char *key = xstrndup(text, (size_t)(eq - text));
-	char *old_key = NULL, *old_value = NULL;
-	size_t k;
-	if (ctx >= 0 && (size_t)ctx < l->n) {
-		k = (size_t)ctx;
-		old_key = l->items[k].key;
-		old_value = l->items[k].value;
-		l->items[k].key = key;
-		l->items[k].value = xstrdup(eq + 1);
-	} else {
-		profile_list_add(l, "const", 0, key, eq + 1);
-		free(key);
-		profile_list_renumber(l, "const");
-		k = l->n - 1;
-	}
-	char *err = const_error(p, &l->items[k]);
-	if (err != NULL) {
-		app_flash(a, ROLE_ERROR, "%s", err);
-		free(err);
-		if (old_key != NULL) {
-			free(l->items[k].key);
-			free(l->items[k].value);
-			l->items[k].key = old_key;
-			l->items[k].value = old_value;
-		} else {
-			profile_list_remove(l, k, "const");
-		}
-		p->body_format = format;
-		return;
-	}
-	free(old_key);
-	free(old_value);
-	if (format == PROFILE_BODY_NONE)
-		app_flash(a, ROLE_MUTED, "the body is now JSON (B changes the "
-			  "format)");
-	a->statics_lv.n = nstat(a);
-	a->statics_lv.sel = (int)(p->statics.n + k);
-	app_changed(a);
-}
-
-static void const_prompt(struct app *a, int ctx, const char *cur)
-{
-	app_input(a, "Body constant", "PATH[:TYPE]=VALUE, the same in every "
-		  "body (TYPE string, number, boolean or json), sent as "
-		  "written: no ${VAR} (a secret goes in a header):", cur, ctx,
-		  on_const);
-}
-
 static void pick_column(struct app *a)
 {
 	if (a->sv.header == NULL) {
@@ -385,101 +282,6 @@ static void pick_column(struct app *a)
 	for (size_t i = 0; i < n; i++)
 		items[i] = xstrdup(segment_column(a->sv.header, i));
 	app_pick(a, "Segment column", items, n, 0, on_column);
-}
-
-static void batch_flash(struct app *a)
-{
-	const struct profile *p = a->profile;
-	if (p->batch_size <= 1) {
-		app_flash(a, ROLE_MUTED, "one row per request");
-		return;
-	}
-	app_flash(a, ROLE_MUTED, "batches of %ld rows: one request each, the "
-		  "rows in one body of at most %ld bytes%s%s%s", p->batch_size,
-		  p->batch_bytes, p->batch_wrap ? ", as {\"" : "",
-		  p->batch_wrap ? p->batch_wrap : "",
-		  p->batch_wrap ? "\": [...]}" : "");
-}
-
-/* "1048576": the most bytes a batch's body may hold. */
-static void on_batch_bytes(struct app *a, int ctx, bool ok, const char *text,
-			   int index)
-{
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
-	long n;
-	if (hc_parse_long(text, PROFILE_BATCH_BYTES_MIN,
-			  PROFILE_BATCH_BYTES_MAX, &n) < 0) {
-		app_flash(a, ROLE_ERROR, "a batch body limit: a whole number of "
-			  "bytes, %ld..%ld (b again to set it)",
-			  (long)PROFILE_BATCH_BYTES_MIN,
-			  (long)PROFILE_BATCH_BYTES_MAX);
-		return;
-	}
-	if (n != a->profile->batch_bytes) {
-		a->profile->batch_bytes = n;
-		app_changed(a);
-	}
-	batch_flash(a);
-}
-
-static void ask_batch_bytes(struct app *a)
-{
-	char cur[24];
-	snprintf(cur, sizeof cur, "%ld", a->profile->batch_bytes);
-	app_input(a, "Batch body limit", "A batch is closed before its body "
-		  "would pass this many bytes (a row bigger than it is "
-		  "invalid):", cur, 0, on_batch_bytes);
-}
-
-/* "records": a JSON batch as {"records": [...]}; empty: the bare array. */
-static void on_batch_wrap(struct app *a, int ctx, bool ok, const char *text,
-			  int index)
-{
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
-	struct profile *p = a->profile;
-	if (strcmp(p->batch_wrap ? p->batch_wrap : "", text) != 0) {
-		free(p->batch_wrap);
-		p->batch_wrap = text[0] ? xstrdup(text) : NULL;
-		app_changed(a);
-	}
-	ask_batch_bytes(a);
-}
-
-/* "100": rows per request; with batches, the JSON wrap and the body
- * limit are asked next (Esc keeps what is set). */
-static void on_batch(struct app *a, int ctx, bool ok, const char *text,
-		     int index)
-{
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
-	long n;
-	if (hc_parse_long(text, 1, PROFILE_BATCH_MAX, &n) < 0) {
-		app_flash(a, ROLE_ERROR, "rows per request: a whole number, "
-			  "1..%d (1: one row each)", PROFILE_BATCH_MAX);
-		return;
-	}
-	struct profile *p = a->profile;
-	if (n != p->batch_size) {
-		p->batch_size = n;
-		app_changed(a);
-	}
-	batch_flash(a);
-	if (n > 1 && p->body_format == PROFILE_BODY_JSON)
-		app_input(a, "Batch wrap", "The rows' JSON array as it is "
-			  "(empty), or inside an object under this key, "
-			  "{\"KEY\": [...]}, for receivers that want one:",
-			  p->batch_wrap ? p->batch_wrap : "", 0,
-			  on_batch_wrap);
-	else if (n > 1)
-		ask_batch_bytes(a);
 }
 
 static int action(struct app *a, int act)
@@ -510,22 +312,16 @@ static int action(struct app *a, int act)
 		return H_REDRAW;
 	case A_CONST:
 		a->map_focus = F_STATICS;
-		const_prompt(a, -1, "");
+		mappings_const_prompt(a, -1, "");
 		return H_REDRAW;
 	case A_TARGET:
 		if (!on_maps || nall(a) == 0)
 			return H_NONE;
 		toggle_target(a, lv->sel);
 		return H_REDRAW;
-	case A_BATCH: {
-		char cur[24];
-		snprintf(cur, sizeof cur, "%ld", a->profile->batch_size);
-		app_input(a, "Rows per request", "1 sends one row per request; "
-			  "N (up to 10000) sends batches of N rows, one JSON "
-			  "array or N ndjson lines a request, with one URL "
-			  "(so no query mappings):", cur, 0, on_batch);
+	case A_BATCH:
+		mappings_ask_batch(a);
 		return H_REDRAW;
-	}
 	case A_FORMAT: {
 		struct profile *p = a->profile;
 		p->body_format = (enum profile_body)((p->body_format + 1) % 4);
@@ -550,7 +346,7 @@ static int action(struct app *a, int act)
 					  cur, (int)k, on_static);
 				a->dlg.edit.mask = mask_static;
 			} else {
-				const_prompt(a, (int)k, cur);
+				mappings_const_prompt(a, (int)k, cur);
 			}
 			free(cur);
 		}

@@ -419,6 +419,10 @@ void app_input(struct app *a, const char *title, const char *prompt,
 	       const char *initial, int ctx, dlg_done_fn done);
 void app_pick(struct app *a, const char *title, char **items, size_t n,
 	      int ctx, dlg_done_fn done);
+/* The '=' of a "name=value" an input dialog answered; NULL when it was
+ * cancelled or left empty, or after flashing form. */
+const char *app_typed_pair(struct app *a, bool ok, const char *text,
+			   const char *form);
 void dialog_key(struct app *a, int key);
 void dialog_draw(struct app *a);
 void dialog_reset(struct dialog *d);
@@ -465,6 +469,14 @@ void graph_hist(WINDOW *w, int y, int x, int h, int width,
 
 /* screen helpers */
 void destination_type_url(struct app *a); /* start typing the URL */
+/* dest_payload.c: step 1's S, X, A, C and V, and the Payload line */
+enum payload_key { PAYLOAD_SIGN, PAYLOAD_SECRET, PAYLOAD_CA, PAYLOAD_CLIENT,
+		   PAYLOAD_HTTP };
+void payload_action(struct app *a, enum payload_key k);
+void payload_draw(struct app *a, WINDOW *w, int y, int wd);
+/* map_body.c: step 3's body constants (c, r) and batches (b) */
+void mappings_const_prompt(struct app *a, int ctx, const char *cur);
+void mappings_ask_batch(struct app *a);
 void activate_probe_done(struct app *a);  /* the test request's answer */
 
 /* segment screen helpers shared with mappings and activate */
