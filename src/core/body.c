@@ -537,8 +537,14 @@ struct body_plan *body_plan_new(const struct profile *p, struct hc_msgs *msgs)
 	b->format = p->body_format;
 	b->omit_empty = p->empty_values == PROFILE_EMPTY_OMIT;
 	b->root.leaf = -1;
-	if (b->format == PROFILE_BODY_NONE)
+	if (b->format == PROFILE_BODY_NONE) {
+		/* no body: nothing around a batch either (a profile that
+		 * asks for batches without a body is refused, but the
+		 * wizard plans one while it is being edited) */
+		b->open = xstrdup("");
+		b->close = xstrdup("");
 		return b;
+	}
 	if (compile_fields(b, p, msgs) < 0) {
 		body_plan_free(b);
 		return NULL;

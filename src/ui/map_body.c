@@ -194,7 +194,7 @@ static void on_batch(struct app *a, int ctx, bool ok, const char *text,
 			  "{\"KEY\": [...]}, for receivers that want one:",
 			  p->batch_wrap ? p->batch_wrap : "", 0,
 			  on_batch_wrap);
-	else if (n > 1)
+	else if (n > 1 && p->body_format != PROFILE_BODY_NONE)
 		ask_batch_bytes(a);
 }
 

@@ -1027,6 +1027,23 @@ def test_wizard_body_constants():
         check("without a body the list beside the mappings is the static "
               "parameters", s is not None and "Static parameters" in s and
               "constants" not in s and "source = crm" in s, t.screen())
+        t.keys("b")
+        t.wait("Rows per request")
+        t.keys("C-u")
+        t.type("10")
+        t.keys("Enter")
+        s = t.wait("batches need format = json or ndjson")
+        check("batches without a body: step 3 names what a run would "
+              "refuse (the wizard used to crash planning them)",
+              s is not None and "Batch body limit" not in s, t.screen())
+        t.keys("b")
+        t.wait("Rows per request")
+        t.keys("C-u")
+        t.type("1")
+        t.keys("Enter")
+        t.wait("one row per request")
+        t.keys("C-s")
+        t.wait("saved")
         t.keys("c")
         t.wait("Body constant")
         t.type("schema:number=3x")
@@ -1037,6 +1054,14 @@ def test_wizard_body_constants():
               s is not None and "body constant schema:number" in s and
               "Body (application/json" not in s and
               "[+] unsaved" not in s, t.screen())
+        t.keys("c")
+        t.wait("Body constant")
+        t.type("schema")
+        t.keys("Enter")
+        s = t.wait("a body constant is PATH[:TYPE]=VALUE")
+        check("a constant without '=' is refused with its form",
+              s is not None and "Body (application/json" not in s,
+              t.screen())
         t.keys("c")
         t.wait("Body constant")
         t.type("token=${TOKEN}")
