@@ -110,6 +110,11 @@ static void batch_flash(struct app *a)
 		app_flash(a, ROLE_MUTED, "one row per request");
 		return;
 	}
+	if (p->body_format == PROFILE_BODY_NONE) {
+		app_flash(a, ROLE_ERROR, "batches of %ld rows need a body: B "
+			  "picks json or ndjson", p->batch_size);
+		return;
+	}
 	app_flash(a, ROLE_MUTED, "batches of %ld rows: one request each, the "
 		  "rows in one body of at most %ld bytes%s%s%s", p->batch_size,
 		  p->batch_bytes, p->batch_wrap ? ", as {\"" : "",

@@ -1032,7 +1032,8 @@ def test_wizard_body_constants():
         t.keys("C-u")
         t.type("10")
         t.keys("Enter")
-        s = t.wait("batches need format = json or ndjson")
+        s = t.wait("batches need format = json or ndjson",
+                   also=("batches of 10 rows need a body",))
         check("batches without a body: step 3 names what a run would "
               "refuse (the wizard used to crash planning them)",
               s is not None and "Batch body limit" not in s, t.screen())
