@@ -46,7 +46,7 @@ static void on_const(struct app *a, int ctx, bool ok, const char *text,
 {
 	(void)index;
 	const char *eq = app_typed_pair(a, ok, text, "a body constant is "
-				    "PATH[:TYPE]=VALUE");
+					"PATH[:TYPE]=VALUE");
 	if (eq == NULL)
 		return;
 	struct profile *p = a->profile;

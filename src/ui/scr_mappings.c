@@ -251,8 +251,8 @@ static void on_static(struct app *a, int ctx, bool ok, const char *text,
 		      int index)
 {
 	(void)index;
-	const char *eq = app_typed_pair(a, ok, text, "a static parameter is "
-				    "key=value");
+	const char *eq = app_typed_pair(a, ok, text,
+					"a static parameter is key=value");
 	if (eq == NULL)
 		return;
 	char *k = xstrndup(text, (size_t)(eq - text));
