@@ -70,7 +70,6 @@ static void emit(struct activation *a, struct batch_acc *acc,
 	hc_buf_add(req->url, acc->url.data, acc->url.len);
 	hc_buf_add(req->shown, acc->shown.data, acc->shown.len);
 	hc_buf_add(req->body, acc->body.data, acc->body.len);
-	b->id = ++a->batch_seq;
 	/* One key for the batch, from its rows' keys: the same on every
 	 * retry, and after a resume for the same rows. */
 	struct hc_sha256 h;
@@ -168,6 +167,11 @@ int act_batch_record(struct activation *a, const struct engine_result *r,
 {
 	struct batch *b = r->ctx;
 	bool final = r->outcome != OUTCOME_RETRY || r->retry_in < 0;
+	/* Numbered as they are first journaled: a batch the engine took but
+	 * never sent (a stop, an abort) leaves no gap in the numbers, and
+	 * its rows go into new batches on a resume. */
+	if (b->id == 0)
+		b->id = ++a->batch_seq;
 	char body[HISTORY_BODY_KEEP];
 	bool delivered = r->outcome == OUTCOME_DELIVERED;
 	for (size_t i = 0; i < b->n; i++) {

@@ -44,7 +44,7 @@ struct batch_row {
 
 struct batch {
 	struct batch *prev, *next;
-	uint64_t id;        /* numbered in the order they go */
+	uint64_t id;        /* numbered as first journaled; 0 before */
 	const char *method; /* NULL: the profile's */
 	size_t n;
 	struct batch_row rows[];

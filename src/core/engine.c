@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #define BODY_READ_MAX ((size_t)1024 * 1024) /* then the transfer is cut */
+#define ENGINE_QUEUED_MAX 64 /* requests queued on one delivery thread */
 
 enum slot_state { SLOT_FREE, SLOT_ACTIVE, SLOT_WAITING };
 
@@ -34,6 +35,7 @@ struct slot {
 	enum slot_state state;
 	CURLcode code;     /* how the transfer ended (set by its thread) */
 	bool aborted;      /* handed back unfinished (abort, failure) */
+	bool unstarted;    /* handed back before it was sent */
 	double done_at;    /* when the transfer ended, monotonic */
 	size_t widx;       /* its index in its thread's active list */
 	struct hc_buf url, shown, body, hdrs;
@@ -63,23 +65,34 @@ struct counts {
 };
 
 /* A multi handle and who runs it: workers[0] is the loop's own (inline),
- * the others each have a delivery thread. */
+ * the others each have a delivery thread.
+ *
+ * A delivery thread runs at most cap transfers at once. The loop queues
+ * it up to depth requests more, ready made, which the thread starts
+ * itself the moment a transfer of its own ends: it need not wait for the
+ * loop to come round with the next row. Queued requests are not sent
+ * while the gate (engine.gate) is closed, and the loop takes them back
+ * (giveback) when it closes it: pause, stop, a 429's hold-off. */
 struct worker {
 	struct engine *e;
 	CURLM *multi;
 	pthread_t tid;
 	bool threaded;
+	atomic_long cap;     /* transfers at once (set by the loop) */
+	atomic_size_t running; /* transfers on the multi handle now */
 	/* under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slot *in_head, *in_tail;
-	bool quit, reclaim;
+	bool quit, reclaim, giveback;
 	atomic_bool signalled; /* a wakeup is pending */
 	/* the delivery thread's own */
 	struct slot **act;
 	size_t nact, act_cap;
+	struct slot *ready_head, *ready_tail; /* queued, not yet started */
 	/* the loop thread's own */
-	size_t inflight;
+	size_t inflight; /* slots it holds: running or queued */
+	size_t depth;    /* how many it may hold beyond cap */
 	struct slot *pend_head, *pend_tail; /* to queue after dispatch */
 	struct slot *free;                  /* its free slots */
 };
@@ -100,6 +113,10 @@ struct engine {
 	struct worker *workers;
 	size_t nworkers; /* >= 1 */
 	bool threaded;
+	atomic_bool gate; /* open: delivery threads may start queued requests */
+	atomic_uint held; /* 429s from delivery threads finish has not seen:
+			   * while any, start nothing queued */
+	size_t queued_max; /* the workers' depths, summed */
 	pthread_mutex_t out_mu; /* the outbox: slots handed back */
 	struct slot *out_head, *out_tail;
 	atomic_bool signalled;
@@ -108,6 +125,7 @@ struct engine {
 	size_t nslots;
 	struct slot **heap; /* waiting slots, earliest due first */
 	size_t nheap;
+	size_t nheap_fresh; /* of them, rows handed back before any attempt */
 	size_t active;
 
 	long concurrency;
@@ -262,6 +280,8 @@ static void heap_push(struct engine *e, struct slot *s)
 static struct slot *heap_pop(struct engine *e)
 {
 	struct slot *top = e->heap[0];
+	if (top->attempt == 0)
+		e->nheap_fresh--;
 	e->heap[0] = e->heap[--e->nheap];
 	size_t i = 0;
 	for (;;) {
@@ -464,10 +484,17 @@ static void collect(struct worker *w, struct slot **head, struct slot **tail)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		struct slot *s = (struct slot *)(void *)priv;
 		CURLcode code = msg->data.result;
+		long status = 0;
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 429 && w->threaded)
+			/* no queued request starts, on any thread, until the
+			 * loop has seen this and set its hold-off (finish) */
+			atomic_fetch_add(&w->e->held, 1);
 		curl_multi_remove_handle(w->multi, s->h);
 		act_del(w, s);
 		s->code = code;
 		s->aborted = false;
+		s->unstarted = false;
 		s->done_at = mono();
 		list_add(head, tail, s);
 	}
@@ -481,13 +508,55 @@ static void cancel_all(struct worker *w, struct slot **head, struct slot **tail)
 		curl_multi_remove_handle(w->multi, s->h);
 		act_del(w, s);
 		s->aborted = true;
+		s->unstarted = false;
 		s->done_at = mono();
 		list_add(head, tail, s);
 	}
 }
 
-/* A delivery thread: start what the loop queued, run the transfers, hand
- * back what finished; and on request hand back everything (reclaim). */
+/* Hand every queued request back to the loop, unsent. */
+static void give_back_ready(struct worker *w, struct slot **head,
+			    struct slot **tail)
+{
+	while (w->ready_head) {
+		struct slot *s = w->ready_head;
+		w->ready_head = s->next;
+		s->unstarted = true;
+		s->aborted = false;
+		list_add(head, tail, s);
+	}
+	w->ready_tail = NULL;
+}
+
+/* Start queued requests while the thread has room and the gate is open. */
+static void start_ready(struct worker *w, struct slot **head,
+			struct slot **tail)
+{
+	long cap = atomic_load(&w->cap);
+	while (w->ready_head && (long)w->nact < cap &&
+	       atomic_load(&w->e->gate) && atomic_load(&w->e->held) == 0) {
+		struct slot *s = w->ready_head;
+		w->ready_head = s->next;
+		if (w->ready_head == NULL)
+			w->ready_tail = NULL;
+		s->started = mono();
+		if (curl_multi_add_handle(w->multi, s->h) != CURLM_OK) {
+			/* an attempt that could not start: the loop journals
+			 * it as failed, never lost */
+			s->code = CURLE_FAILED_INIT;
+			s->aborted = false;
+			s->unstarted = false;
+			s->done_at = mono();
+			list_add(head, tail, s);
+		} else {
+			act_add(w, s);
+		}
+	}
+}
+
+/* A delivery thread: take what the loop queued, start it as room allows,
+ * run the transfers, hand back what finished; on request hand back what
+ * is queued (giveback) or everything (reclaim). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -498,41 +567,41 @@ static void *worker_main(void *arg)
 		struct slot *in = w->in_head;
 		w->in_head = w->in_tail = NULL;
 		bool quit = w->quit, reclaim = w->reclaim;
+		bool giveback = w->giveback;
+		w->giveback = false;
 		pthread_mutex_unlock(&w->mu);
 
-		struct slot *head = NULL, *tail = NULL;
-		while (in) {
-			struct slot *next = in->next;
-			if (reclaim || quit) {
-				in->aborted = true;
-				in->done_at = mono();
-				list_add(&head, &tail, in);
-			} else if (curl_multi_add_handle(w->multi, in->h) !=
-				   CURLM_OK) {
-				/* an attempt that could not start: the loop
-				 * journals it as failed, never lost */
-				in->code = CURLE_FAILED_INIT;
-				in->aborted = false;
-				in->done_at = mono();
-				list_add(&head, &tail, in);
-			} else {
-				act_add(w, in);
-			}
-			in = next;
+		if (in) {
+			if (w->ready_tail)
+				w->ready_tail->next = in;
+			else
+				w->ready_head = in;
+			while (in->next)
+				in = in->next;
+			w->ready_tail = in;
 		}
+		struct slot *head = NULL, *tail = NULL;
 		if (quit) {
 			/* the loop drops them all */
+			give_back_ready(w, &head, &tail);
 			cancel_all(w, &head, &tail);
 			return NULL;
 		}
-		int running = 0;
+		if (reclaim || giveback)
+			give_back_ready(w, &head, &tail);
 		if (!reclaim) {
+			int running = 0;
+			start_ready(w, &head, &tail);
 			curl_multi_perform(w->multi, &running);
 			collect(w, &head, &tail);
+			/* refill at once: the new transfers go out on the
+			 * next perform, which the poll below does not delay */
+			start_ready(w, &head, &tail);
 		} else {
 			collect(w, &head, &tail); /* finished: real results */
 			cancel_all(w, &head, &tail);
 		}
+		atomic_store(&w->running, w->nact);
 		if (head) {
 			pthread_mutex_lock(&e->out_mu);
 			if (e->out_tail)
@@ -632,6 +701,7 @@ static void free_lists_rebuild(struct engine *e)
 	}
 	e->active = 0;
 	e->nheap = 0;
+	e->nheap_fresh = 0;
 }
 
 static void slot_release(struct slot *s)
@@ -641,18 +711,59 @@ static void slot_release(struct slot *s)
 	s->w->free = s;
 }
 
-static struct slot *slot_get(struct engine *e)
+/* How many slots w may hold: its transfers, and on a delivery thread the
+ * requests queued behind them (none under a rate limit, whose tokens are
+ * spent when a request is queued). */
+static size_t room(const struct engine *e, const struct worker *w)
 {
-	/* The least busy thread's free slot, or a new slot for it. */
-	/* The loop's thread also runs the engine: it counts its transfers
-	 * twice, and so carries about half a delivery thread's share. */
-	struct worker *w = &e->workers[0];
-	size_t best = w->inflight * 2;
-	for (size_t i = 1; i < e->nworkers; i++)
-		if (e->workers[i].inflight < best) {
-			w = &e->workers[i];
-			best = w->inflight;
+	size_t cap = (size_t)atomic_load(&w->cap);
+	if (w->threaded && e->rate <= 0)
+		cap += w->depth;
+	return cap;
+}
+
+/* The worker with the most room below its share of the concurrency (the
+ * loop's own first on a tie), or NULL when every one is full. */
+static struct worker *pick_worker(struct engine *e)
+{
+	struct worker *best = NULL;
+	long best_gap = 0;
+	for (size_t i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		if (w->inflight >= room(e, w))
+			continue;
+		long gap = (long)w->inflight - atomic_load(&w->cap);
+		if (best == NULL || gap < best_gap) {
+			best = w;
+			best_gap = gap;
 		}
+	}
+	return best;
+}
+
+/* Share the concurrency out evenly as caps, the loop's own handle first
+ * on a remainder. Each delivery thread may have twice its cap more
+ * queued (at most ENGINE_QUEUED_MAX): enough to keep it busy while the
+ * loop waits for a core. Measured in BENCHMARKS.md ("Queued requests"). */
+static void caps_set(struct engine *e)
+{
+	size_t n = e->nworkers;
+	e->queued_max = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &e->workers[i];
+		long cap = e->concurrency / (long)n +
+			   ((long)i < e->concurrency % (long)n ? 1 : 0);
+		atomic_store(&w->cap, cap);
+		w->depth = 0;
+		if (w->threaded)
+			w->depth = (size_t)(cap * 2 < ENGINE_QUEUED_MAX
+						    ? cap * 2 : ENGINE_QUEUED_MAX);
+		e->queued_max += w->depth;
+	}
+}
+
+static struct slot *slot_get(struct engine *e, struct worker *w)
+{
 	struct slot *s = w->free;
 	if (s) {
 		w->free = s->next;
@@ -661,12 +772,15 @@ static struct slot *slot_get(struct engine *e)
 	/* Rows waiting for a retry hold a slot too; allow as many of them as
 	 * there are transfers, so that a struggling server cannot make the
 	 * engine read the whole segment into memory. */
-	size_t max = (size_t)e->concurrency * 2 + 16;
+	size_t max = (size_t)e->concurrency * 2 + 16 + e->queued_max;
 	if (e->nslots >= max) {
 		for (size_t i = 0; i < e->nworkers; i++) {
 			s = e->workers[i].free;
 			if (s) {
+				/* a free handle is on no multi handle: it may
+				 * change threads (its connection stays behind) */
 				e->workers[i].free = s->next;
+				s->w = w;
 				return s;
 			}
 		}
@@ -708,7 +822,7 @@ static void slot_free_all(struct engine *e)
 	free(e->heap);
 	e->slots = NULL;
 	e->heap = NULL;
-	e->nslots = e->nheap = 0;
+	e->nslots = e->nheap = e->nheap_fresh = 0;
 }
 
 /* A handle is never switched between methods as it is: it is reset and
@@ -864,6 +978,31 @@ static void fail_engine(struct engine *e, const char *why)
 	}
 	free_lists_rebuild(e);
 	e->t_end = mono();
+}
+
+/* Have the delivery threads hand back, unsent, what they hold queued. */
+static void give_back_all(struct engine *e)
+{
+	for (size_t i = 1; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		pthread_mutex_lock(&w->mu);
+		w->giveback = true;
+		pthread_mutex_unlock(&w->mu);
+		wake_worker(w);
+	}
+}
+
+/* Open the gate while new requests may go out; on closing it, take back
+ * what is queued. */
+static void gate_set(struct engine *e, double now)
+{
+	bool open = e->state == ENGINE_RUNNING && !e->paused &&
+		    !e->stopping && now >= e->holdoff_until;
+	if (open == atomic_load(&e->gate))
+		return;
+	atomic_store(&e->gate, open);
+	if (!open)
+		give_back_all(e);
 }
 
 /* ---- results ---- */
@@ -1042,9 +1181,13 @@ static void finish(struct engine *e, struct slot *s, CURLcode code, double now)
 				delay = 1;
 			if (now + delay > e->holdoff_until)
 				e->holdoff_until = now + delay;
+			gate_set(e, now);
 		}
 		note_retry(err, sizeof err, delay, honoured, asked);
 	}
+
+	if (status == 429 && s->w->threaded) /* seen: see collect */
+		atomic_fetch_sub(&e->held, 1);
 
 	if (e->src.redact) {
 		/* What the server sent back may repeat a secret. */
@@ -1131,19 +1274,22 @@ static void refill_tokens(struct engine *e, double now)
 
 static void dispatch(struct engine *e, double now)
 {
-	if (e->state != ENGINE_RUNNING || e->paused || e->stopping)
-		return;
-	if (now < e->holdoff_until)
+	gate_set(e, now);
+	if (!atomic_load(&e->gate))
 		return;
 	refill_tokens(e, now);
-	while (e->active < (size_t)e->concurrency) {
+	for (;;) {
 		if (e->rate > 0 && e->tokens < 1)
+			break;
+		struct worker *w = pick_worker(e);
+		if (w == NULL)
 			break;
 		struct slot *s = NULL;
 		if (e->nheap > 0 && e->heap[0]->due <= now) {
 			s = heap_pop(e);
+			s->w = w; /* on no multi handle while it waited */
 		} else if (!e->source_done) {
-			s = slot_get(e);
+			s = slot_get(e, w);
 			if (s == NULL)
 				break;
 			hc_buf_reset(&s->url);
@@ -1154,6 +1300,8 @@ static void dispatch(struct engine *e, double now)
 				.body = &s->req,
 			};
 			int r = e->src.next(e->src.ud, &req);
+			if (r <= 0)
+				slot_release(s);
 			if (r < 0) {
 				/* The segment failed under us: send nothing
 				 * more, and let what is in flight finish and
@@ -1199,7 +1347,7 @@ static int wait_ms(struct engine *e, double now, int max_wait_ms)
 		if (now < e->holdoff_until) {
 			if (e->holdoff_until - now < wait)
 				wait = e->holdoff_until - now;
-		} else if (e->active < (size_t)e->concurrency) {
+		} else if (pick_worker(e) != NULL) {
 			if (e->rate > 0 && e->tokens < 1) {
 				double t = (1 - e->tokens) / e->rate;
 				if (t < wait)
@@ -1257,12 +1405,32 @@ static void record_cancelled(struct engine *e, struct slot *s)
 		e->dirty = true;
 }
 
+/* A queued request handed back unsent: it waits to be dispatched again,
+ * first in line, as the attempt it was to be. Nothing is journaled: the
+ * row keeps what its last attempt recorded, and a row never tried has no
+ * line, so a stop leaves it for --resume to send. */
+static void unstart(struct engine *e, struct slot *s)
+{
+	e->active--;
+	s->w->inflight--;
+	s->unstarted = false;
+	s->attempt--;
+	if (s->attempt == 0) {
+		s->due = 0;
+		e->nheap_fresh++;
+	}
+	s->state = SLOT_WAITING;
+	heap_push(e, s);
+}
+
 /* Report what came back, in order, until the engine fails. */
 static void drain(struct engine *e, struct slot *s, double now)
 {
 	while (s && e->state != ENGINE_FAILED) {
 		struct slot *next = s->next;
-		if (s->aborted)
+		if (s->unstarted)
+			unstart(e, s);
+		else if (s->aborted)
 			record_cancelled(e, s);
 		else
 			finish(e, s, s->code, now);
@@ -1346,6 +1514,7 @@ void engine_pause(struct engine *e, bool paused)
 	e->state = paused ? ENGINE_PAUSED : ENGINE_RUNNING;
 	if (!paused)
 		e->token_time = mono();
+	gate_set(e, mono());
 }
 
 void engine_stop(struct engine *e)
@@ -1357,6 +1526,7 @@ void engine_stop(struct engine *e)
 	e->state = ENGINE_STOPPING;
 	if (e->stop_reason[0] == '\0')
 		snprintf(e->stop_reason, sizeof e->stop_reason, "stopped");
+	gate_set(e, mono());
 }
 
 void engine_abort(struct engine *e)
@@ -1399,6 +1569,8 @@ void engine_set_concurrency(struct engine *e, long n)
 	if (n > ENGINE_CONCURRENCY_MAX)
 		n = ENGINE_CONCURRENCY_MAX;
 	e->concurrency = n;
+	if (e->workers)
+		caps_set(e);
 }
 
 void engine_set_rate(struct engine *e, double rate)
@@ -1406,6 +1578,9 @@ void engine_set_rate(struct engine *e, double rate)
 	e->rate = rate > 0 ? rate : 0;
 	e->tokens = e->tokens > 1 ? 1 : e->tokens;
 	e->token_time = mono();
+	/* what was queued spent no token: it goes through the bucket again */
+	if (e->rate > 0)
+		give_back_all(e);
 }
 
 void engine_get_stats(const struct engine *e, struct engine_stats *o)
@@ -1414,8 +1589,10 @@ void engine_get_stats(const struct engine *e, struct engine_stats *o)
 	double now = mono();
 	o->state = e->state;
 	o->dispatched = e->dispatched;
-	o->in_flight = e->active;
-	o->waiting = e->nheap;
+	o->in_flight = e->workers[0].nact;
+	for (size_t i = 1; i < e->nworkers; i++)
+		o->in_flight += atomic_load(&e->workers[i].running);
+	o->waiting = e->nheap - e->nheap_fresh;
 	o->delivered = e->done.delivered;
 	o->failed = e->done.failed;
 	o->retries = e->done.retries;
@@ -1531,6 +1708,7 @@ struct engine *engine_new(const struct engine_config *cfg,
 		}
 		w->threaded = true;
 	}
+	caps_set(e);
 	return e;
 }
 

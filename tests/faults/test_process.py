@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Crashes, signals, resume, retry-failed and a full disk: nothing is lost,
 and nothing is sent twice except what was in flight, with the same key."""
+import calendar
 import json
 import os
 import signal
@@ -160,6 +161,54 @@ def test_second_sigint_aborts():
               "delivered",
               sum(1 for r in j if r["error"].startswith("aborted")) == 4 and
               len(j) == 4, [r["error"] for r in j])
+
+
+def sink_arrivals(sink, delay):
+    """When each request reached the sink (it logs once it answers, after
+    its --delay-ms), as epoch seconds, with the row id."""
+    out = []
+    for r in sink.requests():
+        t = r["time"]  # 2026-12-03T05:20:00.123Z
+        sec = calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S"))
+        out.append((sec + float("0" + t[19:-1]) - delay,
+                    dict(r["query"])["id"]))
+    return out
+
+
+def test_stop_sends_nothing_queued():
+    """A delivery thread holds requests queued behind its transfers. A stop
+    sends none of them: they come back unsent, with no journal line, and a
+    resume sends them, each row once in all."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "1000")
+    n = 40
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, n + 1)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 8, "threads": 2, "timeout": 30})
+    p = w.start(["run", "-p", "p.ini", "--json", "-q"])
+    wait_requests(sink, 8)  # the first 8 answered; 8 more in flight
+    t_sig = time.time()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    s = json.loads(out.decode()) if out else {}
+    late = [a for a in sink_arrivals(sink, 1.0) if a[0] > t_sig + 0.3]
+    rid = s.get("run_id", "")
+    j = w.journal(rid) if rid else []
+    sent = sorted(int(i) for _, i in sink_arrivals(sink, 1.0))
+    check("stop: nothing new reaches the server after the signal, on either "
+          "thread (the queued requests are not sent)",
+          p.returncode == 130 and not late and 8 < len(sent) <= 16,
+          f"{p.returncode} late {late} sent {len(sent)} {err}")
+    check("stop: the journal holds exactly the rows the server got, once each",
+          sorted(int(r["row"]) for r in j) == sent and
+          all(r["outcome"] == "delivered" for r in j), (len(j), sent))
+    rc, out2, err2 = w.run(["run", "--resume", rid, "-c", "40", "--json",
+                            "-q"])
+    ids = sorted(int(i) for _, i in sink_arrivals(sink, 1.0))
+    sink.stop()
+    check("stop: the resume sends every other row: each of the 40 reached "
+          "the server exactly once",
+          rc == 0 and ids == list(range(1, n + 1)), f"{rc} {ids} {err2}")
 
 
 def test_retry_failed():
@@ -373,6 +422,7 @@ def test_segment_changed_during_run():
 
 run_tests([test_kill9_then_resume, test_sigint_then_resume,
           test_sigterm_and_sighup, test_second_sigint_aborts,
+          test_stop_sends_nothing_queued,
           test_retry_failed, test_resume_a_retry_run,
           test_resume_refuses_changed_segment,
           test_stdin_segment_resumable, test_full_disk,

@@ -2,6 +2,7 @@
 """Servers that misbehave, each against real HTTP on 127.0.0.1 (the
 built-in sink, `openssl s_server`, or nothing at all). Every case asserts
 the exit status, the message, the journal and what the server received."""
+import calendar
 import email.utils
 import json
 import os
@@ -149,6 +150,38 @@ def test_retry_after_forms():
           len(sink.requests()) == 1 and len(j) == 1 and
           j[0]["error"] == "HTTP 429; retry in 300.0s (Retry-After)",
           f"{p.returncode} {out} {[r['error'] for r in j]}")
+
+
+def test_429_holds_every_thread():
+    """A 429 holds every new request for its Retry-After, on the loop's
+    thread and on a delivery thread alike, including the requests queued
+    on a delivery thread behind its transfers, which it would otherwise
+    start the moment its own transfers end. Three runs: which thread sees
+    its 429s first varies."""
+    for attempt in range(1, 4):
+        w = Work()
+        sink = Sink(w, "--fail-first", "1", "--fail-status", "429",
+                    "--retry-after", "1", "--delay-ms", "300")
+        o = Outcome(w, sink.url + "/h", rows=16, sink=sink,
+                    delivery={"concurrency": 8, "threads": 2})
+        sink.stop()
+        times = []  # (reached the sink, answered, status), epoch seconds
+        for r in o.reqs:
+            t = r["time"]  # when it answered: 2026-12-03T05:20:00.123Z
+            sec = calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S"))
+            done = sec + float("0" + t[19:-1])
+            times.append((done - 0.3, done, r["status"]))
+        first = min(d for _, d, st in times if st == 429)
+        # The first 8 reached the sink together, 0.3 s before they were
+        # answered; the next may only come 1 s after the first 429.
+        during = sorted(round(a - first, 3) for a, _, _ in times
+                        if first - 0.2 < a < first + 0.9)
+        check(f"429 on 2 threads with 8 in flight (run {attempt}): nothing "
+              "new is sent during the 1 s hold-off; then every row is "
+              "delivered, exit 0",
+              o.rc == 0 and o.s.get("delivered") == 16 and not during and
+              len(times) == 32, f"{o.rc} {during} {len(times)} {o.err}")
+        w.cleanup()
 
 
 def test_redirects_not_followed():
@@ -347,7 +380,8 @@ def test_echo_server_secrets_scrubbed():
 
 
 run_tests([test_retried_statuses, test_permanent_statuses,
-           test_retry_after_forms, test_redirects_not_followed,
+           test_retry_after_forms, test_429_holds_every_thread,
+           test_redirects_not_followed,
            test_dropped_connections, test_never_answers, test_drip,
            test_endless_body, test_connection_refused, test_unresolvable_host,
            test_self_signed_tls, test_echo_server_secrets_scrubbed])
