@@ -133,6 +133,12 @@ struct engine_config {
 				     * loop's own only; more: the loop's and
 				     * threads - 1 delivery threads; -1 auto
 				     * (engine_auto_threads) */
+	long loop_weight;           /* how heavily the loop's own transfers
+				     * count when the concurrency is shared
+				     * out among the threads: 1 (or 0) an
+				     * even share; 2 half a delivery thread's,
+				     * for a run whose loop has more to do
+				     * for each row (a sync's state) */
 };
 
 /* TLS and HTTP options for private endpoints. Verification stays on. */

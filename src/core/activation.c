@@ -1084,6 +1084,9 @@ int activation_start(struct activation *a, struct hc_msgs *msgs)
 		.signer = a->signer,
 		.tls = &tls,
 		.threads = a->opts.threads_set ? a->opts.threads : p->threads,
+		/* the loop keeps each row's sync state too: it carries fewer
+		 * transfers (BENCHMARKS.md, "Queued requests") */
+		.loop_weight = a->sync ? 2 : 1,
 	};
 	struct engine_source src = {
 		.next = src_next, .record = src_record, .flush = src_flush,

@@ -741,23 +741,36 @@ static struct worker *pick_worker(struct engine *e)
 	return best;
 }
 
-/* Share the concurrency out evenly as caps, the loop's own handle first
- * on a remainder. Each delivery thread may have twice its cap more
- * queued (at most ENGINE_QUEUED_MAX): enough to keep it busy while the
- * loop waits for a core. Measured in BENCHMARKS.md ("Queued requests"). */
+/* Share the concurrency out as caps: one at a time to the thread with
+ * the fewest, the loop's own transfers counted loop_weight times, and the
+ * loop's own handle first on a tie. Each delivery thread may have twice
+ * its cap more queued (at most ENGINE_QUEUED_MAX): enough to keep it busy
+ * while the loop waits for a core. Measured in BENCHMARKS.md ("Queued
+ * requests on the delivery threads"). */
 static void caps_set(struct engine *e)
 {
+	long caps[ENGINE_THREADS_MAX] = { 0 };
+	long weight = e->cfg.loop_weight > 1 ? e->cfg.loop_weight : 1;
 	size_t n = e->nworkers;
+	for (long k = 0; k < e->concurrency; k++) {
+		size_t pick = 0;
+		long least = caps[0] * weight;
+		for (size_t i = 1; i < n; i++)
+			if (caps[i] < least) {
+				pick = i;
+				least = caps[i];
+			}
+		caps[pick]++;
+	}
 	e->queued_max = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct worker *w = &e->workers[i];
-		long cap = e->concurrency / (long)n +
-			   ((long)i < e->concurrency % (long)n ? 1 : 0);
-		atomic_store(&w->cap, cap);
+		atomic_store(&w->cap, caps[i]);
 		w->depth = 0;
 		if (w->threaded)
-			w->depth = (size_t)(cap * 2 < ENGINE_QUEUED_MAX
-						    ? cap * 2 : ENGINE_QUEUED_MAX);
+			w->depth = (size_t)(caps[i] * 2 < ENGINE_QUEUED_MAX
+						    ? caps[i] * 2
+						    : ENGINE_QUEUED_MAX);
 		e->queued_max += w->depth;
 	}
 }
