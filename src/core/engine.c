@@ -643,18 +643,28 @@ static void submit_pending(struct engine *e)
 	}
 }
 
+/* Ask every delivery thread to hand back everything (reclaim) or only
+ * what it holds queued, and wake it. */
+static void ask_all(struct engine *e, bool reclaim)
+{
+	for (size_t i = 1; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+		pthread_mutex_lock(&w->mu);
+		if (reclaim)
+			w->reclaim = true;
+		else
+			w->giveback = true;
+		pthread_mutex_unlock(&w->mu);
+		wake_worker(w);
+	}
+}
+
 /* Take back every slot from the delivery threads: the finished ones and
  * the cancelled ones, in the outbox. Waits for each thread to answer. */
 static void reclaim_all(struct engine *e)
 {
 	submit_pending(e);
-	for (size_t i = 1; i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
-		pthread_mutex_lock(&w->mu);
-		w->reclaim = true;
-		pthread_mutex_unlock(&w->mu);
-		wake_worker(w);
-	}
+	ask_all(e, true);
 	for (size_t i = 1; i < e->nworkers; i++) {
 		struct worker *w = &e->workers[i];
 		pthread_mutex_lock(&w->mu);
@@ -996,13 +1006,7 @@ static void fail_engine(struct engine *e, const char *why)
 /* Have the delivery threads hand back, unsent, what they hold queued. */
 static void give_back_all(struct engine *e)
 {
-	for (size_t i = 1; i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
-		pthread_mutex_lock(&w->mu);
-		w->giveback = true;
-		pthread_mutex_unlock(&w->mu);
-		wake_worker(w);
-	}
+	ask_all(e, false);
 }
 
 /* Open the gate while new requests may go out; on closing it, take back
