@@ -191,13 +191,16 @@ def test_stop_sends_nothing_queued():
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=60)
     s = json.loads(out.decode()) if out else {}
-    late = [a for a in sink_arrivals(sink, 1.0) if a[0] > t_sig + 0.3]
+    # (the sink's 1 s sleep may run over under load: half a second of
+    # slack; a queued request let go would come with the in-flight
+    # answers, about 1 s after the signal)
+    late = [a for a in sink_arrivals(sink, 1.0) if a[0] > t_sig + 0.5]
     rid = s.get("run_id", "")
     j = w.journal(rid) if rid else []
     sent = sorted(int(i) for _, i in sink_arrivals(sink, 1.0))
     check("stop: nothing new reaches the server after the signal, on either "
           "thread (the queued requests are not sent)",
-          p.returncode == 130 and not late and 8 < len(sent) <= 16,
+          p.returncode == 130 and not late and 8 <= len(sent) <= 16,
           f"{p.returncode} late {late} sent {len(sent)} {err}")
     check("stop: the journal holds exactly the rows the server got, once each",
           sorted(int(r["row"]) for r in j) == sent and
