@@ -1,6 +1,7 @@
 """Helpers for the integration tests: run hookcast, run `hookcast sink`,
 read journals, and report TAP. Every server here listens on 127.0.0.1."""
 import atexit
+import calendar
 import contextlib
 import csv
 import json
@@ -258,6 +259,17 @@ class Sink:
             with open(self.log, encoding="utf-8") as f:
                 for line in f:
                     out.append(json.loads(line))
+        return out
+
+    def answered(self):
+        """(when it answered, as epoch seconds; the logged request) for
+        each request. The sink logs a request once it answers, after its
+        --delay-ms: take that off for when it arrived."""
+        out = []
+        for r in self.requests():
+            t = r["time"]  # 2026-12-03T05:20:00.123Z
+            sec = calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S"))
+            out.append((sec + float("0" + t[19:-1]), r))
         return out
 
     def stop(self):
