@@ -229,8 +229,12 @@ const char *engine_outcome_name(enum engine_outcome o);
  */
 double engine_parse_retry_after(const char *value, double now);
 
+/* Whether the environment sets a proxy for http:// or https://. */
+bool engine_proxy_env(void);
+
 /* The options every request handle gets: method with an empty body,
- * timeouts, http/https only, no redirects, and tls (may be NULL).
+ * timeouts, http/https only, no redirects, no proxy unless the
+ * environment sets one, and tls (may be NULL).
  * (Shared with the test request.) */
 void engine_handle_setup(CURL *h, const char *method, double timeout,
 			 const char *user_agent, const struct engine_tls *tls);

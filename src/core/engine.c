@@ -345,6 +345,22 @@ void engine_handle_body(CURL *h, const char *body, size_t n)
 			 (curl_off_t)(body ? n : 0));
 }
 
+/* Is a proxy set in the environment for http:// or https:// (as libcurl
+ * 7.88 reads it: http_proxy, https_proxy, all_proxy, the last two in
+ * either case)? HTTP_PROXY counts too, to be safe. */
+bool engine_proxy_env(void)
+{
+	static const char *const env[] = { "http_proxy",  "HTTP_PROXY",
+					   "https_proxy", "HTTPS_PROXY",
+					   "all_proxy",	  "ALL_PROXY" };
+	for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+		const char *v = getenv(env[i]);
+		if (v != NULL && *v != '\0')
+			return true;
+	}
+	return false;
+}
+
 void engine_handle_setup(CURL *h, const char *method, double timeout,
 			 const char *user_agent, const struct engine_tls *tls)
 {
@@ -364,6 +380,13 @@ void engine_handle_setup(CURL *h, const char *method, double timeout,
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
+	if (!engine_proxy_env()) {
+		/* No proxy in the environment: say so once here, rather than
+		 * have libcurl read up to six variables again for every
+		 * transfer. With one set, libcurl reads them as usual. */
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	}
 	if (tls) {
 		if (tls->ca_file)
 			curl_easy_setopt(h, CURLOPT_CAINFO, tls->ca_file);
@@ -891,15 +914,7 @@ static bool base_is(struct engine *e, const char *url, size_t n)
 		/* Through a proxy, plain http:// is sent with the whole URL as
 		 * its target: libcurl must build that itself. (https:// goes
 		 * through a tunnel and keeps its own target.) */
-		static const char *const env[] = { "http_proxy", "HTTP_PROXY",
-						   "all_proxy", "ALL_PROXY" };
-		bool proxied = false;
-		for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
-			const char *v = getenv(env[i]);
-			if (v != NULL && *v != '\0')
-				proxied = true;
-		}
-		if (!(proxied && strcasecmp(scheme, "http") == 0))
+		if (!(engine_proxy_env() && strcasecmp(scheme, "http") == 0))
 			e->base_path = xstrdup(path);
 	}
 	curl_free(scheme);

@@ -124,6 +124,16 @@ def test_urls_sent_as_curl_sends_them():
               rc == 0 and uris == [target.url + "/hook?foo=%2F&user_id=1",
                                    target.url + "/hook?foo=%2F&user_id=2"]
               and not target.requests(), (rc, err, uris))
+    # With a proxy set, libcurl still reads no_proxy from the environment.
+    n0 = len(proxy.requests())
+    env = {"http_proxy": proxy.url, "no_proxy": "127.0.0.1"}
+    rc, out, err = w.run(["run", "-p", "p.ini", "--json", "-q", "--limit",
+                          "2"], env=env)
+    uris = sorted(r["uri"] for r in target.requests())
+    check("no_proxy: the request goes straight to the target",
+          rc == 0 and len(proxy.requests()) == n0 and
+          uris == ["/hook?foo=%2F&user_id=1", "/hook?foo=%2F&user_id=2"],
+          (rc, err, uris))
     proxy.stop()
     target.stop()
     w.cleanup()
