@@ -86,6 +86,7 @@ struct worker {
 	struct slot *in_head, *in_tail;
 	bool quit, reclaim, giveback;
 	atomic_bool signalled; /* a wakeup is pending */
+	atomic_bool inbox;     /* in_head is not empty */
 	/* the delivery thread's own */
 	struct slot **act;
 	size_t nact, act_cap;
@@ -589,6 +590,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		struct slot *in = w->in_head;
 		w->in_head = w->in_tail = NULL;
+		atomic_store(&w->inbox, false);
 		bool quit = w->quit, reclaim = w->reclaim;
 		bool giveback = w->giveback;
 		w->giveback = false;
@@ -642,6 +644,10 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			continue;
 		}
+		/* The loop did not wake a thread it saw busy (submit_pending):
+		 * look at the inbox once more after saying how busy it is. */
+		if (atomic_load(&w->inbox))
+			continue;
 		curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
 	}
 }
@@ -660,9 +666,16 @@ static void submit_pending(struct engine *e)
 		else
 			w->in_head = w->pend_head;
 		w->in_tail = w->pend_tail;
+		atomic_store(&w->inbox, true);
 		pthread_mutex_unlock(&w->mu);
 		w->pend_head = w->pend_tail = NULL;
-		wake_worker(w);
+		/* A thread running all it may needs no wakeup: it takes the
+		 * inbox when a transfer of its own ends. (It stores running
+		 * before it looks at the inbox a last time, and this reads
+		 * running after setting inbox: one of the two sees the
+		 * other.) */
+		if ((long)atomic_load(&w->running) < atomic_load(&w->cap))
+			wake_worker(w);
 	}
 }
 
