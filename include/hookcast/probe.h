@@ -19,6 +19,8 @@ struct probe_result {
 	long status;        /* 0: no HTTP answer */
 	double ms;
 	char error[256];    /* "" when an answer came */
+	bool early;         /* answered before the whole request was sent
+			     * (HTTP/2): the body may be cut */
 	struct hc_buf headers; /* response headers, "Name: value\n" */
 	struct hc_buf body;    /* the first PROBE_KEEP bytes */
 };

@@ -122,9 +122,10 @@ int probe_step(struct probe *p, struct curl_waitfd *extra, unsigned nextra,
 		p->done = true;
 		p->r.ms = (mono() - p->t0) * 1000.0;
 		curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &p->r.status);
-		if (m->data.result != CURLE_OK &&
-		    !engine_answered_early(m->data.result, p->errbuf,
-					   p->r.status))
+		p->r.early = m->data.result != CURLE_OK &&
+			      engine_answered_early(m->data.result, p->errbuf,
+						    p->r.status);
+		if (m->data.result != CURLE_OK && !p->r.early)
 			snprintf(p->r.error, sizeof p->r.error, "%s",
 				 p->errbuf[0] ? p->errbuf
 					      : curl_easy_strerror(m->data.result));

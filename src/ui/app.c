@@ -253,6 +253,8 @@ int app_open_profile(struct app *a, const char *path, bool announce)
 	hc_msgs_free(&m);
 	profile_free(a->profile);
 	a->profile = p;
+	free(a->wrap_aside);
+	a->wrap_aside = NULL;
 	free(a->profile_path);
 	a->profile_path = xstrdup(path);
 	a->dirty = false;

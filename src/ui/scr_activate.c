@@ -127,8 +127,10 @@ void activate_probe_done(struct app *a)
 			  r->ms, r->error);
 	else
 		app_flash(a, r->status < 300 ? ROLE_SUCCESS : ROLE_ERROR,
-			  "test request for row %llu: HTTP %ld in %.1f ms",
-			  (unsigned long long)a->probe_row, r->status, r->ms);
+			  "test request for row %llu: HTTP %ld in %.1f ms%s",
+			  (unsigned long long)a->probe_row, r->status, r->ms,
+			  r->early ? ", answered before the whole request was "
+				     "sent (HTTP/2)" : "");
 }
 
 static void start(struct app *a)
@@ -535,6 +537,10 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 					   : "(an error)",
 			 r->ms);
 	ui_role(w, ROLE_MUTED);
+	if (r->early && y < h - 4)
+		ui_str(w, y++, 6, wd - 8, "answered before the whole request "
+		       "was sent (HTTP/2): the server may not have read all "
+		       "of the body");
 	draw_lines(w, &y, h - 4, wd, r->headers.data ? r->headers.data : "",
 		   r->headers.len);
 	ui_role(w, ROLE_NORMAL);

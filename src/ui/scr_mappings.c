@@ -326,10 +326,32 @@ static int action(struct app *a, int act)
 		struct profile *p = a->profile;
 		p->body_format = (enum profile_body)((p->body_format + 1) % 4);
 		app_changed(a);
-		app_flash(a, ROLE_MUTED, "body format: %s%s",
-			  profile_body_name(p->body_format),
-			  p->body_format == PROFILE_BODY_NONE
-				  ? " (the data goes in the query string)" : "");
+		const char *news = p->body_format == PROFILE_BODY_NONE
+					   ? " (the data goes in the query string)"
+					   : "";
+		char *wrap = NULL;
+		if (p->body_format != PROFILE_BODY_JSON && p->batch_wrap) {
+			/* only a JSON batch has a wrap: keep it aside */
+			free(a->wrap_aside);
+			a->wrap_aside = p->batch_wrap;
+			p->batch_wrap = NULL;
+			wrap = xasprintf("; the batch wrap \"%s\" is put aside "
+					 "until json", a->wrap_aside);
+		} else if (p->body_format == PROFILE_BODY_JSON &&
+			   a->wrap_aside) {
+			if (p->batch_wrap == NULL) {
+				p->batch_wrap = a->wrap_aside;
+				wrap = xasprintf("; the batch wrap \"%s\" is "
+						 "back", p->batch_wrap);
+			} else {
+				free(a->wrap_aside);
+			}
+			a->wrap_aside = NULL;
+		}
+		app_flash(a, ROLE_MUTED, "body format: %s%s%s",
+			  profile_body_name(p->body_format), news,
+			  wrap ? wrap : "");
+		free(wrap);
 		return H_REDRAW;
 	}
 	case A_RENAME:

@@ -269,6 +269,7 @@ static void app_free(struct app *a)
 	app_free_undo(a);
 	free(a->edit.before);
 	free(a->map_column);
+	free(a->wrap_aside);
 	free(a->sync_plan_seg);
 	free(a->samples.sent);
 	free(a->samples.errors);

@@ -327,6 +327,9 @@ struct app {
 	 * puts them back */
 	bool map_dirty_before;
 	enum profile_body map_format_before;
+	/* a JSON batch's wrap, put aside while B shows another format (only
+	 * JSON batches have one): back to json restores it */
+	char *wrap_aside;
 	size_t preview_row;
 
 	/* activate */
