@@ -354,10 +354,12 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 		return;
 	}
 	size_t ncols = segment_ncolumns(sv->header);
-	int x = 2 + ui_textf(w, y, 2, wd - 4, "Delimiter: %s%s (D changes it)"
-			     "    Columns: %zu    Rows: ",
-			     segment_delimiter_name(sv->delim),
-			     sv->detected ? ", detected" : ", set", ncols);
+	const char *dn = segment_delimiter_name(sv->delim);
+	bool word = strcmp(dn, "tab") == 0;
+	int x = 2 + ui_textf(w, y, 2, wd - 4, "Delimiter: %s%s%s (%s; D "
+			     "changes it)    Columns: %zu    Rows: ",
+			     word ? "" : "\"", dn, word ? "" : "\"",
+			     sv->detected ? "detected" : "set", ncols);
 	char total[96];
 	if (sv->count_done)
 		snprintf(total, sizeof total, "%llu (%llu invalid)%s",
