@@ -50,11 +50,18 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C"); /* numbers in profiles use '.' */
 
+	/* getopt names the program in its messages: "hookcast run:
+	 * unrecognized option '--bogus'" */
+	char prog[64];
+	argv[0] = "hookcast";
 	if (argc < 2)
 		return tui_main(argc, argv);
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "tui") == 0)
+	snprintf(prog, sizeof prog, "hookcast %s", cmd);
+	if (strcmp(cmd, "tui") == 0) {
+		argv[1] = prog;
 		return tui_main(argc - 1, argv + 1);
+	}
 	/* hookcast [-p PROFILE] [--theme NAME]: the wizard's own options
 	 * with no command name in front. */
 	if (strncmp(cmd, "-p", 2) == 0 || strncmp(cmd, "--profile", 9) == 0 ||
@@ -75,5 +82,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return HC_CONFIG;
 	}
+	argv[1] = prog;
 	return c->run(argc - 1, argv + 1);
 }

@@ -23,7 +23,7 @@ int cli_check(int argc, char **argv)
 		case 'p': profile = optarg; break;
 		case 's': segment = optarg; break;
 		case 'h': cli_print_help("check"); return HC_OK;
-		default: return cli_usage_error("check", "unknown option");
+		default: return cli_bad_option("check");
 		}
 	}
 	if (optind < argc)

@@ -53,6 +53,9 @@ const struct cli_command *cli_commands(void);
 const struct cli_command *cli_find(const char *name);
 /* Print "usage: hookcast SYNOPSIS" and return HC_CONFIG. */
 int cli_usage_error(const char *name, const char *fmt, ...) HC_PRINTF(2, 3);
+/* The usage line alone, after getopt has said what is wrong (it names
+ * the option: "hookcast run: unrecognized option '--bogus'"). */
+int cli_bad_option(const char *name);
 /* --shard K/N or auto (from the scheduler's environment): 0, or the exit
  * status with the reason said. */
 int cli_parse_shard(const char *cmd, const char *arg, unsigned *k,

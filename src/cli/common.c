@@ -95,6 +95,14 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 	return HC_CONFIG;
 }
 
+int cli_bad_option(const char *name)
+{
+	const struct cli_command *c = cli_find(name);
+	if (c)
+		fprintf(stderr, "usage: hookcast %s\n", c->synopsis);
+	return HC_CONFIG;
+}
+
 int cli_parse_shard(const char *cmd, const char *arg, unsigned *k,
 		    unsigned *n)
 {

@@ -195,7 +195,7 @@ int cli_history(int argc, char **argv)
 						       "4xx, 5xx or error");
 			break;
 		case 'h': cli_print_help("history"); return HC_OK;
-		default: return cli_usage_error("history", "unknown option");
+		default: return cli_bad_option("history");
 		}
 	}
 	const char *sub = optind < argc ? argv[optind++] : "list";

@@ -39,7 +39,7 @@ int cli_plan(int argc, char **argv)
 		case 'U': o.full = true; break;
 		case 'j': json = true; break;
 		case 'h': cli_print_help("plan"); return HC_OK;
-		default: return cli_usage_error("plan", "unknown option");
+		default: return cli_bad_option("plan");
 		}
 	}
 	if (optind < argc)
@@ -254,7 +254,7 @@ int cli_state(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'y': yes = true; break;
 		case 'h': cli_print_help("state"); return HC_OK;
-		default: return cli_usage_error("state", "unknown option");
+		default: return cli_bad_option("state");
 		}
 	}
 	const char *sub = optind < argc ? argv[optind++] : NULL;

@@ -37,7 +37,7 @@ int cli_preview(int argc, char **argv)
 		case 'S': secrets = true; break;
 		case 'H': headers = true; break;
 		case 'h': cli_print_help("preview"); return HC_OK;
-		default: return cli_usage_error("preview", "unknown option");
+		default: return cli_bad_option("preview");
 		}
 	}
 	if (optind < argc)

@@ -373,7 +373,7 @@ static int parse(int argc, char **argv, struct run_args *ra)
 		case 'q': ra->quiet = true; break;
 		case 'y': ra->yes = true; break;
 		case 'h': cli_print_help("run"); return -1;
-		default: return cli_usage_error("run", "unknown option");
+		default: return cli_bad_option("run");
 		}
 	}
 	if (optind < argc)

@@ -594,7 +594,7 @@ static int sink_run(int argc, char **argv, struct sink *sp)
 			break;
 		case 'q': s->quiet = true; break;
 		case 'h': cli_print_help("sink"); return HC_OK;
-		default: return cli_usage_error("sink", "unknown option");
+		default: return cli_bad_option("sink");
 		}
 	}
 	if (optind < argc)
