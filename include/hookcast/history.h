@@ -214,7 +214,8 @@ void history_rows_free(struct history_row *rows, size_t n);
  * invalid ones, which have their own filter. */
 enum history_filter {
 	HF_ALL, HF_DELIVERED, HF_FAILED, HF_INVALID, HF_PENDING, HF_2XX,
-	HF_4XX, HF_5XX, HF_NETERR, HF_ADDED, HF_CHANGED, HF_REMOVED, HF_COUNT
+	HF_4XX, HF_5XX, HF_NETERR, HF_RETRIED, HF_ADDED, HF_CHANGED,
+	HF_REMOVED, HF_COUNT
 };
 const char *history_filter_name(enum history_filter f);
 /* "failed" -> HF_FAILED; -1 for an unknown name. */

@@ -162,6 +162,21 @@ static int show_run(const char *state, const char *id,
 	return HC_OK;
 }
 
+/* An unknown --filter: named, with every filter there is. */
+static int bad_filter(const char *name)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	for (int i = 0; i < HF_COUNT; i++)
+		hc_buf_printf(&b, "%s%s", i == 0 ? "" : i == HF_COUNT - 1 ? " or "
+							       : ", ",
+			      history_filter_name((enum history_filter)i));
+	int rc = cli_usage_error("history", "unknown filter \"%s\": --filter "
+				 "takes %s", name, b.data);
+	hc_buf_free(&b);
+	return rc;
+}
+
 int cli_history(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -189,10 +204,7 @@ int cli_history(int argc, char **argv)
 		case 'F':
 			filter = history_filter_parse(optarg);
 			if (filter < 0)
-				return cli_usage_error("history", "--filter takes "
-						       "all, delivered, failed, "
-						       "invalid, pending, 2xx, "
-						       "4xx, 5xx or error");
+				return bad_filter(optarg);
 			break;
 		case 'h': cli_print_help("history"); return HC_OK;
 		default: return cli_bad_option("history");

@@ -1105,7 +1105,7 @@ int history_rows_load_run(const char *state_dir, const struct history_meta *m,
 
 static const char *const filter_names[HF_COUNT] = {
 	"all", "delivered", "failed", "invalid", "pending", "2xx", "4xx",
-	"5xx", "error", "added", "changed", "removed",
+	"5xx", "error", "retried", "added", "changed", "removed",
 };
 
 const char *history_filter_name(enum history_filter f)
@@ -1152,6 +1152,7 @@ bool history_row_matches(const struct history_row *r, enum history_filter f,
 	case HF_5XX: ok = r->status >= 500 && r->status < 600; break;
 	case HF_NETERR: ok = r->status == 0 && r->attempts > 0 &&
 			     strcmp(o, "delivered") != 0; break;
+	case HF_RETRIED: ok = r->attempts > 1; break;
 	case HF_ADDED: ok = strcmp(r->event, "added") == 0; break;
 	case HF_CHANGED: ok = strcmp(r->event, "changed") == 0; break;
 	case HF_REMOVED: ok = strcmp(r->event, "removed") == 0; break;

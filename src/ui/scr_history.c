@@ -13,8 +13,9 @@ static const struct keybind keys[] = {
 	{ '\r', KEY_ENTER, "Enter", "open", "open the selected run; on a row, "
 	  "the row in full (every attempt, headers, answer)", A_OPEN, 1 },
 	{ 'f', 0, "f", "filter", "filter rows: all, delivered, failed, invalid, "
-	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer), and a sync's "
-	  "added, changed, removed", A_FILTER, 2 },
+	  "pending, 2xx, 4xx, 5xx, error (no HTTP answer), retried (more "
+	  "than one attempt), and a sync's added, changed, removed",
+	  A_FILTER, 2 },
 	{ '/', 0, "/", "search", "search rows: a row number or status, or "
 	  "text in the decoded URL, the error or the response", A_SEARCH, 2 },
 	{ 'r', 0, "r", "re-run failed", "start a new run of the failed rows "

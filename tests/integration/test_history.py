@@ -81,6 +81,27 @@ def test_search_decoded():
           hits)
 
 
+def test_retried_filter():
+    """--filter retried: the rows that took more than one attempt, whatever
+    their outcome."""
+    w = Work()
+    sink = Sink(w, "--fail-every", "3")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 13)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 1})
+    rc, out, _ = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    rid = json.loads(out)["run_id"]
+    sink.stop()
+    _, jl, _ = show(w, rid, "--json")
+    want = sorted(str(j["row"]) for j in map(json.loads, jl)
+                  if j["attempts"] > 1)
+    _, lines, _ = show(w, rid, "--filter", "retried")
+    got = sorted(l.split()[0] for l in lines[2:])
+    check("--filter retried lists exactly the rows sent more than once "
+          "(the sink failed every third request)", rc == 0 and
+          len(want) >= 3 and got == want, (got, want, jl[:3]))
+
+
 def test_exit_reason_and_sending_time():
     w = Work()
     sink = Sink(w, "--delay-ms", "100")
@@ -101,5 +122,5 @@ def test_exit_reason_and_sending_time():
     check("... and the list shows both", "(wall " in out, out)
 
 
-run_tests([test_every_row_listed, test_search_decoded,
+run_tests([test_every_row_listed, test_search_decoded, test_retried_filter,
            test_exit_reason_and_sending_time])
