@@ -612,7 +612,11 @@ static void *worker_main(void *arg)
 			cancel_all(w, &head, &tail);
 			return NULL;
 		}
-		if (reclaim || giveback)
+		/* With the gate closed nothing queued may start: hand it
+		 * back, even what came after the giveback was asked for (a
+		 * row that fails to read stops the engine in the middle of a
+		 * dispatch, whose started requests are queued after). */
+		if (reclaim || giveback || !atomic_load(&e->gate))
 			give_back_ready(w, &head, &tail);
 		if (!reclaim) {
 			int running = 0;
