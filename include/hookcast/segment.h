@@ -34,6 +34,11 @@
 #define SEGMENT_COLUMNS_MAX 4096
 
 struct segment;
+struct segment_row;
+
+/* Room for what segment_opts.on_row writes of a row: 32 hex digits and a
+ * NUL. */
+#define SEGMENT_TAG_MAX 33
 
 struct segment_opts {
 	char delimiter;   /* ',', ';', '\t' or '|'; 0 detects it from the header */
@@ -51,6 +56,14 @@ struct segment_opts {
 			  * segment_next(), a bounded number of rows: for a
 			  * regular file (ignored otherwise). The same rows and
 			  * errors; on_bytes is then called on that thread. */
+	/* With prefetch: called on the reader's thread for each row that is
+	 * not invalid, as it is parsed, to write up to SEGMENT_TAG_MAX bytes
+	 * derived from its fields alone (hookcast: the row's idempotency
+	 * key), so that this work leaves the caller's thread. segment_next()
+	 * hands it out as row->tag. It must touch nothing the caller
+	 * changes. */
+	void (*on_row)(void *ud, const struct segment_row *row, char *tag);
+	void *row_ud;
 };
 
 struct segment_row {
@@ -62,6 +75,7 @@ struct segment_row {
 				    * for an invalid row, possibly fewer */
 	const size_t *lens;        /* byte length of each field */
 	const char *invalid;       /* NULL, or why the row can never be sent */
+	const char *tag; /* NULL, or what segment_opts.on_row wrote for it */
 };
 
 struct segment_fatal {

@@ -683,9 +683,26 @@ const char *activation_method(const struct activation *a)
 
 /* ---- the source the engine pulls from ---- */
 
+/* On the segment reader's thread (segment_opts.on_row): the row's key,
+ * from the plan's part of every key (made before the segment opens, and
+ * never changed) and the row's fields. */
+static void key_on_reader(void *ud, const struct segment_row *row, char *tag)
+{
+	char key[65];
+	request_row_key(ud, row, key);
+	memcpy(tag, key, SEGMENT_TAG_MAX - 1);
+	tag[SEGMENT_TAG_MAX - 1] = '\0';
+}
+
 int act_open_segment(struct activation *a, char **err)
 {
-	a->seg = segment_open(a->segment_path, &a->seg_opts, err);
+	struct segment_opts o = a->seg_opts;
+	/* A sync's key is salted by what the state holds: the loop makes it */
+	if (!a->sync && act_wants_key(a)) {
+		o.on_row = key_on_reader;
+		o.row_ud = a->plan;
+	}
+	a->seg = segment_open(a->segment_path, &o, err);
 	if (a->seg == NULL)
 		return -1;
 	struct hc_msgs m;
@@ -746,10 +763,12 @@ int act_all_next(struct activation *a, struct engine_request *req)
 		a->selected_valid++;
 		req->row = row.row;
 		req->line = row.line;
-		if (act_wants_key(a))
-			request_row_key(a->plan, &row, req->key);
-		else
+		if (!act_wants_key(a))
 			req->key[0] = '\0';
+		else if (row.tag) /* made on the reader's thread */
+			memcpy(req->key, row.tag, SEGMENT_TAG_MAX);
+		else
+			request_row_key(a->plan, &row, req->key);
 		return 1;
 	}
 	return r < 0 ? -1 : 0;

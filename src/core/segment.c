@@ -59,6 +59,8 @@ struct segment {
 	bool count_only;
 	void (*on_bytes)(void *ud, const void *p, size_t n);
 	void *bytes_ud;
+	void (*on_row)(void *ud, const struct segment_row *row, char *tag);
+	void *row_ud;
 	size_t read_max;
 
 	uint64_t line;      /* physical line being fed, 1-based */
@@ -611,6 +613,8 @@ static struct segment *segment_new(const char *path,
 	if (opts) {
 		seg->on_bytes = opts->on_bytes;
 		seg->bytes_ud = opts->bytes_ud;
+		seg->on_row = opts->on_row;
+		seg->row_ud = opts->row_ud;
 		seg->read_max = opts->read_max;
 	}
 	seg->buf_size = opts && opts->buf_size ? opts->buf_size
@@ -749,6 +753,7 @@ static int parse_next(struct segment *seg, struct segment_row *row)
 	row->fields = seg->fields;
 	row->lens = seg->lens;
 	row->invalid = seg->invalid.len ? seg->invalid.data : NULL;
+	row->tag = NULL;
 	return 1;
 }
 
@@ -779,6 +784,8 @@ struct pf_row {
 	uint64_t row, line, offset;
 	size_t first, nfields; /* into the block's fields and lens */
 	size_t invalid;        /* into data, or SIZE_MAX: valid */
+	bool has_tag;
+	char tag[SEGMENT_TAG_MAX]; /* what on_row wrote */
 };
 
 struct pf_block {
@@ -847,9 +854,13 @@ static void pf_add(struct pf_block *b, const struct segment *seg,
 	memcpy(b->lens + b->nf, row->lens, row->nfields * sizeof *b->lens);
 	b->nf += row->nfields;
 	r->invalid = SIZE_MAX;
+	r->has_tag = false;
 	if (row->invalid) {
 		r->invalid = b->data.len;
 		hc_buf_add(&b->data, row->invalid, strlen(row->invalid) + 1);
+	} else if (seg->on_row) {
+		seg->on_row(seg->row_ud, row, r->tag);
+		r->has_tag = true;
 	}
 }
 
@@ -972,6 +983,7 @@ static int pf_next(struct prefetch *pf, struct segment_row *row)
 			row->invalid = r->invalid == SIZE_MAX
 					       ? NULL
 					       : b->data.data + r->invalid;
+			row->tag = r->has_tag ? r->tag : NULL;
 			return 1;
 		}
 		if (b && b->last)

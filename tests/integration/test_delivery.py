@@ -67,6 +67,16 @@ def test_thousand_rows_exactly_once():
           s["state"] == "done", out)
     keys = {r["key"] for r in reqs}
     check("1000 rows: idempotency keys differ per row", len(keys) == 1000)
+    # The run makes each row's key on the segment reader's thread; preview
+    # makes it in the caller. They must agree, row by row.
+    rc, pv, err = w.run(["preview", "-p", "p.ini", "--all", "--headers"])
+    shown = [l.split(": ", 1)[1] for l in pv.splitlines()
+             if l.startswith("Idempotency-Key: ")]
+    sent = [by_id.get(str(i), [{"key": None}])[0]["key"]
+            for i in range(1, 1001)]
+    check("1000 rows: each key sent is the one preview --headers prints",
+          rc == 0 and len(shown) == 1000 and shown == sent,
+          (rc, err, shown[:2], sent[:2]))
     w.cleanup()
 
 

@@ -1,5 +1,6 @@
 /* Unit tests of the segment reader, including each libcsv trap in
  * PITFALLS.md. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -954,6 +955,67 @@ static void test_prefetch_agrees(void **state)
 	hc_buf_free(&t);
 }
 
+/* on_row, for a row tag: "ROW:FIRST FIELD:FIELDS", and on which thread. */
+static pthread_t tag_thread;
+static int tag_calls;
+
+static void tag_row(void *ud, const struct segment_row *row, char *tag)
+{
+	(void)ud;
+	tag_thread = pthread_self();
+	tag_calls++;
+	snprintf(tag, SEGMENT_TAG_MAX, "%llu:%s:%zu",
+		 (unsigned long long)row->row, row->fields[0], row->nfields);
+}
+
+/* With prefetch, on_row writes each valid row's tag on the reader's
+ * thread and segment_next() hands it out with the row; an invalid row has
+ * none, and without prefetch no row has one. */
+static void test_prefetch_row_tags(void **state)
+{
+	(void)state;
+	struct hc_buf t;
+	hc_buf_init(&t);
+	hc_buf_adds(&t, "id,name\n");
+	for (int i = 1; i <= 3000; i++) {
+		if (i % 700 == 0)
+			hc_buf_printf(&t, "%d\n", i); /* ragged: invalid */
+		else
+			hc_buf_printf(&t, "%d,n%d\n", i, i);
+	}
+	char *path = tu_write("tags.csv", t.data, t.len);
+	for (int ahead = 0; ahead <= 1; ahead++) {
+		struct segment_opts o = { .prefetch = ahead, .on_row = tag_row };
+		char *err = NULL;
+		tag_calls = 0;
+		struct segment *seg = segment_open(path, &o, &err);
+		assert_non_null(seg);
+		struct segment_row row;
+		int n = 0, tagged = 0;
+		while (segment_next(seg, &row) == 1) {
+			n++;
+			if (row.invalid || !ahead) {
+				assert_null(row.tag);
+				continue;
+			}
+			char want[SEGMENT_TAG_MAX];
+			snprintf(want, sizeof want, "%llu:%s:2",
+				 (unsigned long long)row.row, row.fields[0]);
+			assert_non_null(row.tag);
+			assert_string_equal(row.tag, want);
+			tagged++;
+		}
+		assert_int_equal(n, 3000);
+		assert_int_equal(tagged, ahead ? 3000 - 4 : 0);
+		assert_int_equal(tag_calls, ahead ? 3000 - 4 : 0);
+		if (ahead)
+			assert_false(pthread_equal(tag_thread, pthread_self()));
+		segment_free(seg);
+	}
+	free(path);
+	hc_buf_free(&t);
+}
+
 static void test_unclosed_quote_in_header(void **state)
 {
 	(void)state;
@@ -1008,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_field_cap),
 		cmocka_unit_test(test_small_buffers_agree),
 		cmocka_unit_test(test_prefetch_agrees),
+		cmocka_unit_test(test_prefetch_row_tags),
 		cmocka_unit_test(test_unclosed_quote_in_header),
 	};
 	return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
