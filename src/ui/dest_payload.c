@@ -75,13 +75,8 @@ static void on_hmac_encoding(struct app *a, int ctx, bool ok,
 	hmac_flash(a);
 }
 
-static void on_hmac_prefix(struct app *a, int ctx, bool ok,
-			   const char *text, int index)
+static void on_hmac_prefix(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	set_default_or(&a->profile->sign_prefix, text, "sha256=", a);
 	char **items = xcalloc(2, sizeof *items);
 	items[0] = xstrdup("hex: lower-case hexadecimal (as GitHub sends it)");
@@ -90,13 +85,8 @@ static void on_hmac_prefix(struct app *a, int ctx, bool ok,
 	a->dlg.lv.sel = a->profile->sign_base64 ? 1 : 0;
 }
 
-static void on_hmac_header(struct app *a, int ctx, bool ok,
-			   const char *text, int index)
+static void on_hmac_header(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	if (text[0] == '\0' || !profile_sign_header_ok(text)) {
 		app_flash(a, ROLE_ERROR, "signature header \"%s\": not a header "
 			  "name (letters, digits and -, at most 64); S again "
@@ -105,16 +95,16 @@ static void on_hmac_header(struct app *a, int ctx, bool ok,
 	}
 	set_default_or(&a->profile->sign_header, text, "X-Hub-Signature-256",
 		       a);
-	app_input(a, "Signature prefix", "Written before the signature in "
-		  "the header (empty: none):", profile_sign_prefix(a->profile),
-		  0, on_hmac_prefix);
+	app_ask(a, "Signature prefix", "Written before the signature in "
+		"the header (empty: none):", profile_sign_prefix(a->profile),
+		on_hmac_prefix);
 }
 
 static void ask_hmac_header(struct app *a)
 {
-	app_input(a, "Signature header", "The header the HMAC-SHA256 of the "
-		  "body goes in:", profile_sign_header(a->profile), 0,
-		  on_hmac_header);
+	app_ask(a, "Signature header", "The header the HMAC-SHA256 of the "
+		"body goes in:", profile_sign_header(a->profile),
+		on_hmac_header);
 }
 
 static void ask_secret(struct app *a, int ctx)
@@ -250,13 +240,8 @@ static void on_client_key(struct app *a, int ctx, bool ok, const char *text,
 	app_flash(a, ROLE_MUTED, "TLS: a client certificate for mutual TLS");
 }
 
-static void on_client_cert(struct app *a, int ctx, bool ok, const char *text,
-			   int index)
+static void on_client_cert(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	struct profile *p = a->profile;
 	if (text[0] == '\0') {
 		bool had = p->client_cert || p->client_key;
@@ -304,10 +289,10 @@ void payload_action(struct app *a, enum payload_key act)
 			  on_ca);
 		break;
 	case PAYLOAD_CLIENT:
-		app_input(a, "Client certificate", "A PEM client certificate "
-			  "for mutual TLS (its key is asked next); empty: "
-			  "none:", p->client_cert ? p->client_cert : "", 0,
-			  on_client_cert);
+		app_ask(a, "Client certificate", "A PEM client certificate "
+			"for mutual TLS (its key is asked next); empty: "
+			"none:", p->client_cert ? p->client_cert : "",
+			on_client_cert);
 		break;
 	case PAYLOAD_HTTP:
 		p->http_version = p->http_version == 0	  ? 11

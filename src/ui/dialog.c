@@ -75,6 +75,13 @@ void app_input(struct app *a, const char *title, const char *prompt,
 	le_set(&a->dlg.edit, initial);
 }
 
+void app_ask(struct app *a, const char *title, const char *prompt,
+	     const char *initial, dlg_text_fn fn)
+{
+	app_input(a, title, prompt, initial, 0, NULL);
+	a->dlg.on_text = fn;
+}
+
 void app_pick(struct app *a, const char *title, char **items, size_t n,
 	      int ctx, dlg_done_fn done)
 {
@@ -107,8 +114,12 @@ static void dialog_close(struct app *a, bool ok, int index)
 					   (size_t)index < d.nitems
 				   ? d.items[index]
 				   : text;
-	if (d.done)
+	if (d.on_text) {
+		if (ok)
+			d.on_text(a, item);
+	} else if (d.done) {
 		d.done(a, d.ctx, ok, item, index);
+	}
 	free(text);
 	dialog_reset(&d);
 }

@@ -123,13 +123,8 @@ static void batch_flash(struct app *a)
 }
 
 /* "1048576": the most bytes a batch's body may hold. */
-static void on_batch_bytes(struct app *a, int ctx, bool ok, const char *text,
-			   int index)
+static void on_batch_bytes(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	long n;
 	if (hc_parse_long(text, PROFILE_BATCH_BYTES_MIN,
 			  PROFILE_BATCH_BYTES_MAX, &n) < 0) {
@@ -150,19 +145,14 @@ static void ask_batch_bytes(struct app *a)
 {
 	char cur[24];
 	snprintf(cur, sizeof cur, "%ld", a->profile->batch_bytes);
-	app_input(a, "Batch body limit", "A batch is closed before its body "
-		  "would pass this many bytes (a row bigger than it is "
-		  "invalid):", cur, 0, on_batch_bytes);
+	app_ask(a, "Batch body limit", "A batch is closed before its body "
+		"would pass this many bytes (a row bigger than it is "
+		"invalid):", cur, on_batch_bytes);
 }
 
 /* "records": a JSON batch as {"records": [...]}; empty: the bare array. */
-static void on_batch_wrap(struct app *a, int ctx, bool ok, const char *text,
-			  int index)
+static void on_batch_wrap(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	struct profile *p = a->profile;
 	if (strcmp(p->batch_wrap ? p->batch_wrap : "", text) != 0) {
 		free(p->batch_wrap);
@@ -174,13 +164,8 @@ static void on_batch_wrap(struct app *a, int ctx, bool ok, const char *text,
 
 /* "100": rows per request; with batches, the JSON wrap and the body
  * limit are asked next (Esc keeps what is set). */
-static void on_batch(struct app *a, int ctx, bool ok, const char *text,
-		     int index)
+static void on_batch(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	long n;
 	if (hc_parse_long(text, 1, PROFILE_BATCH_MAX, &n) < 0) {
 		app_flash(a, ROLE_ERROR, "rows per request: a whole number, "
@@ -194,11 +179,10 @@ static void on_batch(struct app *a, int ctx, bool ok, const char *text,
 	}
 	batch_flash(a);
 	if (n > 1 && p->body_format == PROFILE_BODY_JSON)
-		app_input(a, "Batch wrap", "The rows' JSON array as it is "
-			  "(empty), or inside an object under this key, "
-			  "{\"KEY\": [...]}, for receivers that want one:",
-			  p->batch_wrap ? p->batch_wrap : "", 0,
-			  on_batch_wrap);
+		app_ask(a, "Batch wrap", "The rows' JSON array as it is "
+			"(empty), or inside an object under this key, "
+			"{\"KEY\": [...]}, for receivers that want one:",
+			p->batch_wrap ? p->batch_wrap : "", on_batch_wrap);
 	else if (n > 1 && p->body_format != PROFILE_BODY_NONE)
 		ask_batch_bytes(a);
 }
@@ -207,8 +191,8 @@ void mappings_ask_batch(struct app *a)
 {
 	char cur[24];
 	snprintf(cur, sizeof cur, "%ld", a->profile->batch_size);
-	app_input(a, "Rows per request", "1 sends one row per request; N (up "
-		  "to 10000) sends batches of N rows, one JSON array or N "
-		  "ndjson lines a request, with one URL (so no query "
-		  "mappings):", cur, 0, on_batch);
+	app_ask(a, "Rows per request", "1 sends one row per request; N (up "
+		"to 10000) sends batches of N rows, one JSON array or N "
+		"ndjson lines a request, with one URL (so no query "
+		"mappings):", cur, on_batch);
 }

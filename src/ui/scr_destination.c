@@ -92,13 +92,8 @@ static const struct field_ops timeout_field = {
 };
 
 /* "contacts.id" or "contacts.id, contacts.region" */
-static void on_sync_key(struct app *a, int ctx, bool ok, const char *text,
-			int index)
+static void on_sync_key(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	struct profile_list *l = &a->profile->sync_keys;
 	profile_list_clear(l);
 	char *copy = xstrdup(text);
@@ -119,13 +114,8 @@ static void on_sync_key(struct app *a, int ctx, bool ok, const char *text,
 	app_changed(a);
 }
 
-static void on_sync_methods(struct app *a, int ctx, bool ok, const char *text,
-			    int index)
+static void on_sync_methods(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	char *copy = xstrdup(text);
 	char *save = NULL, *m[3] = { NULL, NULL, NULL };
 	int n = 0;
@@ -145,13 +135,8 @@ static void on_sync_methods(struct app *a, int ctx, bool ok, const char *text,
 	app_changed(a);
 }
 
-static void on_event_param(struct app *a, int ctx, bool ok, const char *text,
-			   int index)
+static void on_event_param(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	free(a->profile->event_param);
 	a->profile->event_param = text[0] ? xstrdup(text) : NULL;
 	app_changed(a);
@@ -175,23 +160,22 @@ static void sync_action(struct app *a, int act)
 		for (size_t i = 0; i < p->sync_keys.n; i++)
 			hc_buf_printf(&b, "%s%s", i ? ", " : "",
 				      p->sync_keys.items[i].value);
-		app_input(a, "Sync key", "The column that identifies a record "
-			  "(several, separated by commas, for a composite "
-			  "key):", b.data ? b.data : "", 0, on_sync_key);
+		app_ask(a, "Sync key", "The column that identifies a record "
+			"(several, separated by commas, for a composite "
+			"key):", b.data ? b.data : "", on_sync_key);
 		break;
 	case A_METHODS:
 		hc_buf_printf(&b, "%s, %s, %s", profile_event_method(p, 1),
 			      profile_event_method(p, 2),
 			      profile_event_method(p, 3));
-		app_input(a, "Sync methods", "The methods for added, changed and "
-			  "removed records (POST, PUT, PATCH or DELETE):",
-			  b.data, 0, on_sync_methods);
+		app_ask(a, "Sync methods", "The methods for added, changed and "
+			"removed records (POST, PUT, PATCH or DELETE):",
+			b.data, on_sync_methods);
 		break;
 	case A_EVENT:
-		app_input(a, "Event parameter", "A query key that names the event "
-			  "(added, changed, removed); empty for none:",
-			  p->event_param ? p->event_param : "", 0,
-			  on_event_param);
+		app_ask(a, "Event parameter", "A query key that names the event "
+			"(added, changed, removed); empty for none:",
+			p->event_param ? p->event_param : "", on_event_param);
 		break;
 	default:
 		break;

@@ -88,13 +88,8 @@ static const char *hint_for(const struct history_row *r)
 	return "";
 }
 
-static void on_search(struct app *a, int ctx, bool ok, const char *text,
-		      int index)
+static void on_search(struct app *a, const char *text)
 {
-	(void)ctx;
-	(void)index;
-	if (!ok)
-		return;
 	snprintf(a->hsearch, sizeof a->hsearch, "%s", text);
 	refilter(a);
 }
@@ -115,9 +110,9 @@ static int action(struct app *a, int act)
 		refilter(a);
 		return H_REDRAW;
 	case A_SEARCH:
-		app_input(a, "Search rows", "A row number or status, or text "
-			  "in the URL (decoded), the error or the response "
-			  "(empty: all):", a->hsearch, 0, on_search);
+		app_ask(a, "Search rows", "A row number or status, or text "
+			"in the URL (decoded), the error or the response "
+			"(empty: all):", a->hsearch, on_search);
 		return H_REDRAW;
 	case A_RETRY:
 		if (m)

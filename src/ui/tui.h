@@ -220,6 +220,8 @@ struct dlg_choice {
 
 typedef void (*dlg_done_fn)(struct app *a, int ctx, bool ok,
 			    const char *text, int index);
+/* An input's text, accepted (app_ask: a cancel calls nothing). */
+typedef void (*dlg_text_fn)(struct app *a, const char *text);
 
 struct dialog {
 	enum dialog_kind kind;
@@ -239,6 +241,7 @@ struct dialog {
 	 * text: the input or the item; index: the choice's result or the
 	 * item's index */
 	dlg_done_fn done;
+	dlg_text_fn on_text; /* instead of done, for app_ask */
 	/* pickers: called as the selection moves (live preview) */
 	void (*moved)(struct app *a, int ctx, int index);
 };
@@ -420,6 +423,9 @@ void app_choose(struct app *a, const char *title, const char *text,
 void app_info(struct app *a, const char *title, const char *text);
 void app_input(struct app *a, const char *title, const char *prompt,
 	       const char *initial, int ctx, dlg_done_fn done);
+/* app_input for a callback that wants only an accepted text. */
+void app_ask(struct app *a, const char *title, const char *prompt,
+	     const char *initial, dlg_text_fn fn);
 void app_pick(struct app *a, const char *title, char **items, size_t n,
 	      int ctx, dlg_done_fn done);
 /* The '=' of a "name=value" an input dialog answered; NULL when it was
