@@ -397,6 +397,13 @@ static enum sync_event classify(struct activation *a,
 				    "a record must appear once");
 		return EV_INVALID;
 	}
+	if (!(flags & SYNC_IN_STATE)) {
+		/* Added: nothing to compare with, and nothing reads an
+		 * added entry's fingerprint (see sync_salt), so the body is
+		 * not built twice (the run builds it to send it). */
+		sync_entry_set(e, flags | SYNC_SEEN, row->line);
+		return EV_ADDED;
+	}
 	hc_buf_reset(&a->urlbuf);
 	hc_buf_reset(&a->shownbuf);
 	request_build_body(a->plan, row, &a->urlbuf, &a->shownbuf, &a->bodybuf,
@@ -404,16 +411,9 @@ static enum sync_event classify(struct activation *a,
 	unsigned char fp[16];
 	sync_fingerprint(a->shownbuf.data, a->shownbuf.len, a->bodybuf.data,
 			 a->bodybuf.len, fp);
-	uint64_t fp64 = sync_fp64(fp);
-	enum sync_event ev;
-	if (!(flags & SYNC_IN_STATE))
-		ev = EV_ADDED;
-	else if (e->fp == fp64 && !a->opts.full)
-		ev = EV_NONE;
-	else
-		ev = EV_CHANGED;
-	if (!(flags & SYNC_IN_STATE))
-		e->fp = fp64;
+	enum sync_event ev = e->fp == sync_fp64(fp) && !a->opts.full
+				     ? EV_NONE
+				     : EV_CHANGED;
 	sync_entry_set(e, flags | SYNC_SEEN, row->line);
 	return ev;
 }
