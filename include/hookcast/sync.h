@@ -239,6 +239,9 @@ int sync_plan_write(const char *dir, const uint8_t *events, uint64_t nrows,
 /* Returns 1 with the plan, 0 when the folder has none, -1 on an error. */
 int sync_plan_read(const char *dir, uint8_t **events, uint64_t *nrows,
 		   struct sync_removed **removed, size_t *nremoved, char **err);
+/* In key order (as SQLite orders BLOBs): the order removals are sent in,
+ * whatever order the store's scan gave them. */
+void sync_removed_sort(struct sync_removed *r, size_t n);
 void sync_removed_free(struct sync_removed *r, size_t n);
 
 #endif

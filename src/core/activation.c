@@ -169,6 +169,7 @@ static int validate(struct activation *a, struct hc_msgs *msgs)
 			status = HC_STATE;
 			goto out;
 		}
+		sync_removed_sort(a->removed, a->nremoved);
 		for (size_t i = 0; i < a->nremoved; i++)
 			if (act_in_scope(a, a->rows_total + i + 1) &&
 			    !act_limit_reached(a)) {

@@ -116,15 +116,56 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Apply one batch in one transaction. */
-static int apply(struct sync_store *s, const char *run, const char *p,
-		 size_t len, char **err)
+/* One record of a batch, as apply() sorts them. */
+struct rec_ref {
+	const char *at; /* its head */
+	size_t seq;     /* its place in the batch */
+};
+
+/* By key as SQLite orders BLOBs (bytes, then the shorter first); records
+ * of one key keep the batch's order, so the last one stands. */
+static int rec_ref_cmp(const void *x, const void *y)
 {
-	size_t at = 0;
-	while (at + sizeof(struct rec_head) <= len) {
+	const struct rec_ref *a = x, *b = y;
+	struct rec_head ha, hb;
+	memcpy(&ha, a->at, sizeof ha);
+	memcpy(&hb, b->at, sizeof hb);
+	size_t n = ha.keylen < hb.keylen ? ha.keylen : hb.keylen;
+	int c = n ? memcmp(a->at + sizeof ha, b->at + sizeof hb, n) : 0;
+	if (c == 0 && ha.keylen != hb.keylen)
+		c = ha.keylen < hb.keylen ? -1 : 1;
+	if (c == 0)
+		c = a->seq < b->seq ? -1 : 1;
+	return c;
+}
+
+/* Apply one batch in one transaction, in key order: the pages of the
+ * keys' index are then met one after the other, each once, whatever order
+ * the records were delivered in (a first sync of 1,000,000 random keys:
+ * 5.3-5.9 s of SQLite CPU unsorted, 3.9-4.0 s sorted). refs is the
+ * thread's, kept from one batch to the next. */
+static int apply(struct sync_store *s, const char *run, const char *p,
+		 size_t len, struct rec_ref **refs, size_t *cap, char **err)
+{
+	size_t n = 0;
+	for (size_t at = 0; at + sizeof(struct rec_head) <= len;) {
 		struct rec_head h;
 		memcpy(&h, p + at, sizeof h);
-		const char *key = p + at + sizeof h;
+		if (n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*refs = xreallocarray(*refs, *cap, sizeof **refs);
+		}
+		(*refs)[n].at = p + at;
+		(*refs)[n].seq = n;
+		n++;
+		at += rec_size(&h);
+	}
+	if (n > 1)
+		qsort(*refs, n, sizeof **refs, rec_ref_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct rec_head h;
+		memcpy(&h, (*refs)[i].at, sizeof h);
+		const char *key = (*refs)[i].at + sizeof h;
 		struct sync_record r = {
 			.key = key, .keylen = h.keylen, .keyh = h.keyh,
 			.vals = key + h.keylen, .run = run, .time = h.time,
@@ -133,7 +174,6 @@ static int apply(struct sync_store *s, const char *run, const char *p,
 		if ((h.op == OP_DEL ? sync_store_delete(s, key, h.keylen, err)
 				    : sync_store_put(s, &r, err)) < 0)
 			return -1;
-		at += rec_size(&h);
 	}
 	return sync_store_commit(s, err);
 }
@@ -143,6 +183,8 @@ static void *writer_main(void *arg)
 	struct sync_writer *w = arg;
 	struct hc_buf work;
 	hc_buf_init(&work);
+	struct rec_ref *refs = NULL;
+	size_t refs_cap = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->queued.len == 0 && !w->stop)
@@ -159,7 +201,8 @@ static void *writer_main(void *arg)
 		/* after an error the run stops: what is left is dropped, and
 		 * stays in the log for the next run to replay */
 		if (!failed)
-			apply(w->store, w->run, work.data, work.len, &err);
+			apply(w->store, w->run, work.data, work.len, &refs,
+			      &refs_cap, &err);
 		hc_buf_reset(&work);
 		pthread_mutex_lock(&w->mu);
 		if (err && w->error == NULL)
@@ -169,6 +212,7 @@ static void *writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&w->mu);
 	hc_buf_free(&work);
+	free(refs);
 	return NULL;
 }
 

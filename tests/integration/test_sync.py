@@ -541,6 +541,33 @@ def test_mirror_confirmation():
     sink.stop()
 
 
+def test_removals_go_in_key_order():
+    """The state keeps records in the order the runs delivered them;
+    removals go in the order of their keys (bytes, as SQLite orders them)
+    all the same, in the dry run and in the run."""
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(6, 7))
+    rc1, _, err1 = run(w)
+    setup(w, sink, rows_of(12))
+    rc, s, err = run(w)
+    check("records 7-12 delivered by one run, then 1-6 by the next",
+          rc1 == 0 and rc == 0 and s.get("added") == 6, f"{err1} {err}")
+    w.write_csv("seg.csv", HEADER, [])
+    want = ["1", "10", "11", "12", "2", "3", "4", "5", "6", "7", "8", "9"]
+    rc, out, err = w.run(["run", "-p", "p.ini", "--dry-run"])
+    got = [u.split("user_id=")[1].split("&")[0]
+           for u in out.split() if "user_id=" in u]
+    check("--dry-run lists the 12 removals in the keys' order", got == want,
+          f"{got} {err}")
+    n = len(sink.requests())
+    rc, _, err = w.run(["run", "-p", "p.ini", "--yes", "-c", "1", "-q"])
+    got = [dict(r["query"]).get("user_id") for r in sink.requests()[n:]]
+    check("... and one at a time, the run sends them in that order",
+          rc == 0 and got == want, f"{rc} {got} {err}")
+    sink.stop()
+
+
 def test_wizard_plan_and_confirmation():
     w = Work()
     sink = Sink(w)
@@ -601,7 +628,7 @@ def test_wizard_plan_and_confirmation():
     sink.stop()
 
 
-run_tests([test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
+run_tests([test_removals_go_in_key_order, test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_kill_then_run, test_event_param_counts_in_the_url_limit,
            test_reset_and_baseline_wait_for_a_run, test_damaged_state_log,

@@ -263,6 +263,72 @@ static void test_writer_error_is_sticky(void **st)
 	free(log);
 }
 
+struct kv {
+	int n;
+	char keys[8][16];
+	char vals[8][32];
+};
+
+static int kv_cb(void *ud, const struct sync_record *r)
+{
+	struct kv *x = ud;
+	if (x->n < 8) {
+		snprintf(x->keys[x->n], 16, "%.*s", (int)r->keylen,
+			 (const char *)r->key);
+		snprintf(x->vals[x->n], 32, "%s", r->vals);
+	}
+	x->n++;
+	return 0;
+}
+
+static int kv_find(const struct kv *x, const char *key)
+{
+	for (int i = 0; i < x->n && i < 8; i++)
+		if (strcmp(x->keys[i], key) == 0)
+			return i;
+	return -1;
+}
+
+/* The thread applies a batch in key order, but the records of one key in
+ * the order they came: the last one stands. */
+static void test_writer_batch_keeps_each_keys_order(void **st)
+{
+	(void)st;
+	char *db = fresh_path("o.sqlite");
+	char *log = fresh_path("o.log");
+	char *err = NULL;
+	struct sync_store *s = sync_store_open(db, true, true, &err);
+	assert_non_null(s);
+	struct sync_writer *w = sync_writer_start(s, log, "run-4", &err);
+	assert_non_null(w);
+	struct sync_record k1 = rec("k", "v=1", 1), k2 = rec("k", "v=2", 2);
+	struct sync_record z = rec("z", "v=z", 3), a = rec("a", "v=a", 4);
+	struct sync_record j1 = rec("j", "v=j", 5), j2 = rec("j", "v=j2", 6);
+	/* one batch: nothing is flushed between these */
+	sync_writer_put(w, &z);
+	sync_writer_put(w, &k1);
+	sync_writer_delete(w, "k", 1, k1.keyh, 2.0);
+	sync_writer_put(w, &k2);
+	sync_writer_put(w, &j1);
+	sync_writer_put(w, &a);
+	sync_writer_delete(w, "j", 1, j1.keyh, 2.0);
+	sync_writer_put(w, &j2);
+	sync_writer_delete(w, "j", 1, j1.keyh, 3.0);
+	assert_int_equal(sync_writer_stop(w, &err), 0);
+	assert_null(err);
+	struct kv got = { 0 };
+	assert_int_equal(sync_store_scan(s, true, kv_cb, &got, &err), 0);
+	assert_int_equal(got.n, 3); /* a, k and z; j was removed last */
+	assert_true(kv_find(&got, "k") >= 0);
+	assert_string_equal(got.vals[kv_find(&got, "k")], "v=2");
+	assert_true(kv_find(&got, "a") >= 0);
+	assert_true(kv_find(&got, "z") >= 0);
+	assert_int_equal(kv_find(&got, "j"), -1);
+	sync_store_close(s);
+	free(db);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_writer_store_and_log),
 		cmocka_unit_test(test_log_torn_and_damaged),
 		cmocka_unit_test(test_writer_error_is_sticky),
+		cmocka_unit_test(test_writer_batch_keeps_each_keys_order),
 	};
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
 }
