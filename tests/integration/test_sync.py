@@ -541,6 +541,56 @@ def test_mirror_confirmation():
     sink.stop()
 
 
+def test_state_of_an_earlier_version():
+    """A state whose records table is WITHOUT ROWID, as earlier versions
+    made it, is read and written as it is."""
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(4))
+    rc, _, err = run(w)
+    _, out, _ = w.run(["state", "show", "-p", "p.ini", "--json"])
+    path = json.loads(out)["state"]
+    con = sqlite3.connect(path)
+    new_sql = con.execute("SELECT sql FROM sqlite_master WHERE name = "
+                          "'records'").fetchone()[0]
+    check("a new state's records table has rowids (its rows go on at its "
+          "end; see the README's state file)",
+          rc == 0 and "WITHOUT ROWID" not in new_sql, f"{new_sql} {err}")
+    con.executescript(
+        "BEGIN; CREATE TABLE old (key BLOB PRIMARY KEY, keyh INTEGER NOT "
+        "NULL, fp BLOB NOT NULL, vals TEXT NOT NULL, run TEXT NOT NULL, "
+        "time REAL NOT NULL) WITHOUT ROWID; INSERT INTO old SELECT * FROM "
+        "records; DROP TABLE records; ALTER TABLE old RENAME TO records; "
+        "COMMIT;")
+    con.close()
+    rows = rows_of(4)
+    rows[1][1] = "changed@x.org"
+    del rows[3]
+    rows += rows_of(1, 5)
+    w.write_csv("seg.csv", HEADER, rows)
+    n = len(sink.requests())
+    rc2, s, err2 = run(w, "--yes")
+    got = sent(sink, n)
+    check("a change, an addition and a removal go as with a new state",
+          rc == 0 and rc2 == 0 and
+          got == [("POST", "added", "5", "u5@x.org"),
+                  ("PATCH", "changed", "2", "changed@x.org"),
+                  ("DELETE", "removed", "4", "u4@x.org")], f"{got} {err2}")
+    con = sqlite3.connect(path)
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name = "
+                      "'records'").fetchone()[0]
+    keys = sorted(k.decode() for (k,) in
+                  con.execute("SELECT key FROM records"))
+    con.close()
+    rc, p, _ = plan(w)
+    check("... the table stays WITHOUT ROWID, holds 1, 2, 3 and 5, and the "
+          "next plan has nothing to send",
+          "WITHOUT ROWID" in sql and keys == ["1", "2", "3", "5"] and
+          rc == 0 and p["unchanged"] == 4 and
+          p["added"] + p["changed"] + p["removed"] == 0, f"{sql} {keys} {p}")
+    sink.stop()
+
+
 def test_removals_go_in_key_order():
     """The state keeps records in the order the runs delivered them;
     removals go in the order of their keys (bytes, as SQLite orders them)
@@ -628,7 +678,7 @@ def test_wizard_plan_and_confirmation():
     sink.stop()
 
 
-run_tests([test_removals_go_in_key_order, test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
+run_tests([test_state_of_an_earlier_version, test_removals_go_in_key_order, test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_kill_then_run, test_event_param_counts_in_the_url_limit,
            test_reset_and_baseline_wait_for_a_run, test_damaged_state_log,
