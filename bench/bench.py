@@ -9,6 +9,7 @@
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import socket
@@ -155,13 +156,18 @@ def stop_nginx():
         pass
 
 
-def write_segment(path, rows, changed_every=0):
-    """changed_every: every such row gets another name (a changed record)."""
+def write_segment(path, rows, changed_every=0, random_ids=False):
+    """changed_every: every such row gets another name (a changed record).
+    random_ids: ids of 16 random hex digits (as UUIDs or hashes are), not
+    1, 2, 3..."""
+    rng = random.Random(13)
     with open(path, "w") as f:
         f.write("id,email,name,country,note\n")
         for i in range(1, rows + 1):
             v2 = " v2" if changed_every and i % changed_every == 0 else ""
-            f.write(f'{i},user{i}@example.com,Name {i}{v2},FR,"a&b={i} é+x"\n')
+            rid = f"{rng.getrandbits(64):016x}" if random_ids else i
+            f.write(f'{rid},user{i}@example.com,Name {i}{v2},FR,'
+                    f'"a&b={i} é+x"\n')
 
 
 def write_profile(path, url, segment, sync=False, dest="", conc=None):
@@ -304,6 +310,9 @@ def main():
     big2 = os.path.join(work, "big-1pct-changed.csv")
     syncprof = os.path.join(work, "sync.ini")
     write_profile(syncprof, url, big, sync=True)
+    bigr = os.path.join(work, "big-random-ids.csv")
+    syncrprof = os.path.join(work, "sync-random.ini")
+    write_profile(syncrprof, url, bigr, sync=True)
     bodyprof = os.path.join(work, "body.ini")
     batchprof = os.path.join(work, "batch.ini")
     write_body_profile(bodyprof, url, seg, 1)
@@ -361,6 +370,7 @@ def main():
         # the 1,000,000-row files, written only now (see above)
         write_segment(big, BIG)
         write_segment(big2, BIG, changed_every=100)
+        write_segment(bigr, BIG, random_ids=True)
 
         # 1. the ceiling: wrk on one fixed URL
         def wrk():
@@ -549,6 +559,15 @@ def main():
                                         "-q", "--json"])
         second = hookcast_rate(out)
         want = BIG // 100
+        # ... and one first sync of as many random ids (a reference)
+        subprocess.run([HC, "state", "reset", "-p", syncrprof, "--yes"],
+                       capture_output=True, env=env, cwd=work, check=True)
+        random_wall, _, random_rss, out = timed(
+            [HC, "run", "-p", syncrprof, "-q", "--json"])
+        if hookcast_rate(out)["added"] != BIG:
+            raise RuntimeError(f"first sync, random ids: not every row "
+                               f"added: {out}")
+        log(f"sync: first sync of random ids {BIG / random_wall:.0f}/s")
         log(f"sync: plan {plan_s:.3f}s (check {scheck_s:.3f}s), "
             f"{plan_rss} KiB; second run {second_wall:.2f}s sent "
             f"{second['delivered']} (want {want}), plan said {planned}")
@@ -650,6 +669,9 @@ def main():
           f"parsing of the {BIG}-row file takes {csv_s:.3f}s, "
           f"{csv_s / wc_s:.1f}x wc -l, and hookcast check "
           f"{check_s / csv_s:.2f}x that.")
+    print(f"A first full sync of {BIG} random ids (16 hex digits) runs at "
+          f"{BIG / random_wall:,.0f}/s, {first_wall / random_wall:.2f}x the "
+          f"sequential ids' ({random_rss / 1024:.0f} MiB).")
     print(f"Over TLS, hookcast's HTTP/2 run is {h2r / tls_med['h2load'][0]:.2f}x "
           f"h2load's rate on one fixed URL ({tls_med['h2load'][0]:,.0f}/s), "
           f"and its HTTP/1.1 run {h1r / tls_med['wrk'][0]:.2f}x wrk's.")
