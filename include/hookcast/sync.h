@@ -144,6 +144,9 @@ int sync_log_read(const char *log_path, char **run,
 /* ---- hashing ---- */
 
 uint64_t sync_key_hash(const void *key, size_t n);
+/* Keys in the order SQLite gives BLOBs: by their bytes, then the shorter
+ * first. */
+int sync_key_cmp(const void *a, size_t an, const void *b, size_t bn);
 /* 16 bytes of SHA-256 of the request as it is sent (without the event
  * parameter): its shown URL and its body. Without a body (bn 0) it is
  * the URL's alone, as before bodies existed, so a state stays valid. */

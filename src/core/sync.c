@@ -946,14 +946,19 @@ int sync_plan_read(const char *dir, uint8_t **events, uint64_t *nrows,
 	return 1;
 }
 
+int sync_key_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;
+	if (c == 0 && an != bn)
+		c = an < bn ? -1 : 1;
+	return c;
+}
+
 static int removed_cmp(const void *x, const void *y)
 {
 	const struct sync_removed *a = x, *b = y;
-	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-	int c = n ? memcmp(a->key, b->key, n) : 0;
-	if (c == 0 && a->keylen != b->keylen)
-		c = a->keylen < b->keylen ? -1 : 1;
-	return c;
+	return sync_key_cmp(a->key, a->keylen, b->key, b->keylen);
 }
 
 void sync_removed_sort(struct sync_removed *r, size_t n)

@@ -130,10 +130,8 @@ static int rec_ref_cmp(const void *x, const void *y)
 	struct rec_head ha, hb;
 	memcpy(&ha, a->at, sizeof ha);
 	memcpy(&hb, b->at, sizeof hb);
-	size_t n = ha.keylen < hb.keylen ? ha.keylen : hb.keylen;
-	int c = n ? memcmp(a->at + sizeof ha, b->at + sizeof hb, n) : 0;
-	if (c == 0 && ha.keylen != hb.keylen)
-		c = ha.keylen < hb.keylen ? -1 : 1;
+	int c = sync_key_cmp(a->at + sizeof ha, ha.keylen, b->at + sizeof hb,
+			     hb.keylen);
 	if (c == 0)
 		c = a->seq < b->seq ? -1 : 1;
 	return c;

@@ -329,6 +329,34 @@ static void test_writer_batch_keeps_each_keys_order(void **st)
 	free(log);
 }
 
+/* Keys sort as SQLite orders BLOBs: bytes first, then the shorter. */
+static void test_key_order(void **st)
+{
+	(void)st;
+	assert_true(sync_key_cmp("1", 1, "10", 2) < 0);
+	assert_true(sync_key_cmp("10", 2, "2", 1) < 0);
+	assert_true(sync_key_cmp("", 0, "a", 1) < 0);
+	assert_true(sync_key_cmp("a", 1, "", 0) > 0);
+	assert_int_equal(sync_key_cmp("ab", 2, "ab", 2), 0);
+	assert_int_equal(sync_key_cmp("", 0, "", 0), 0);
+	assert_true(sync_key_cmp("a\x1f" "b", 3, "a\xff", 2) < 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT x'61' < x'6100', "
+					    "x'ff' > x'61ff', x'0a' < x'0b'",
+					    -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0),
+			 sync_key_cmp("a", 1, "a\0", 2) < 0);
+	assert_int_equal(sqlite3_column_int(q, 1),
+			 sync_key_cmp("\xff", 1, "a\xff", 2) > 0);
+	assert_int_equal(sqlite3_column_int(q, 2),
+			 sync_key_cmp("\n", 1, "\x0b", 1) < 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_log_torn_and_damaged),
 		cmocka_unit_test(test_writer_error_is_sticky),
 		cmocka_unit_test(test_writer_batch_keeps_each_keys_order),
+		cmocka_unit_test(test_key_order),
 	};
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
 }
