@@ -39,7 +39,7 @@ static const struct cli_command commands[] = {
 	  "state reset -p PROFILE [--shard K/N|auto] [--yes]",
 	  "show or reset what a profile's sync has recorded as delivered",
 	  cli_state },
-	{ "history", "history [list] [--json] | history show RUN [--failed | "
+	{ "history", "history [list] [--json] | history show RUN|last [--failed | "
 	  "--invalid | --pending | --filter F] [--search TEXT] [--json]",
 	  "list runs, or show the outcome of every row of one run",
 	  cli_history },

@@ -234,7 +234,8 @@ static void bash_script(const struct cmd *cmds, size_t n)
 		}
 		if (strcmp(c->name, "history") == 0)
 			printf("        show) COMPREPLY=($(compgen -W "
-			       "\"$(_hookcast_runs)\" -- \"$cur\")); return ;;\n");
+			       "\"last $(_hookcast_runs)\" -- \"$cur\")); "
+			       "return ;;\n");
 		if (strcmp(c->name, "completion") == 0)
 			printf("        completion) COMPREPLY=($(compgen -W "
 			       "\"bash zsh fish\" -- \"$cur\")); return ;;\n");
@@ -276,7 +277,7 @@ static void fish_script(const struct cmd *cmds, size_t n)
 		}
 		if (strcmp(c->name, "history") == 0)
 			printf("complete -c hookcast -n '%s show' -a "
-			       "'(__hookcast_runs)'\n", cond);
+			       "'last (__hookcast_runs)'\n", cond);
 		for (size_t k = 0; k < c->nopts; k++) {
 			const struct opt *o = &c->opts[k];
 			printf("complete -c hookcast -n '%s %s' %s %s", cond,
@@ -294,11 +295,15 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 	       "_hookcast_runs() {\n"
 	       "  local -a runs\n  runs=(${(f)\"$(%s)\"})\n"
 	       "  _describe 'run' runs\n}\n"
+	       "_hookcast_show_runs() {\n"
+	       "  local -a runs\n"
+	       "  runs=(last ${(f)\"$(%s)\"})\n"
+	       "  _describe 'run' runs\n}\n"
 	       "_hookcast() {\n"
 	       "  local curcontext=$curcontext state line\n"
 	       "  _arguments -C '1:command:->cmd' '*::arg:->args'\n"
 	       "  case $state in\n"
-	       "  cmd)\n    local -a cmds\n    cmds=(\n", RUNS_CMD);
+	       "  cmd)\n    local -a cmds\n    cmds=(\n", RUNS_CMD, RUNS_CMD);
 	for (size_t i = 0; i < n; i++)
 		printf("      '%s'\n", cmds[i].name);
 	printf("    )\n    _describe 'command' cmds ;;\n  args)\n"
@@ -321,7 +326,7 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 				printf("%s%s", k ? " " : "", c->words[k]);
 			printf(")'");
 			if (strcmp(c->name, "history") == 0)
-				printf(" \\\n        '2:run:_hookcast_runs'");
+				printf(" \\\n        '2:run:_hookcast_show_runs'");
 		}
 		printf(" ;;\n");
 	}

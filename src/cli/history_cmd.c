@@ -91,12 +91,43 @@ static int list_runs(const char *state, bool json)
 	return HC_OK;
 }
 
+/* "last": the newest run's id (a run id is a time, never "last"). */
+static char *last_run_id(const char *state)
+{
+	struct history_meta *runs;
+	size_t n;
+	char *err = NULL;
+	struct hc_msgs warn;
+	hc_msgs_init(&warn);
+	if (history_list(state, &runs, &n, &warn, &err) < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+		hc_msgs_free(&warn);
+		return NULL;
+	}
+	cli_print_msgs(&warn);
+	hc_msgs_free(&warn);
+	char *id = n > 0 ? xstrdup(runs[0].id) : NULL;
+	if (n == 0)
+		fprintf(stderr, "hookcast: no runs yet in %s/runs\n", state);
+	history_list_free(runs, n);
+	return id;
+}
+
 static int show_run(const char *state, const char *id,
 		    enum history_filter filter, const char *search, bool json)
 {
 	struct history_meta m;
 	char *err = NULL;
-	if (history_meta_load(state, id, &m, &err) < 0) {
+	char *last = NULL;
+	if (strcmp(id, "last") == 0) {
+		if ((last = last_run_id(state)) == NULL)
+			return HC_CONFIG;
+		id = last;
+	}
+	int rc = history_meta_load(state, id, &m, &err);
+	free(last);
+	if (rc < 0) {
 		fprintf(stderr, "hookcast: %s\n", err);
 		free(err);
 		return HC_CONFIG;
@@ -227,7 +258,8 @@ int cli_history(int argc, char **argv)
 				  (enum history_filter)filter, search, json);
 	} else {
 		status = cli_usage_error("history", "expected \"list\" or "
-					 "\"show RUN\"");
+					 "\"show RUN\" (a run id from history "
+					 "list, or last)");
 	}
 	free(state);
 	return status;

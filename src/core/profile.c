@@ -328,6 +328,35 @@ static bool key_known(const char *section, const char *key, long *num)
 	return false;
 }
 
+/* What to say of a key that [section] does not take: the section it
+ * belongs in, when another one takes it, or else the keys this one
+ * takes. */
+static char *unknown_key_hint(const char *section, const char *key)
+{
+	struct hc_buf b;
+	hc_buf_init(&b);
+	long num;
+	for (size_t i = 0; i < SCHEMA_N; i++)
+		if (strcmp(schema[i].section, section) != 0 &&
+		    key_known(schema[i].section, key, &num)) {
+			hc_buf_printf(&b, "it goes in [%s]", schema[i].section);
+			return hc_buf_steal(&b);
+		}
+	hc_buf_printf(&b, "[%s] takes ", section);
+	const char *sep = "";
+	for (size_t i = 0; i < SCHEMA_N; i++) {
+		if (strcmp(schema[i].section, section) != 0)
+			continue;
+		if (schema[i].numbered)
+			hc_buf_printf(&b, "%s%s1, %s2, ...", sep, schema[i].key,
+				      schema[i].key);
+		else
+			hc_buf_printf(&b, "%s%s", sep, schema[i].key);
+		sep = ", ";
+	}
+	return hc_buf_steal(&b);
+}
+
 static char *strip(char *s)
 {
 	while (*s == ' ' || *s == '\t')
@@ -434,7 +463,10 @@ static void scan_line(struct scan *s, unsigned line, char *text)
 	long num;
 	if (!key_known(s->section, key, &num)) {
 		char *q = quoted(key);
-		scan_error(s, line, "[%s] %s: unknown key", s->section, q);
+		char *hint = unknown_key_hint(s->section, key);
+		scan_error(s, line, "[%s] %s: unknown key; %s", s->section, q,
+			   hint);
+		free(hint);
 		free(q);
 		return;
 	}

@@ -60,6 +60,19 @@ def test_every_row_listed():
     rc, bad, err = w.run(["history", "show", rid, "--filter", "nope"])
     check("an unknown filter is a usage error that lists the filters",
           rc == 2 and "failed, invalid, pending" in err, err)
+    rc_last, last, _ = show(w, "last", "--invalid")
+    check("history show last is the newest run", rc_last == 0 and
+          last == inv and rid in last[0], f"{last} {inv}")
+
+
+def test_show_last_without_runs():
+    w = Work()
+    rc, out, err = w.run(["history", "show", "last"])
+    check("history show last with no run yet says so, and names the "
+          "folder", rc == 2 and "no runs yet in" in err and out == "", err)
+    rc, out, err = w.run(["history", "show"])
+    check("history show without a run names what it takes",
+          rc == 2 and "a run id from history list, or last" in err, err)
 
 
 def test_search_decoded():
@@ -122,5 +135,5 @@ def test_exit_reason_and_sending_time():
     check("... and the list shows both", "(wall " in out, out)
 
 
-run_tests([test_every_row_listed, test_search_decoded, test_retried_filter,
+run_tests([test_show_last_without_runs, test_every_row_listed, test_search_decoded, test_retried_filter,
            test_exit_reason_and_sending_time])

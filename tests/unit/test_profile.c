@@ -275,7 +275,17 @@ static void test_errors_name_file_line_key(void **state)
 		     "bad.ini:3: [destination] header1: expected \"Name: value\"");
 	expect_error("[destination]\nurl = \"http://h/\"\n"
 		     "concurrency = 3\n", "bad.ini:3: [destination] "
-					   "\"concurrency\": unknown key");
+					   "\"concurrency\": unknown key; it "
+					   "goes in [delivery]");
+	expect_error("[destination]\nurl = \"http://h/\"\n[mappings]\n"
+		     "m1 = \"email=contacts.email\"\n",
+		     "bad.ini:4: [mappings] \"m1\": unknown key; [mappings] "
+		     "takes map1, map2, ...");
+	expect_error("[destination]\nurl = \"http://h/\"\n[sync]\n"
+		     "keys = id\n",
+		     "bad.ini:4: [sync] \"keys\": unknown key; [sync] takes "
+		     "mode, key, key1, key2, ..., added_method, changed_method, "
+		     "removed_method, event_param");
 	expect_error("[destinaton]\nurl = \"http://h/\"\n",
 		     "bad.ini:1: unknown section \"destinaton\"");
 	expect_error("url = \"http://h/\"\n", "bad.ini:1: key \"url\" is "
