@@ -9,21 +9,30 @@
 #include "hookcast/json.h"
 
 
+/* Every run, newest first, its warnings printed; -1 when the runs folder
+ * cannot be read (said). */
+static int load_runs(const char *state, struct history_meta **runs,
+		     size_t *n)
+{
+	char *err = NULL;
+	struct hc_msgs warn;
+	hc_msgs_init(&warn);
+	int rc = history_list(state, runs, n, &warn, &err);
+	if (rc < 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+	}
+	cli_print_msgs(&warn);
+	hc_msgs_free(&warn);
+	return rc < 0 ? -1 : 0;
+}
+
 static int list_runs(const char *state, bool json)
 {
 	struct history_meta *runs;
 	size_t n;
-	char *err = NULL;
-	struct hc_msgs warn;
-	hc_msgs_init(&warn);
-	if (history_list(state, &runs, &n, &warn, &err) < 0) {
-		fprintf(stderr, "hookcast: %s\n", err);
-		free(err);
-		hc_msgs_free(&warn);
+	if (load_runs(state, &runs, &n) < 0)
 		return HC_STATE;
-	}
-	cli_print_msgs(&warn);
-	hc_msgs_free(&warn);
 	if (!json && n > 0)
 		printf("%-26s %-20s %-20s %-11s %15s %8s  %s\n", "RUN",
 		       "PROFILE", "STARTED", "STATE", "DELIVERED/TOTAL",
@@ -92,26 +101,19 @@ static int list_runs(const char *state, bool json)
 }
 
 /* "last": the newest run's id (a run id is a time, never "last"). */
-static char *last_run_id(const char *state)
+static int last_run_id(const char *state, char **id)
 {
 	struct history_meta *runs;
 	size_t n;
-	char *err = NULL;
-	struct hc_msgs warn;
-	hc_msgs_init(&warn);
-	if (history_list(state, &runs, &n, &warn, &err) < 0) {
-		fprintf(stderr, "hookcast: %s\n", err);
-		free(err);
-		hc_msgs_free(&warn);
-		return NULL;
-	}
-	cli_print_msgs(&warn);
-	hc_msgs_free(&warn);
-	char *id = n > 0 ? xstrdup(runs[0].id) : NULL;
-	if (n == 0)
+	*id = NULL;
+	if (load_runs(state, &runs, &n) < 0)
+		return HC_STATE;
+	if (n > 0)
+		*id = xstrdup(runs[0].id);
+	else
 		fprintf(stderr, "hookcast: no runs yet in %s/runs\n", state);
 	history_list_free(runs, n);
-	return id;
+	return n > 0 ? HC_OK : HC_CONFIG;
 }
 
 static int show_run(const char *state, const char *id,
@@ -121,8 +123,9 @@ static int show_run(const char *state, const char *id,
 	char *err = NULL;
 	char *last = NULL;
 	if (strcmp(id, "last") == 0) {
-		if ((last = last_run_id(state)) == NULL)
-			return HC_CONFIG;
+		int st = last_run_id(state, &last);
+		if (st != HC_OK)
+			return st;
 		id = last;
 	}
 	int rc = history_meta_load(state, id, &m, &err);
