@@ -95,7 +95,8 @@ def test_values_complete():
         "-p: profiles (.ini) and folders, no other file":
             (["hookcast", "run", "-p", ""], {"a.ini", "state"}),
         "--resume: run ids": (["hookcast", "run", "--resume", ""], ids),
-        "history show: run ids": (["hookcast", "history", "show", ""], ids),
+        "history show: last and run ids":
+            (["hookcast", "history", "show", ""], ids | {"last"}),
         "--threads: auto": (["hookcast", "run", "--threads", ""], {"auto"}),
         "--shard: auto": (["hookcast", "plan", "--shard", ""], {"auto"}),
         "state: show, reset": (["hookcast", "state", "s"], {"show"}),
