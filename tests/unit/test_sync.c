@@ -19,6 +19,23 @@ static char *fresh_path(const char *name)
 	return p;
 }
 
+/* A new store NAME.sqlite beside a log path NAME.log, both fresh. */
+static struct sync_store *fresh_store(const char *name, char **db,
+				      char **log)
+{
+	char *n = xasprintf("%s.sqlite", name);
+	*db = fresh_path(n);
+	free(n);
+	n = xasprintf("%s.log", name);
+	*log = fresh_path(n);
+	free(n);
+	char *err = NULL;
+	struct sync_store *s = sync_store_open(*db, true, true, &err);
+	assert_null(err);
+	assert_non_null(s);
+	return s;
+}
+
 /* Keys that are their own hashes make the probing predictable. */
 static void test_index_insert_find_grow(void **st)
 {
@@ -109,11 +126,8 @@ static int count_cb(void *ud, const struct sync_record *r)
 static void test_writer_store_and_log(void **st)
 {
 	(void)st;
-	char *db = fresh_path("w.sqlite");
-	char *log = fresh_path("w.log");
-	char *err = NULL;
-	struct sync_store *s = sync_store_open(db, true, true, &err);
-	assert_non_null(s);
+	char *db, *log, *err = NULL;
+	struct sync_store *s = fresh_store("w", &db, &log);
 	struct sync_record old = rec("gone", "id=gone", 9);
 	assert_int_equal(sync_store_put(s, &old, &err), 0);
 	assert_int_equal(sync_store_commit(s, &err), 0);
@@ -160,10 +174,8 @@ static void test_writer_store_and_log(void **st)
 static void test_log_torn_and_damaged(void **st)
 {
 	(void)st;
-	char *db = fresh_path("t.sqlite");
-	char *log = fresh_path("t.log");
-	char *err = NULL;
-	struct sync_store *s = sync_store_open(db, true, true, &err);
+	char *db, *log, *err = NULL;
+	struct sync_store *s = fresh_store("t", &db, &log);
 	struct sync_writer *w = sync_writer_start(s, log, "run-2", &err);
 	assert_non_null(w);
 	struct sync_record a = rec("first", "v=1", 1);
@@ -234,11 +246,8 @@ static void test_log_torn_and_damaged(void **st)
 static void test_writer_error_is_sticky(void **st)
 {
 	(void)st;
-	char *db = fresh_path("e.sqlite");
-	char *log = fresh_path("e.log");
-	char *err = NULL;
-	struct sync_store *s = sync_store_open(db, true, true, &err);
-	assert_non_null(s);
+	char *db, *log, *err = NULL;
+	struct sync_store *s = fresh_store("e", &db, &log);
 	sync_store_close(s);
 	/* a trigger that refuses every record: each put fails in the thread */
 	sqlite3 *raw;
@@ -294,11 +303,8 @@ static int kv_find(const struct kv *x, const char *key)
 static void test_writer_batch_keeps_each_keys_order(void **st)
 {
 	(void)st;
-	char *db = fresh_path("o.sqlite");
-	char *log = fresh_path("o.log");
-	char *err = NULL;
-	struct sync_store *s = sync_store_open(db, true, true, &err);
-	assert_non_null(s);
+	char *db, *log, *err = NULL;
+	struct sync_store *s = fresh_store("o", &db, &log);
 	struct sync_writer *w = sync_writer_start(s, log, "run-4", &err);
 	assert_non_null(w);
 	struct sync_record k1 = rec("k", "v=1", 1), k2 = rec("k", "v=2", 2);
