@@ -402,6 +402,19 @@ def main():
                         "bare_multi.c"), "-lcurl"], check=True)
         subprocess.run(["cc", "-O2", "-o", barecsv, os.path.join(ROOT, "bench",
                         "bare_csv.c"), "-lcsv"], check=True)
+        # the same loop on as many threads as hookcast delivers on here,
+        # each with its own multi handle, on the release build's allocator
+        bare_t = os.path.join(work, "bare_threads")
+        subprocess.run(["cc", "-O2", "-o", bare_t, os.path.join(ROOT, "bench",
+                        "bare_threads.c"), "-Wl,--no-as-needed", "-lmimalloc",
+                        "-Wl,--as-needed", "-lcurl", "-lpthread"], check=True)
+        threads = min(len(os.sched_getaffinity(0)), 8)  # threads = auto
+
+        def bare_threads():
+            p = subprocess.run([bare_t, f"{url}?src=bench", str(ROWS),
+                                str(threads)],
+                               capture_output=True, text=True, check=True)
+            return float(p.stdout), 0.0, 0
 
         def bare_loop():
             p = subprocess.run([bare, f"{url}?src=bench", str(ROWS)],
@@ -444,18 +457,20 @@ def main():
 
         # The cases take turns, so that a noisy neighbour on a shared
         # machine weighs on all of them alike.
-        wrks, curls, hcs, tuis, bares = [], [], [], [], []
+        wrks, curls, hcs, tuis, bares, bares_t = [], [], [], [], [], []
         tls_runs = {k: [] for k in ("wrk", "h2load", "curl1", "curl2",
                                     "hc1", "hc2")}
         for i in range(RUNS):
             wrks.append(wrk())
             bares.append(bare_loop())
+            bares_t.append(bare_threads())
             curls.append(curl())
             hcs.append(hc())
             tuis.append(tui_run(prof))  # 4. the same run from the TUI
             log(f"round {i + 1}: wrk {wrks[-1][0]:.0f}/s, curl {curls[-1][0]:.0f}/s, "
                 f"hookcast {hcs[-1][0]:.0f}/s (engine {hcs[-1][3]:.0f}/s), "
-                f"TUI {tuis[-1][0]:.0f}/s, bare libcurl {bares[-1][0]:.0f}/s")
+                f"TUI {tuis[-1][0]:.0f}/s, bare libcurl {bares[-1][0]:.0f}/s, "
+                f"on {threads} threads {bares_t[-1][0]:.0f}/s")
             tls_runs["wrk"].append(wrk_tls())
             tls_runs["curl1"].append(curl_tls("h1", ["--http1.1"]))
             tls_runs["hc1"].append(hc_tls(h1prof))
@@ -470,6 +485,7 @@ def main():
         hc_rate, hc_cpu, hc_rss, hc_engine_rate = med(hcs)
         tui_rate = med(tuis)[0]
         bare_rate = med(bares)[0]
+        bare_t_rate = med(bares_t)[0]
         idle = tui_idle_cpu(prof)
         log(f"idle TUI: {idle:.2f}% of a core")
         tls_med = {k: med(v) for k, v in tls_runs.items()}
@@ -584,6 +600,8 @@ def main():
         f"engine {hc_engine_rate:.0f}/s")
     row("hookcast in the TUI (tmux)", tui_rate, None, None)
     row("reference: bare libcurl multi loop, no journal", bare_rate, None, None)
+    row(f"reference: the bare loop on {threads} threads", bare_t_rate, None,
+        None)
     row("wrk over TLS -t1 -c32 (HTTP/1.1, one fixed URL)",
         tls_med["wrk"][0], None, None)
     row("curl --parallel over TLS (HTTP/1.1)", tls_med["curl1"][0],
@@ -665,7 +683,10 @@ def main():
         print(f"| {name} | {value} | {'yes' if met else 'NO'} |")
     print(f"\nReferences measured in this run: hookcast run is "
           f"{hc_engine_rate / bare_rate:.2f}x a bare libcurl multi loop "
-          f"({bare_rate:,.0f}/s, {bare_rate / wrk_rate:.2f}x wrk); bare libcsv "
+          f"({bare_rate:,.0f}/s, {bare_rate / wrk_rate:.2f}x wrk) and "
+          f"{hc_engine_rate / bare_t_rate:.2f}x the same loop on {threads} "
+          f"threads ({bare_t_rate:,.0f}/s, {bare_t_rate / wrk_rate:.2f}x wrk, "
+          f"{bare_t_rate / curl_rate:.2f}x curl); bare libcsv "
           f"parsing of the {BIG}-row file takes {csv_s:.3f}s, "
           f"{csv_s / wc_s:.1f}x wc -l, and hookcast check "
           f"{check_s / csv_s:.2f}x that.")
