@@ -50,8 +50,8 @@ struct activation_opts {
 	double timeout;               /* 0: the profile's */
 	uint64_t limit;               /* 0: every row */
 	unsigned shard_k, shard_n;    /* shard_n 0: no sharding */
-	const char *resume_id;
-	const char *retry_failed_id;
+	const char *resume_id;        /* a run id, or "last" */
+	const char *retry_failed_id;  /* a run id, or "last" */
 	const char *state_dir;        /* NULL: history_state_dir() */
 	bool dry_run;                 /* no network, no journal */
 	bool dry_headers;             /* a dry run prints the headers too */
@@ -101,6 +101,9 @@ const struct profile *activation_profile(const struct activation *a);
 const char *activation_method(const struct activation *a);
 /* The profile's absolute path (a resume's: the one it was run from). */
 const char *activation_profile_path(const struct activation *a);
+/* The run a resume continues or a retry retries ("last" resolved), or
+ * NULL. */
+const char *activation_parent_id(const struct activation *a);
 /* The shard the run covers (n 0: every row). */
 void activation_shard(const struct activation *a, unsigned *k, unsigned *n);
 

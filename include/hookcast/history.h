@@ -94,6 +94,14 @@ int history_list(const char *state_dir, struct history_meta **runs,
 		 size_t *n, struct hc_msgs *warnings, char **err);
 void history_list_free(struct history_meta *runs, size_t n);
 
+/* "last" in place of a run id: the newest run, or the newest run of the
+ * profile at profile_abs when it is not NULL. 1 with *id set (the
+ * caller's to free), 0 when there is none (*err says so), -1 when the
+ * runs folder cannot be read (*err). Unreadable runs are skipped with a
+ * warning, as history_list() does. */
+int history_last(const char *state_dir, const char *profile_abs, char **id,
+		 struct hc_msgs *warnings, char **err);
+
 /* ---- The journal ---- */
 
 struct history_line {

@@ -22,8 +22,8 @@ static const struct cli_command commands[] = {
 	  "run -p PROFILE [-s SEGMENT] [-c N] [--threads N|auto] [--rate R] "
 	  "[--max-attempts N] "
 	  "[--timeout S] [--limit N] [--shard K/N|auto [--rate-per-shard R]] "
-	  "[--resume RUN | "
-	  "--retry-failed RUN] [--baseline | --full] [--dry-run [--headers]] "
+	  "[--resume RUN|last | "
+	  "--retry-failed RUN|last] [--baseline | --full] [--dry-run [--headers]] "
 	  "[--json] "
 	  "[--metrics FILE] [-q] [--yes]",
 	  "send one request per valid row (with [sync], per change; with "

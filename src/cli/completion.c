@@ -103,7 +103,7 @@ enum argkind {
 	ARG_NONE,  /* a value nothing can guess: N, R, URL */
 	ARG_INI,   /* PROFILE */
 	ARG_FILE,  /* SEGMENT, FILE */
-	ARG_RUN,   /* RUN: a run id */
+	ARG_RUN,   /* RUN|last: a run id, or the newest run */
 	ARG_WORDS, /* literal choices: auto, hex, base64 */
 	ARG_KINDS
 };
@@ -116,7 +116,7 @@ static enum argkind kind_of(const char *arg)
 		return ARG_INI;
 	if (strcmp(arg, "SEGMENT") == 0 || strcmp(arg, "FILE") == 0)
 		return ARG_FILE;
-	if (strcmp(arg, "RUN") == 0)
+	if (strcmp(arg, "RUN") == 0 || strcmp(arg, "RUN|last") == 0)
 		return ARG_RUN;
 	for (const char *p = arg; *p; p++)
 		if (islower((unsigned char)*p))
@@ -174,7 +174,7 @@ static const char *const bash_arg[ARG_KINDS] = {
 	[ARG_INI] = "COMPREPLY=($(compgen -f -X '!*.ini' -- \"$cur\") "
 		    "$(compgen -d -- \"$cur\")); return ;;\n",
 	[ARG_FILE] = "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n",
-	[ARG_RUN] = "COMPREPLY=($(compgen -W \"$(_hookcast_runs)\" -- "
+	[ARG_RUN] = "COMPREPLY=($(compgen -W \"last $(_hookcast_runs)\" -- "
 		    "\"$cur\")); return ;;\n",
 	[ARG_WORDS] = "COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); "
 		      "return ;;\n",
@@ -184,7 +184,7 @@ static const char *const fish_arg[ARG_KINDS] = {
 	[ARG_NONE] = " -x\n",
 	[ARG_INI] = " -r -F\n",
 	[ARG_FILE] = " -r -F\n",
-	[ARG_RUN] = " -x -a '(__hookcast_runs)'\n",
+	[ARG_RUN] = " -x -a 'last (__hookcast_runs)'\n",
 	[ARG_WORDS] = " -x -a '%s'\n",
 };
 static const char *const zsh_arg[ARG_KINDS] = {
@@ -293,9 +293,6 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 	printf("#compdef hookcast\n# zsh completion for hookcast, made by "
 	       "`hookcast completion zsh` from its --help\n"
 	       "_hookcast_runs() {\n"
-	       "  local -a runs\n  runs=(${(f)\"$(%s)\"})\n"
-	       "  _describe 'run' runs\n}\n"
-	       "_hookcast_show_runs() {\n"
 	       "  local -a runs\n"
 	       "  runs=(last ${(f)\"$(%s)\"})\n"
 	       "  _describe 'run' runs\n}\n"
@@ -303,7 +300,7 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 	       "  local curcontext=$curcontext state line\n"
 	       "  _arguments -C '1:command:->cmd' '*::arg:->args'\n"
 	       "  case $state in\n"
-	       "  cmd)\n    local -a cmds\n    cmds=(\n", RUNS_CMD, RUNS_CMD);
+	       "  cmd)\n    local -a cmds\n    cmds=(\n", RUNS_CMD);
 	for (size_t i = 0; i < n; i++)
 		printf("      '%s'\n", cmds[i].name);
 	printf("    )\n    _describe 'command' cmds ;;\n  args)\n"
@@ -326,7 +323,7 @@ static void zsh_script(const struct cmd *cmds, size_t n)
 				printf("%s%s", k ? " " : "", c->words[k]);
 			printf(")'");
 			if (strcmp(c->name, "history") == 0)
-				printf(" \\\n        '2:run:_hookcast_show_runs'");
+				printf(" \\\n        '2:run:_hookcast_runs'");
 		}
 		printf(" ;;\n");
 	}

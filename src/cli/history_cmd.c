@@ -103,17 +103,17 @@ static int list_runs(const char *state, bool json)
 /* "last": the newest run's id (a run id is a time, never "last"). */
 static int last_run_id(const char *state, char **id)
 {
-	struct history_meta *runs;
-	size_t n;
-	*id = NULL;
-	if (load_runs(state, &runs, &n) < 0)
-		return HC_STATE;
-	if (n > 0)
-		*id = xstrdup(runs[0].id);
-	else
-		fprintf(stderr, "hookcast: no runs yet in %s/runs\n", state);
-	history_list_free(runs, n);
-	return n > 0 ? HC_OK : HC_CONFIG;
+	char *err = NULL;
+	struct hc_msgs warn;
+	hc_msgs_init(&warn);
+	int rc = history_last(state, NULL, id, &warn, &err);
+	cli_print_msgs(&warn);
+	hc_msgs_free(&warn);
+	if (rc <= 0) {
+		fprintf(stderr, "hookcast: %s\n", err);
+		free(err);
+	}
+	return rc > 0 ? HC_OK : rc == 0 ? HC_CONFIG : HC_STATE;
 }
 
 static int show_run(const char *state, const char *id,

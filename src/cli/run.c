@@ -429,6 +429,10 @@ int cli_run(int argc, char **argv)
 	hc_msgs_free(&msgs);
 	if (a == NULL)
 		return status;
+	const char *asked = ra.o.resume_id ? ra.o.resume_id : ra.o.retry_failed_id;
+	if (asked && strcmp(asked, "last") == 0 && !ra.quiet)
+		fprintf(stderr, "hookcast: %s last: run %s\n", ra.o.resume_id
+			? "--resume" : "--retry-failed", activation_parent_id(a));
 	if (ra.o.dry_run) {
 		status = activation_dry_run(a, stdout, stderr);
 		activation_free(a);

@@ -524,6 +524,22 @@ struct activation *activation_new(const struct activation_opts *opts,
 		goto fail;
 	}
 	const char *parent = a->resume ? opts->resume_id : opts->retry_failed_id;
+	if (parent && strcmp(parent, "last") == 0) {
+		/* the newest run (of this profile, with -p) */
+		char *err = NULL;
+		int rc = history_last(a->state_dir, a->profile_abs,
+				      &a->parent_id, msgs, &err);
+		if (rc <= 0) {
+			hc_msgs_add(msgs, HC_ERROR, "%s last: %s", a->resume
+				    ? "--resume" : "--retry-failed", err);
+			free(err);
+			*status = rc < 0 ? HC_STATE : HC_CONFIG;
+			goto fail;
+		}
+		parent = a->parent_id;
+	} else if (parent) {
+		a->parent_id = xstrdup(parent);
+	}
 	if (parent && (*status = load_parent(a, parent, a->resume, msgs)) != HC_OK)
 		goto fail;
 	if (a->resume && a->meta.parent) {
@@ -664,6 +680,11 @@ fail:
 const struct profile *activation_profile(const struct activation *a)
 {
 	return a->profile;
+}
+
+const char *activation_parent_id(const struct activation *a)
+{
+	return a->parent_id;
 }
 
 const char *activation_profile_path(const struct activation *a)
@@ -1431,6 +1452,7 @@ void activation_free(struct activation *a)
 		free(err);
 	}
 	act_unlock(a);
+	free(a->parent_id);
 	engine_free(a->engine);
 	segment_free(a->seg);
 	if (a->spooled && a->segment_path)

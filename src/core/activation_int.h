@@ -76,6 +76,7 @@ struct activation {
 	struct history_finals prior;  /* resume: rows already final */
 	struct history_finals retry;  /* retry-failed: the parent's finals */
 	bool resume, retry_failed;
+	char *parent_id; /* the run resumed or retried ("last" resolved) */
 	uint64_t selected_valid; /* valid rows taken so far (for --limit) */
 
 	/* Validation results. */

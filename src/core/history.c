@@ -464,6 +464,27 @@ void history_list_free(struct history_meta *runs, size_t n)
 	free(runs);
 }
 
+int history_last(const char *state_dir, const char *profile_abs, char **id,
+		 struct hc_msgs *warnings, char **err)
+{
+	struct history_meta *runs;
+	size_t n;
+	*id = NULL;
+	if (history_list(state_dir, &runs, &n, warnings, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && *id == NULL; i++)
+		if (profile_abs == NULL ||
+		    strcmp(runs[i].profile_path, profile_abs) == 0)
+			*id = xstrdup(runs[i].id);
+	history_list_free(runs, n);
+	if (*id)
+		return 1;
+	*err = profile_abs ? xasprintf("no runs of %s yet in %s/runs",
+				       profile_abs, state_dir)
+			   : xasprintf("no runs yet in %s/runs", state_dir);
+	return 0;
+}
+
 /* ---- journal ---- */
 
 /* Writeback of the journal starts every this many bytes written. */

@@ -5,10 +5,11 @@ filters follow one rule, search finds decoded values, the exit status says
 why, and a run resumed later shows its sending time apart from its wall
 time."""
 import json
+import re
 import signal
 import time
 
-from hc import Sink, Work, check, run_tests, wait_requests
+from hc import Sink, Work, check, run_id_of, run_tests, wait_requests
 
 
 def stopped_run(w, sink, n, stop_after):
@@ -135,5 +136,60 @@ def test_exit_reason_and_sending_time():
     check("... and the list shows both", "(wall " in out, out)
 
 
-run_tests([test_show_last_without_runs, test_every_row_listed, test_search_decoded, test_retried_filter,
+def test_resume_last():
+    """--resume last: the newest run, or with -p the newest run of that
+    profile; a run that cannot be resumed is refused and nothing is sent."""
+    w = Work()
+    rc, _, err = w.run(["run", "--resume", "last"])
+    check("--resume last with no run yet says so", rc == 2 and
+          "--resume last: no runs yet in" in err, err)
+    sink = Sink(w, "--delay-ms", "150")
+    rid = stopped_run(w, sink, 12, 3)
+    w.write_csv("other.csv", ["id"], [["a1"], ["a2"]])
+    w.profile("q.ini", sink.url + "/q", ["id=id"], segment="other.csv")
+    rc, out, _ = w.run(["run", "-p", "q.ini", "-q", "--json"])
+    qid = run_id_of(out)
+    w.profile("r.ini", sink.url + "/r", ["id=id"], segment="other.csv")
+    rc_r, _, err_r = w.run(["run", "-p", "r.ini", "--resume", "last"])
+    n0 = len(sink.requests())
+    rc, _, err = w.run(["run", "--resume", "last"])
+    check("--resume last takes the newest run (another profile's, done) "
+          "and refuses it, naming it; nothing is sent", rc == 2 and
+          f"run {qid} is done" in err and len(sink.requests()) == n0, err)
+    check("-p with no run of that profile: --resume last names the "
+          "profile", rc_r == 2 and "no runs of " in err_r and
+          "r.ini yet in" in err_r, err_r)
+    rc, out, err = w.run(["run", "-p", "p.ini", "--resume", "last", "--json"])
+    sink.stop()
+    ids = [dict(r["query"])["id"] for r in sink.requests() if r["path"] == "/h"]
+    check("-p p.ini --resume last resumes that profile's stopped run under "
+          "its id, says which, and every valid row went once in all",
+          rc == 1 and run_id_of(out) == rid and
+          f"--resume last: run {rid}" in err and
+          sorted(ids, key=int) == [str(i) for i in range(1, 13) if i != 3],
+          (rc, sorted(ids, key=int), err))
+
+
+def test_retry_failed_last():
+    w = Work()
+    sink = Sink(w, "--fail-every", "3")
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 10)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"concurrency": 1, "max_attempts": 1})
+    rc, out, _ = w.run(["run", "-p", "p.ini", "--json", "-q"])
+    rid = run_id_of(out)
+    failed = sorted(int(r["row"]) for r in w.journal(rid)
+                    if r["outcome"] == "failed")
+    n0 = len(sink.requests())
+    rc, out, err = w.run(["run", "--retry-failed", "last", "--json"])
+    sink.stop()
+    new = run_id_of(out)
+    sent = sorted(int(dict(r["query"])["id"]) for r in sink.requests()[n0:])
+    check("--retry-failed last retries the newest run: a new run, of "
+          "exactly its failed rows", len(failed) == 3 and sent == failed
+          and new != rid and re.search(f'retry_of = "?{rid}', w.run_ini(new)) and
+          f"--retry-failed last: run {rid}" in err, (failed, sent, err))
+
+
+run_tests([test_resume_last, test_retry_failed_last, test_show_last_without_runs, test_every_row_listed, test_search_decoded, test_retried_filter,
            test_exit_reason_and_sending_time])
