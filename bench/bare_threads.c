@@ -2,8 +2,8 @@
  * with its own multi handle and 32/T reused easy handles, POST with an
  * empty body, one URL per request (the query carries percent-encoded
  * values, as the bench's rows do), nothing else: no CSV, no journal, no
- * retries, and no thread waits for another. Not run by make bench; see
- * BENCHMARKS.md ("Queued requests on the delivery threads").
+ * retries, and no thread waits for another. make bench runs it on as
+ * many threads as hookcast delivers on (BENCHMARKS.md, item 5).
  *   cc -O2 -o bare_threads bench/bare_threads.c -lcurl -lpthread
  *   bare_threads URL N THREADS [CA_FILE [1|2]]   (1: HTTP/1.1, 2: HTTP/2) */
 #include <curl/curl.h>
