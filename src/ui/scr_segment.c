@@ -57,6 +57,8 @@ void seg_load(struct app *a, const char *path)
 	struct seg_view *sv = &a->sv;
 	seg_view_free(sv);
 	sv->path = xstrdup(path);
+	sv->st_ok = stat(path, &sv->st) == 0;
+	sv->st_checked = app_now();
 	struct segment_opts o = { .delimiter = a->seg_delim,
 				  .field_max = a->profile->field_max };
 	char *err = NULL;
@@ -126,6 +128,46 @@ void seg_count_step(struct app *a, double budget_s)
 		sv->counter = NULL;
 	}
 	a->need_redraw = true;
+}
+
+static bool same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino &&
+	       x->st_size == y->st_size &&
+	       x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+	       x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+/* The loaded segment changed on disk (rewritten, replaced, removed or
+ * back): load it again, so that the rows, the count and the preview are
+ * the file's as it is now. Looked at about once a second (the idle loop
+ * wakes that often), and not while a run,
+ * a test request, a dialog or a field is in progress: what they show was
+ * read from the file as it was. */
+void seg_watch(struct app *a)
+{
+	struct seg_view *sv = &a->sv;
+	double now = app_now();
+	if (sv->path == NULL || now - sv->st_checked < 1.0 || a->run_active ||
+	    (a->probe && !a->probe_told) || a->dlg.kind != DLG_NONE || a->edit.le)
+		return;
+	sv->st_checked = now;
+	struct stat st;
+	bool ok = stat(sv->path, &st) == 0;
+	if (ok == sv->st_ok && (!ok || same_file(&st, &sv->st)))
+		return;
+	size_t keep = a->preview_row;
+	char *p = xstrdup(sv->path);
+	seg_load(a, p);
+	free(p);
+	if (keep < sv->nrows)
+		a->preview_row = keep;
+	if (sv->error)
+		app_flash(a, ROLE_ERROR, "the segment changed on disk: %s",
+			  sv->error);
+	else
+		app_flash(a, ROLE_WARNING, "%s changed on disk: loaded again",
+			  sv->path);
 }
 
 bool seg_preview_row(struct app *a, size_t i, struct segment_row *row)

@@ -387,7 +387,7 @@ int tui_main(int argc, char **argv)
 	};
 	while (!a->quit || a->run_active) {
 		double now = app_now();
-		int wait = 2000;
+		int wait = a->sv.path ? 1000 : 2000; /* 1 s: seg_watch() */
 		if (a->run_active || (a->probe && !a->probe_told))
 			wait = 100;
 		if (a->sv.counter && !a->sv.count_done)
@@ -427,6 +427,7 @@ int tui_main(int argc, char **argv)
 		}
 		if (a->sv.counter && !a->sv.count_done)
 			seg_count_step(a, 0.015);
+		seg_watch(a);
 		now = app_now();
 		if (a->run_active && now - last_draw >= 0.1)
 			a->need_redraw = true;

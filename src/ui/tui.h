@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <wchar.h>
 
 #include "hookcast/activation.h"
@@ -205,6 +206,10 @@ struct seg_view {
 	size_t nproblems;
 	char *fatal;
 	int hscroll, vscroll;
+	/* the file as it was loaded, to see it change on disk */
+	struct stat st;
+	bool st_ok;        /* it could be stat'ed then */
+	double st_checked; /* when it was last looked at */
 };
 
 enum dialog_kind { DLG_NONE, DLG_CHOICE, DLG_INPUT, DLG_PICKER, DLG_INFO };
@@ -491,6 +496,7 @@ void activate_probe_done(struct app *a);  /* the test request's answer */
 /* segment screen helpers shared with mappings and activate */
 void seg_load(struct app *a, const char *path);
 void seg_count_step(struct app *a, double budget_s);
+void seg_watch(struct app *a);
 void seg_view_free(struct seg_view *sv);
 /* The preview row as a segment_row (borrowed), or false when none. */
 bool seg_preview_row(struct app *a, size_t i, struct segment_row *row);

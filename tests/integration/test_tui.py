@@ -404,6 +404,46 @@ def test_secrets_never_on_screen():
           len(used) == 7 and rid and not leaked, f"{len(used)} {rid} {leaked}")
 
 
+def test_segment_changed_on_disk():
+    """The wizard loads the segment again when the file changes on disk:
+    replaced, removed, back. Step 2's count and step 4's summary follow."""
+    w = Work()
+    fixed_profile(w)
+    seg = w.path("contacts.csv")
+    with open(seg) as f:
+        lines = f.read().splitlines(True)
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("Webhook URL")
+        t.keys("2")
+        s = t.wait("Rows: 6 (0 invalid)")
+        check("step 2 counts the example's 6 rows", s is not None, t.screen())
+        w.write("c.tmp", "".join(lines[:4]))
+        os.replace(w.path("c.tmp"), seg)  # as a job that writes a new file
+        s = t.wait("Rows: 3 (0 invalid)", also=("changed on disk",))
+        check("replaced by a file of 3 rows: step 2 loads it again by "
+              "itself, counts 3 and says why", s is not None and
+              "contacts.csv changed on disk: loaded again" in s, t.screen())
+        t.keys("4")
+        s = t.wait("contacts.csv: 3 rows, 0 invalid")
+        check("step 4's summary says 3 rows", s is not None, t.screen())
+        os.remove(seg)
+        s = t.wait("cannot open", also=("(none loaded)",))
+        check("removed: step 4 says no segment is loaded, and why",
+              s is not None and "the segment changed on disk: " in s,
+              t.screen())
+        w.write("contacts.csv", "".join(lines + ["7,g@x.org,G,US,n\n"]))
+        s = t.wait("contacts.csv: 7 rows, 0 invalid")
+        check("back, with 7 rows: loaded again", s is not None, t.screen())
+        t.keys("1", "q")  # nothing to save: reloading is no edit
+        err = open(w.path("tui.err")).read()
+        st = t.exit_status()
+        check("the wizard quits clean", st == 0 and err == "",
+              (st, err, t.screen()))
+    finally:
+        t.kill()
+
+
 if shutil.which("tmux") is None:
     check("tmux is needed for the TUI tests", False, "install tmux")
     done()
@@ -411,4 +451,4 @@ run_tests([test_end_to_end_from_nothing, test_resize_during_run,
            test_help_overlay_and_no_color, test_save_as_theme_and_open,
            test_quit_asks_when_unsaved,
            test_bad_theme_falls_back, test_screen_dumps,
-           test_secrets_never_on_screen])
+           test_secrets_never_on_screen, test_segment_changed_on_disk])
