@@ -1756,6 +1756,10 @@ struct engine *engine_new(const struct engine_config *cfg,
 			return NULL;
 		}
 		w->threaded = true;
+		char name[32]; /* top -H, ps -L and perf tell them apart */
+		snprintf(name, sizeof name, "hc-deliver%zu", i);
+		name[15] = '\0'; /* the kernel's limit; i <= 64 fits */
+		pthread_setname_np(w->tid, name);
 	}
 	caps_set(e);
 	return e;

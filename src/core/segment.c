@@ -936,6 +936,8 @@ static void pf_start(struct segment *seg)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int r = pthread_create(&pf->thread, NULL, pf_main, seg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0)
+		pthread_setname_np(pf->thread, "hc-reader");
 	if (r != 0) { /* then parse in the caller, as without prefetch */
 		pthread_cond_destroy(&pf->cv);
 		pthread_mutex_destroy(&pf->mu);

@@ -274,6 +274,8 @@ struct sync_writer *sync_writer_start(struct sync_store *s,
 	pthread_sigmask(SIG_SETMASK, &all, &was);
 	int rc = pthread_create(&w->thread, NULL, writer_main, w);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (rc == 0)
+		pthread_setname_np(w->thread, "hc-state");
 	if (rc != 0) {
 		*err = xasprintf("cannot start the state writer: %s",
 				 strerror(rc));

@@ -5,6 +5,7 @@ limits, and the journal that records it all."""
 import json
 import os
 import random
+import signal
 import subprocess
 import time
 
@@ -232,6 +233,37 @@ def test_threads_keep_the_concurrency_cap():
           2 <= peak <= 3, f"rc {rc}, peak {peak}, {len(reqs)} requests")
 
 
+def test_threads_are_named():
+    """top -H and ps -L tell the threads apart: the delivery threads and
+    the reader have names of their own."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "200")
+    # more rows than the reader may parse ahead: it waits, and is seen
+    w.write_csv("segment.csv", ["id"], [[str(i)] for i in range(1, 8001)])
+    w.profile("p.ini", sink.url + "/h", ["id=id"],
+              delivery={"threads": 3, "concurrency": 6})
+    p = w.start(["run", "-p", "p.ini", "-q"])
+    names = set()
+    t0 = time.monotonic()
+    while p.poll() is None and time.monotonic() - t0 < 20:
+        task = f"/proc/{p.pid}/task"
+        try:
+            for t in os.listdir(task):
+                with open(f"{task}/{t}/comm") as f:
+                    names.add(f.read().strip())
+        except OSError:
+            pass  # a thread (or the run) ended while being listed
+        if {"hc-deliver1", "hc-deliver2", "hc-reader"} <= names:
+            break
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)  # a graceful stop: seen enough
+    p.communicate(timeout=60)
+    sink.stop()
+    check("a run on 3 threads names its delivery threads hc-deliver1 and "
+          "hc-deliver2, and its reader hc-reader", {"hc-deliver1",
+          "hc-deliver2", "hc-reader"} <= names, sorted(names))
+
+
 def test_concurrency_cap():
     w = Work()
     sink = Sink(w, "--delay-ms", "50")
@@ -384,7 +416,7 @@ def test_history_commands():
 run_tests([test_thousand_rows_exactly_once, test_urls_sent_as_curl_sends_them,
           test_rate_limit,
           test_threads_exactly_once_under_faults,
-          test_threads_keep_the_concurrency_cap,
+          test_threads_keep_the_concurrency_cap, test_threads_are_named,
           test_concurrency_cap, test_breaker, test_secrets_never_written,
           test_dry_run_and_delete_guard,
           test_shard_and_limit, test_invalid_rows_journaled_not_sent,
