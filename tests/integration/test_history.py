@@ -5,6 +5,7 @@ filters follow one rule, search finds decoded values, the exit status says
 why, and a run resumed later shows its sending time apart from its wall
 time."""
 import json
+import os
 import re
 import signal
 import time
@@ -74,6 +75,15 @@ def test_show_last_without_runs():
     rc, out, err = w.run(["history", "show"])
     check("history show without a run names what it takes",
           rc == 2 and "a run id from history list, or last" in err, err)
+    os.makedirs(w.state, exist_ok=True)
+    w.write("state/runs", "not a folder")
+    rc, out, err = w.run(["history", "show", "last"])
+    rc2, _, err2 = w.run(["run", "--resume", "last"])
+    check("a runs folder that cannot be read: history show last and "
+          "--resume last name it, with exit 4 (the state)",
+          rc == 4 and "runs: Not a directory" in err and rc2 == 4 and
+          "--resume last: " in err2 and "runs: Not a directory" in err2,
+          (rc, err, rc2, err2))
 
 
 def test_search_decoded():
