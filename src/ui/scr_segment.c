@@ -138,24 +138,41 @@ static bool same_file(const struct stat *x, const struct stat *y)
 	       x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
 }
 
+/* The same file as far as stat tells, or both missing. */
+static bool same_state(bool ok_x, const struct stat *x, bool ok_y,
+		       const struct stat *y)
+{
+	return ok_x == ok_y && (!ok_x || same_file(x, y));
+}
+
 /* The loaded segment changed on disk (rewritten, replaced, removed or
  * back): load it again, so that the rows, the count and the preview are
  * the file's as it is now. Looked at about once a second (the idle loop
- * wakes that often), and not while a run,
- * a test request, a dialog or a field is in progress: what they show was
- * read from the file as it was. */
+ * wakes that often); a change is loaded once the file holds still from
+ * one look to the next, so that a file still being written is not read
+ * half done. Not while a run, a test request, a dialog or a field is in
+ * progress: what they show was read from the file as it was. */
 void seg_watch(struct app *a)
 {
 	struct seg_view *sv = &a->sv;
 	double now = app_now();
 	if (sv->path == NULL || now - sv->st_checked < 1.0 || a->run_active ||
-	    (a->probe && !a->probe_told) || a->dlg.kind != DLG_NONE || a->edit.le)
+	    (a->probe && !a->probe_told) || a->dlg.kind != DLG_NONE ||
+	    a->edit.le)
 		return;
 	sv->st_checked = now;
 	struct stat st;
 	bool ok = stat(sv->path, &st) == 0;
-	if (ok == sv->st_ok && (!ok || same_file(&st, &sv->st)))
+	if (same_state(ok, &st, sv->st_ok, &sv->st)) {
+		sv->changing = false;
 		return;
+	}
+	if (!sv->changing || !same_state(ok, &st, sv->seen_ok, &sv->seen)) {
+		sv->changing = true; /* look again before loading */
+		sv->seen = st;
+		sv->seen_ok = ok;
+		return;
+	}
 	size_t keep = a->preview_row;
 	char *p = xstrdup(sv->path);
 	seg_load(a, p);

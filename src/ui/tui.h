@@ -210,6 +210,9 @@ struct seg_view {
 	struct stat st;
 	bool st_ok;        /* it could be stat'ed then */
 	double st_checked; /* when it was last looked at */
+	struct stat seen;  /* a change seen at the last look: loaded */
+	bool seen_ok;      /* once it holds still for a look */
+	bool changing;
 };
 
 enum dialog_kind { DLG_NONE, DLG_CHOICE, DLG_INPUT, DLG_PICKER, DLG_INFO };

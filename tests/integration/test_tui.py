@@ -435,6 +435,18 @@ def test_segment_changed_on_disk():
         w.write("contacts.csv", "".join(lines + ["7,g@x.org,G,US,n\n"]))
         s = t.wait("contacts.csv: 7 rows, 0 invalid")
         check("back, with 7 rows: loaded again", s is not None, t.screen())
+        shown = set()
+        with open(seg, "a") as f:
+            for i in range(8, 20):  # a job still writing, a row at a time
+                f.write(f"{i},u{i}@x.org,U,US,n\n")
+                f.flush()
+                time.sleep(0.25)
+                shown.update(re.findall(r"contacts.csv: (\d+) rows",
+                                        t.screen()))
+        s = t.wait("contacts.csv: 19 rows, 0 invalid")
+        check("a file still being written is not loaded half done: the "
+              "count stays at 7 while it grows, then says 19",
+              shown == {"7"} and s is not None, (shown, t.screen()))
         t.keys("1", "q")  # nothing to save: reloading is no edit
         err = open(w.path("tui.err")).read()
         st = t.exit_status()
