@@ -92,7 +92,9 @@ struct activation;
 double activation_shard_rate(const struct activation_opts *o,
 			     double profile_rate);
 
-/* Returns NULL with *status set (2, 3 or 4) and the reasons in msgs. */
+/* Returns NULL with *status set (2, 3 or 4) and the reasons in msgs; or
+ * NULL with *status 0 when there is nothing to do (--retry-failed of a run
+ * with no failed rows), msgs saying so. */
 struct activation *activation_new(const struct activation_opts *opts,
 				  struct hc_msgs *msgs, int *status);
 void activation_free(struct activation *a);

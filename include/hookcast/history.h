@@ -98,9 +98,11 @@ void history_list_free(struct history_meta *runs, size_t n);
  * profile at profile_abs when it is not NULL. 1 with *id set (the
  * caller's to free), 0 when there is none (*err says so), -1 when the
  * runs folder cannot be read (*err). Unreadable runs are skipped with a
- * warning, as history_list() does. */
+ * warning, as history_list() does. With resumable not NULL, *resumable is
+ * the newest of those runs that a resume can continue (neither done nor
+ * running), or NULL. */
 int history_last(const char *state_dir, const char *profile_abs, char **id,
-		 struct hc_msgs *warnings, char **err);
+		 char **resumable, struct hc_msgs *warnings, char **err);
 
 /* ---- The journal ---- */
 

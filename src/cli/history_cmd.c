@@ -106,7 +106,7 @@ static int last_run_id(const char *state, char **id)
 	char *err = NULL;
 	struct hc_msgs warn;
 	hc_msgs_init(&warn);
-	int rc = history_last(state, NULL, id, &warn, &err);
+	int rc = history_last(state, NULL, id, NULL, &warn, &err);
 	cli_print_msgs(&warn);
 	hc_msgs_free(&warn);
 	if (rc <= 0) {

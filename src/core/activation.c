@@ -412,6 +412,29 @@ static int restore_secrets(struct profile *snap, const char *run_id,
 }
 
 /* The run a resume or a retry starts from: its meta, snapshot and finals. */
+/* load_parent(): --retry-failed of a run with no failed rows; no run is
+ * made, and the exit status is 0 */
+#define PARENT_NOTHING (-1)
+
+/* After --resume last found the newest run done or running: name the
+ * newest one that can be resumed, with how far it got. */
+static void hint_resumable(struct activation *a, const char *id,
+			   struct hc_msgs *msgs)
+{
+	struct history_meta m;
+	char *err = NULL;
+	if (history_meta_load(a->state_dir, id, &m, &err) < 0) {
+		free(err);
+		return;
+	}
+	hc_msgs_add(msgs, HC_ERROR, "the newest run that can be resumed is %s "
+		    "(%s, %llu of %llu valid rows final): hookcast run "
+		    "--resume %s", id, m.state,
+		    (unsigned long long)(m.delivered + m.failed),
+		    (unsigned long long)m.valid, id);
+	history_meta_free(&m);
+}
+
 static int load_parent(struct activation *a, const char *id, bool resume,
 		       struct hc_msgs *msgs)
 {
@@ -423,9 +446,14 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		return HC_CONFIG;
 	}
 	if (resume && strcmp(m.state, "done") == 0) {
-		hc_msgs_add(msgs, HC_ERROR, "run %s is done: every row has a "
-			    "final outcome; use --retry-failed %s to send the "
-			    "failed rows again", id, id);
+		if (m.failed > 0)
+			hc_msgs_add(msgs, HC_ERROR, "run %s is done: every row "
+				    "has a final outcome; use --retry-failed "
+				    "%s to send the %llu failed rows again", id,
+				    id, (unsigned long long)m.failed);
+		else
+			hc_msgs_add(msgs, HC_ERROR, "run %s is done: every row "
+				    "has a final outcome, and none failed", id);
 		history_meta_free(&m);
 		return HC_CONFIG;
 	}
@@ -465,6 +493,22 @@ static int load_parent(struct activation *a, const char *id, bool resume,
 		a->profile->path = xstrdup(m.profile_path);
 		free(a->profile_abs);
 		a->profile_abs = xstrdup(m.profile_path);
+	}
+	if (!resume && f->failed == 0) {
+		/* nothing to send again: no run is made (the wizard does not
+		 * offer it either); the profile was checked first */
+		uint64_t final = f->delivered + f->failed;
+		if (strcmp(m.state, "done") != 0 && m.valid > final)
+			hc_msgs_add(msgs, HC_ERROR, "run %s has no failed rows: "
+				    "nothing to send again; %llu of its rows "
+				    "have no outcome yet: hookcast run "
+				    "--resume %s sends them", id,
+				    (unsigned long long)(m.valid - final), id);
+		else
+			hc_msgs_add(msgs, HC_ERROR, "run %s has no failed rows: "
+				    "nothing to send again", id);
+		history_meta_free(&m);
+		return PARENT_NOTHING;
 	}
 	free(a->segment_path);
 	a->segment_path = xstrdup(m.segment_path);
@@ -524,11 +568,14 @@ struct activation *activation_new(const struct activation_opts *opts,
 		goto fail;
 	}
 	const char *parent = a->resume ? opts->resume_id : opts->retry_failed_id;
+	char *resumable = NULL; /* --resume last: the newest run it could take */
 	if (parent && strcmp(parent, "last") == 0) {
 		/* the newest run (of this profile, with -p) */
 		char *err = NULL;
 		int rc = history_last(a->state_dir, a->profile_abs,
-				      &a->parent_id, msgs, &err);
+				      &a->parent_id, a->resume ? &resumable
+							       : NULL,
+				      msgs, &err);
 		if (rc <= 0) {
 			hc_msgs_add(msgs, HC_ERROR, "%s last: %s", a->resume
 				    ? "--resume" : "--retry-failed", err);
@@ -540,8 +587,17 @@ struct activation *activation_new(const struct activation_opts *opts,
 	} else if (parent) {
 		a->parent_id = xstrdup(parent);
 	}
-	if (parent && (*status = load_parent(a, parent, a->resume, msgs)) != HC_OK)
+	if (parent && (*status = load_parent(a, parent, a->resume, msgs)) != HC_OK) {
+		if (*status == PARENT_NOTHING)
+			*status = HC_OK;
+		/* "last" is never an older run; but say which one the user
+		 * may have meant */
+		if (resumable)
+			hint_resumable(a, resumable, msgs);
+		free(resumable);
 		goto fail;
+	}
+	free(resumable);
 	if (a->resume && a->meta.parent) {
 		/* Resuming a --retry-failed run: it covers only the rows that
 		 * failed in the run it retries. */

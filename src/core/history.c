@@ -465,17 +465,28 @@ void history_list_free(struct history_meta *runs, size_t n)
 }
 
 int history_last(const char *state_dir, const char *profile_abs, char **id,
-		 struct hc_msgs *warnings, char **err)
+		 char **resumable, struct hc_msgs *warnings, char **err)
 {
 	struct history_meta *runs;
 	size_t n;
 	*id = NULL;
+	if (resumable)
+		*resumable = NULL;
 	if (history_list(state_dir, &runs, &n, warnings, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n && *id == NULL; i++)
-		if (profile_abs == NULL ||
-		    strcmp(runs[i].profile_path, profile_abs) == 0)
-			*id = xstrdup(runs[i].id);
+	for (size_t i = 0; i < n; i++) {
+		const struct history_meta *m = &runs[i];
+		if (profile_abs && strcmp(m->profile_path, profile_abs) != 0)
+			continue;
+		if (*id == NULL)
+			*id = xstrdup(m->id);
+		if (resumable && *resumable == NULL &&
+		    strcmp(m->state, "done") != 0 &&
+		    strcmp(m->state, "running") != 0)
+			*resumable = xstrdup(m->id);
+		if (resumable == NULL || *resumable)
+			break;
+	}
 	history_list_free(runs, n);
 	if (*id)
 		return 1;

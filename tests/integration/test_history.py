@@ -201,5 +201,34 @@ def test_retry_failed_last():
           f"--retry-failed last: run {rid}" in err, (failed, sent, err))
 
 
-run_tests([test_resume_last, test_retry_failed_last, test_show_last_without_runs, test_every_row_listed, test_search_decoded, test_retried_filter,
+def test_nothing_to_retry_and_the_run_to_resume():
+    """--retry-failed of a run with no failed row makes no run (exit 0) and
+    points at --resume when rows are left; --resume last refusing a done
+    run names the newest run it could resume."""
+    w = Work()
+    sink = Sink(w, "--delay-ms", "150")
+    rid = stopped_run(w, sink, 12, 3)
+    runs, n0 = w.runs(), len(sink.requests())
+    rc, out, err = w.run(["run", "--retry-failed", "last", "--json"])
+    check("--retry-failed last of a stopped run with no failed row: exit "
+          "0, no run made, nothing sent, and --resume named for the rest",
+          rc == 0 and out == "" and w.runs() == runs and
+          len(sink.requests()) == n0 and
+          f"run {rid} has no failed rows: nothing to send again; " in err
+          and f"hookcast run --resume {rid} sends them" in err, (rc, err))
+    rc, out, _ = w.run(["run", "-p", "p.ini", "-q", "--json"])
+    done = run_id_of(out)
+    n1 = len(sink.requests())
+    rc, _, err = w.run(["run", "-p", "p.ini", "--resume", "last"])
+    sink.stop()
+    check("--resume last of a done run refuses, says none failed, and "
+          "names the newest run that can be resumed; nothing is sent",
+          rc == 2 and done != rid and
+          f"run {done} is done: every row has a final outcome, and none "
+          "failed" in err and f"the newest run that can be resumed is "
+          f"{rid} (" in err and f"hookcast run --resume {rid}\n" in err and
+          len(sink.requests()) == n1, err)
+
+
+run_tests([test_resume_last, test_nothing_to_retry_and_the_run_to_resume, test_retry_failed_last, test_show_last_without_runs, test_every_row_listed, test_search_decoded, test_retried_filter,
            test_exit_reason_and_sending_time])
