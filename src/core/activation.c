@@ -411,7 +411,6 @@ static int restore_secrets(struct profile *snap, const char *run_id,
 	return rc;
 }
 
-/* The run a resume or a retry starts from: its meta, snapshot and finals. */
 /* load_parent(): --retry-failed of a run with no failed rows; no run is
  * made, and the exit status is 0 */
 #define PARENT_NOTHING (-1)
@@ -435,6 +434,7 @@ static void hint_resumable(struct activation *a, const char *id,
 	history_meta_free(&m);
 }
 
+/* The run a resume or a retry starts from: its meta, snapshot and finals. */
 static int load_parent(struct activation *a, const char *id, bool resume,
 		       struct hc_msgs *msgs)
 {
@@ -592,7 +592,7 @@ struct activation *activation_new(const struct activation_opts *opts,
 			*status = HC_OK;
 		/* "last" is never an older run; but say which one the user
 		 * may have meant */
-		if (resumable)
+		if (resumable && strcmp(resumable, parent) != 0)
 			hint_resumable(a, resumable, msgs);
 		free(resumable);
 		goto fail;

@@ -57,6 +57,7 @@ void seg_load(struct app *a, const char *path)
 	struct seg_view *sv = &a->sv;
 	seg_view_free(sv);
 	sv->path = xstrdup(path);
+	a->sync_plan_ok = false; /* it was made from the file as it was */
 	sv->st_ok = stat(path, &sv->st) == 0;
 	sv->st_checked = app_now();
 	struct segment_opts o = { .delimiter = a->seg_delim,
@@ -179,6 +180,9 @@ void seg_watch(struct app *a)
 	free(p);
 	if (keep < sv->nrows)
 		a->preview_row = keep;
+	if (a->screen == SCR_ACTIVATE && !sv->error &&
+	    a->profile->sync_mode != PROFILE_SYNC_ALL)
+		app_sync_plan(a, true); /* as entering step 4 does */
 	if (sv->error)
 		app_flash(a, ROLE_ERROR, "the segment changed on disk: %s",
 			  sv->error);

@@ -678,7 +678,40 @@ def test_wizard_plan_and_confirmation():
     sink.stop()
 
 
-run_tests([test_state_of_an_earlier_version, test_removals_go_in_key_order, test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
+def test_wizard_plan_follows_the_file():
+    """The segment changes on disk under an open step 4: the wizard loads
+    it again and makes the plan again, so that the question counts what the
+    run would send."""
+    w = Work()
+    sink = Sink(w)
+    setup(w, sink, rows_of(6))
+    run(w)
+    n = len(sink.requests())
+    t = Tmux(w, "tui -p p.ini")
+    try:
+        t.wait("Sync (s)  mirror")
+        t.keys("4")
+        s = t.wait("6 unchanged")
+        check("step 4's plan: nothing to send, 6 unchanged", s is not None
+              and "0 removed (DELETE)" in s, t.screen())
+        w.write_csv("seg.tmp", HEADER, rows_of(4))
+        os.replace(w.path("seg.tmp"), w.path("seg.csv"))
+        s = t.wait("2 removed (DELETE)", also=("4 unchanged",))
+        check("the file loses records 5 and 6: the plan says 2 removed, 4 "
+              "unchanged, by itself", s is not None, t.screen())
+        t.keys("A")
+        s = t.wait("Confirm the removals")
+        check("and the question counts those 2", s is not None and
+              "sends 2 requests:" in s, t.screen())
+        t.keys("Escape")
+        time.sleep(0.3)
+        check("nothing was sent", len(sink.requests()) == n)
+    finally:
+        t.kill()
+    sink.stop()
+
+
+run_tests([test_state_of_an_earlier_version, test_wizard_plan_follows_the_file, test_removals_go_in_key_order, test_wizard_plan_and_confirmation, test_add_change_remove_reorder, test_mapping_change_resends_everything,
            test_failures_are_sent_again, test_kill_then_resume_then_nothing,
            test_kill_then_run, test_event_param_counts_in_the_url_limit,
            test_reset_and_baseline_wait_for_a_run, test_damaged_state_log,
