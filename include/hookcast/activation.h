@@ -60,6 +60,11 @@ struct activation_opts {
 			  * nothing written (hookcast plan) */
 	bool baseline;   /* record the segment as delivered; send nothing */
 	bool full;       /* send every row, as added or changed */
+	/* The removals the user confirmed, from a plan made earlier: the run
+	 * refuses (nothing sent) when its own plan removes another number,
+	 * as when the segment changed in between. */
+	bool check_removed;
+	uint64_t confirmed_removed;
 	/* Called while activation_new() reads the segment, every 65,536 rows,
 	 * with the rows so far: a front end can show progress and poll for a
 	 * key. A nonzero return cancels (activation_new fails with

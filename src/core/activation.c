@@ -706,6 +706,16 @@ struct activation *activation_new(const struct activation_opts *opts,
 	*status = validate(a, msgs);
 	if (*status != HC_OK)
 		goto fail;
+	if (opts->check_removed && a->n_removed != opts->confirmed_removed) {
+		hc_msgs_add(msgs, HC_ERROR, "%s changed since the plan that was "
+			    "confirmed: it now removes %llu record%s, not %llu; "
+			    "nothing was sent: look at the plan again",
+			    a->segment_path, (unsigned long long)a->n_removed,
+			    a->n_removed == 1 ? "" : "s",
+			    (unsigned long long)opts->confirmed_removed);
+		*status = HC_CONFIG;
+		goto fail;
+	}
 	if (a->resume || a->retry_failed) {
 		struct history_meta pm;
 		char *err = NULL;

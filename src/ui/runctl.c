@@ -85,6 +85,7 @@ void app_start_run(struct app *a, const struct activation_opts *o)
 		app_info(a, "Cannot start the run", b.data ? b.data : "");
 		hc_buf_free(&b);
 		hc_msgs_free(&m);
+		a->sync_plan_ok = false; /* made again before the next question */
 		return;
 	}
 	hc_msgs_free(&m);

@@ -141,6 +141,11 @@ static void start(struct app *a)
 		.segment_override = a->sv.path,
 		.rate = -1,
 	};
+	if (a->profile->sync_mode != PROFILE_SYNC_ALL && a->sync_plan_ok) {
+		/* what the question counted: the run holds to it */
+		o.check_removed = true;
+		o.confirmed_removed = a->sync_plan.removed;
+	}
 	app_start_run(a, &o);
 }
 

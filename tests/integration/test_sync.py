@@ -703,7 +703,22 @@ def test_wizard_plan_follows_the_file():
         s = t.wait("Confirm the removals")
         check("and the question counts those 2", s is not None and
               "sends 2 requests:" in s, t.screen())
+        # the file changes again while the question is open: the run
+        # holds to the 2 removals confirmed, and refuses the 4 it finds
+        w.write_csv("seg.tmp", HEADER, rows_of(2))
+        os.replace(w.path("seg.tmp"), w.path("seg.csv"))
+        t.type("2")
+        t.keys("Enter")
+        s = t.wait("Cannot start the run")
+        flat = " ".join(s.replace("│", " ").split()) if s else ""
+        check("confirmed 2 removals, the file now removes 4: the run "
+              "refuses and says why", "changed since the plan that was "
+              "confirmed: it now removes 4 records, not 2; nothing was sent"
+              in flat, t.screen())
         t.keys("Escape")
+        s = t.wait("4 removed (DELETE)")
+        check("... and step 4 makes the plan again: 4 removed", s is not None,
+              t.screen())
         time.sleep(0.3)
         check("nothing was sent", len(sink.requests()) == n)
     finally:
