@@ -424,8 +424,9 @@ static void draw(struct app *a, WINDOW *w, int h, int wd)
 	free(url);
 	ui_str(w, y + 2, 2, 14, "Segment");
 	if (a->sv.path && !a->sv.error)
-		ui_textf(w, y + 2, 16, wd - 18, "%s: %llu rows%s, %llu invalid",
+		ui_textf(w, y + 2, 16, wd - 18, "%s: %llu row%s%s, %llu invalid",
 			 a->sv.path, (unsigned long long)a->sv.counted,
+			 a->sv.counted == 1 ? "" : "s",
 			 a->sv.count_done ? "" : " so far",
 			 (unsigned long long)a->sv.invalid);
 	else
